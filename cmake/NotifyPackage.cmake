@@ -1,0 +1,20 @@
+# Installs the CMake package config so a host project can find_package(notify).
+include(CMakePackageConfigHelpers)
+
+set(NOTIFY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/notify)
+
+install(EXPORT notifyTargets NAMESPACE notify:: DESTINATION ${NOTIFY_CMAKE_DIR})
+
+configure_package_config_file(
+  ${CMAKE_CURRENT_SOURCE_DIR}/cmake/notifyConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/notifyConfig.cmake
+  INSTALL_DESTINATION ${NOTIFY_CMAKE_DIR})
+write_basic_package_version_file(
+  ${CMAKE_CURRENT_BINARY_DIR}/notifyConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+
+install(FILES
+  ${CMAKE_CURRENT_BINARY_DIR}/notifyConfig.cmake
+  ${CMAKE_CURRENT_BINARY_DIR}/notifyConfigVersion.cmake
+  DESTINATION ${NOTIFY_CMAKE_DIR})
+install(FILES config/server.conf.example DESTINATION ${CMAKE_INSTALL_DATADIR}/notify)

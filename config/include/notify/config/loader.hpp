@@ -1,0 +1,42 @@
+// Loading server.conf: which file, parsing, environment overrides.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "notify/config/schema.hpp"
+#include "notify/config/settings.hpp"
+
+namespace notify::config {
+
+inline constexpr std::string_view default_config_path = "/etc/notify/server.conf";
+
+// A snapshot of environment variables (tests pass their own).
+struct Environment {
+    std::map<std::string, std::string, std::less<>> vars;
+
+    static Environment from_process();
+    const std::string* get(std::string_view name) const;
+};
+
+// The file to read: `explicit_path` (--config), else $NOTIFY_CONFIG, else the default
+// /etc/notify/server.conf. Throws notify::ConfigError when an explicitly named file (by
+// --config or NOTIFY_CONFIG) does not exist; returns nullopt when only the default is
+// missing, meaning built-in defaults.
+std::optional<std::filesystem::path> resolve_config_path(
+    const std::optional<std::filesystem::path>& explicit_path, const Environment& env);
+
+// Reads the resolved file (if any), applies NOTIFY_<SECTION>__<KEY> overrides and checks
+// everything against `schema`. Throws notify::ConfigError with one line naming file:line
+// (or the environment variable) and the key; unknown names get a "did you mean" hint.
+Settings load(const std::optional<std::filesystem::path>& explicit_path, const Environment& env,
+              const Schema& schema = Schema::builtin());
+
+// The same for text already in memory; `file_name` is used in messages.
+Settings parse(std::string_view text, std::string_view file_name, const Environment& env,
+               const Schema& schema = Schema::builtin());
+
+}  // namespace notify::config

@@ -1,0 +1,101 @@
+// The handler port: what a delivery channel (AMQP, SMTP, HTTP, a plugin) implements.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "notify/core/event.hpp"
+#include "notify/core/listener.hpp"
+
+namespace notify::core {
+
+// One event on its way to one listener.
+struct Delivery {
+    std::string id;  // unique per (event, listener); the same on every attempt
+    Event event;
+    std::shared_ptr<const Listener> listener;
+    int attempt = 1;  // 1 on the first try
+};
+
+// The confirmed outcome of one attempt. A value, never an exception.
+class DeliveryResult {
+public:
+    enum class Outcome { delivered, retry, failed };
+
+    // The broker or server confirmed it.
+    static DeliveryResult delivered(std::string detail = {});
+    // Not confirmed; try again later (after `after` when the server said so).
+    static DeliveryResult retry(std::string detail,
+                                std::optional<std::chrono::milliseconds> after = std::nullopt);
+    // Will never succeed as it is (rejected, bad address, 4xx): goes to the dead letters.
+    static DeliveryResult failed(std::string detail);
+
+    Outcome outcome() const noexcept { return outcome_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const std::optional<std::chrono::milliseconds>& retry_after() const noexcept { return retry_after_; }
+
+private:
+    DeliveryResult(Outcome outcome, std::string detail, std::optional<std::chrono::milliseconds> after)
+        : outcome_(outcome), detail_(std::move(detail)), retry_after_(after) {}
+
+    Outcome outcome_;
+    std::string detail_;
+    std::optional<std::chrono::milliseconds> retry_after_;
+};
+
+std::string_view to_string(DeliveryResult::Outcome outcome) noexcept;
+
+// One instance serves every listener of its kind in a process.
+class Handler {
+public:
+    virtual ~Handler() = default;
+
+    // Delivers one event and returns the confirmed outcome. Called from dispatcher worker
+    // threads; calls for different deliveries (also of one listener) may overlap, so it must
+    // be thread-safe. Must not throw. May block, but no longer than the handler's own
+    // timeouts. Returns `delivered` only once the broker or server confirmed the message.
+    virtual DeliveryResult deliver(const Delivery& delivery) noexcept = 0;
+
+    // Ends or abandons in-flight work by `deadline`; later deliver() calls return `retry`.
+    // Called once, from any thread, after the last deliver() call was started.
+    virtual void shutdown(std::chrono::steady_clock::time_point deadline) noexcept = 0;
+};
+
+// What a handler is created from.
+struct HandlerContext {
+    // The handler's server.conf section as typed JSON values (durations in milliseconds).
+    nlohmann::json section = nlohmann::json::object();
+    // For problems found outside a deliver() call (reconnects, ...). Thread-safe; may be empty.
+    std::function<void(std::string_view message)> log;
+};
+
+// Knows one handler kind: checks listeners of that kind and creates the handler.
+// Implementations are immutable after construction and thread-safe.
+class HandlerFactory {
+public:
+    virtual ~HandlerFactory() = default;
+
+    // The listener kind it serves, e.g. "amqp".
+    virtual std::string_view kind() const noexcept = 0;
+    // The server.conf section it reads, e.g. "messaging".
+    virtual std::string_view config_section() const noexcept = 0;
+    // The message formats it accepts; the first is the default.
+    virtual std::vector<std::string> formats() const = 0;
+
+    // Checks a listener of this kind against the handler's section and completes it:
+    // normalised settings, default format, secret_keys. Throws notify::ValidationError
+    // naming the setting at fault.
+    virtual void validate(Listener& listener, const nlohmann::json& section) const = 0;
+
+    // Throws notify::Error when the section cannot work (e.g. a CA file that does not exist).
+    virtual std::unique_ptr<Handler> create(const HandlerContext& context) const = 0;
+};
+
+}  // namespace notify::core

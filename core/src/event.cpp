@@ -1,0 +1,140 @@
+// Event validation, identity and JSON form.
+#include "notify/core/event.hpp"
+
+#include <functional>
+
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
+#include "word_rules.hpp"
+
+namespace notify::core {
+
+namespace {
+
+constexpr std::string_view type_rule =
+    "an event type is 1-255 bytes of dot-separated words of letters, digits, '_' and '-'";
+
+// Empty when `type` is valid, else the first rule it breaks.
+std::string event_type_problem(std::string_view type) {
+    if (type.empty()) return "it is empty";
+    if (type.size() > max_event_type_bytes) {
+        return "it is " + std::to_string(type.size()) + " bytes long";
+    }
+    std::size_t word_start = 0;
+    for (std::size_t i = 0; i <= type.size(); ++i) {
+        if (i == type.size() || type[i] == '.') {
+            if (i == word_start) return "word " + std::to_string(word_start) + " is empty";
+            word_start = i + 1;
+        } else if (!detail::is_word_char(type[i])) {
+            if (type[i] == '*' || type[i] == '#') return "wildcards belong in patterns, not types";
+            return "byte " + std::to_string(i) + " is not allowed";
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+void validate_event_type(std::string_view type) {
+    const std::string problem = event_type_problem(type);
+    if (!problem.empty()) {
+        throw ValidationError("invalid event type " + quote_text(type) + ": " + problem + "; " +
+                              std::string(type_rule));
+    }
+}
+
+bool is_valid_event_type(std::string_view type) noexcept {
+    try {
+        return event_type_problem(type).empty();
+    } catch (...) {  // only std::bad_alloc while building a message
+        return false;
+    }
+}
+
+std::string new_uuid() {
+    thread_local boost::uuids::random_generator generator;
+    return boost::uuids::to_string(generator());
+}
+
+Event::Event(std::string type, nlohmann::json data, std::string source)
+    : type_(std::move(type)), type_hash_(0), id_(new_uuid()), time_(now()) {
+    validate_event_type(type_);
+    type_hash_ = std::hash<std::string_view>{}(type_);
+    set_data(std::move(data));
+    set_source(std::move(source));
+}
+
+void Event::set_id(std::string id) {
+    if (id.empty() || id.size() > max_event_id_bytes) {
+        throw ValidationError("invalid event id " + quote_text(id) + ": it must be 1-255 bytes");
+    }
+    for (const char c : id) {
+        if (c < 0x21 || c > 0x7e) {
+            throw ValidationError("invalid event id " + quote_text(id) +
+                                  ": only printable ASCII without spaces is allowed");
+        }
+    }
+    id_ = std::move(id);
+}
+
+void Event::set_source(std::string source) {
+    if (source.empty() || source.size() > 1024 || has_control_chars(source) ||
+        !is_valid_utf8(source)) {
+        throw ValidationError("invalid event source " + quote_text(source) +
+                              ": it must be 1-1024 bytes of UTF-8 without control characters");
+    }
+    source_ = std::move(source);
+}
+
+void Event::set_data(nlohmann::json data) {
+    if (!data.is_object()) {
+        throw ValidationError(std::string("invalid event data: it must be a JSON object, not ") +
+                              data.type_name());
+    }
+    data_ = std::move(data);
+}
+
+nlohmann::json to_json(const Event& event) {
+    nlohmann::json j = {
+        {"type", event.type()},
+        {"id", event.id()},
+        {"time", format_rfc3339(event.time())},
+    };
+    if (event.effective()) j["effective"] = format_rfc3339(*event.effective());
+    j["source"] = event.source();
+    j["data"] = event.data();
+    return j;
+}
+
+Event event_from_json(const nlohmann::json& json) {
+    if (!json.is_object()) {
+        throw ValidationError(std::string("invalid event JSON: expected an object, not ") +
+                              json.type_name());
+    }
+    const auto string_member = [&](const char* name) -> std::string {
+        const auto it = json.find(name);
+        if (it == json.end()) {
+            throw ValidationError(std::string("invalid event JSON: missing \"") + name + "\"");
+        }
+        if (!it->is_string()) {
+            throw ValidationError(std::string("invalid event JSON: \"") + name +
+                                  "\" must be a string, not " + it->type_name());
+        }
+        return it->get<std::string>();
+    };
+    const auto data_it = json.find("data");
+    Event event(string_member("type"),
+                data_it == json.end() ? nlohmann::json::object() : *data_it,
+                string_member("source"));
+    event.set_id(string_member("id"));
+    event.set_time(parse_rfc3339(string_member("time")));
+    if (json.contains("effective") && !json.at("effective").is_null()) {
+        event.set_effective(parse_rfc3339(string_member("effective")));
+    }
+    return event;
+}
+
+}  // namespace notify::core

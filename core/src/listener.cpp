@@ -1,0 +1,91 @@
+// Listener rules, matching and masked JSON.
+#include "notify/core/listener.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
+
+namespace notify::core {
+
+namespace {
+
+bool is_name(std::string_view text) {
+    return !text.empty() && text.size() <= 64 && text[0] >= 'a' && text[0] <= 'z' &&
+           std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+           });
+}
+
+}  // namespace
+
+bool Listener::matches(std::string_view type) const noexcept {
+    return std::any_of(event_types.begin(), event_types.end(),
+                       [&](const TopicPattern& p) { return p.matches(type); });
+}
+
+nlohmann::json Listener::masked_settings() const {
+    nlohmann::json out = settings;
+    for (const auto& key : secret_keys) {
+        const auto it = out.find(key);
+        if (it != out.end() && !it->is_null() && !(it->is_string() && it->get_ref<const std::string&>().empty())) {
+            *it = masked_secret;
+        }
+    }
+    return out;
+}
+
+void validate_handler_kind(std::string_view kind) {
+    if (!is_name(kind)) {
+        throw ValidationError("invalid handler kind " + quote_text(kind) +
+                              ": expected 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter");
+    }
+}
+
+void validate_listener(const Listener& listener) {
+    validate_handler_kind(listener.kind);
+    if (!is_name(listener.format)) {
+        throw ValidationError("invalid format " + quote_text(listener.format) +
+                              ": expected 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter");
+    }
+    if (listener.event_types.empty()) {
+        throw ValidationError("a listener needs at least one event type");
+    }
+    if (listener.event_types.size() > 64) {
+        throw ValidationError("a listener takes at most 64 event types, not " +
+                              std::to_string(listener.event_types.size()));
+    }
+    std::set<std::string_view> seen;
+    for (const auto& pattern : listener.event_types) {
+        if (!seen.insert(pattern.text()).second) {
+            throw ValidationError("event type " + quote_text(pattern.text()) + " is given twice");
+        }
+    }
+    if (!listener.settings.is_object()) {
+        throw ValidationError("listener settings must be a JSON object");
+    }
+    std::set<std::string_view> secrets;
+    for (const auto& key : listener.secret_keys) {
+        if (key.empty() || !secrets.insert(key).second) {
+            throw ValidationError("invalid secret key list: " + quote_text(key) + " is empty or repeated");
+        }
+    }
+}
+
+nlohmann::json to_json(const Listener& listener) {
+    nlohmann::json types = nlohmann::json::array();
+    for (const auto& p : listener.event_types) types.push_back(p.text());
+    return {
+        {"id", listener.id},
+        {"kind", listener.kind},
+        {"event_types", std::move(types)},
+        {"format", listener.format},
+        {"settings", listener.masked_settings()},
+        {"delay_until_effective", listener.delay_until_effective},
+        {"created", format_rfc3339(listener.created)},
+        {"updated", format_rfc3339(listener.updated)},
+    };
+}
+
+}  // namespace notify::core

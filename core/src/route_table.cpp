@@ -1,0 +1,29 @@
+// RouteTable insertion and growth.
+#include "route_table.hpp"
+
+namespace notify::core::detail {
+
+const Route& RouteTable::insert(std::string_view type, std::size_t hash,
+                                std::unique_ptr<FastSignal> signal) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash & mask;
+    while (!slots_[i].type.empty()) i = (i + 1) & mask;
+    slots_[i] = Route{std::string(type), hash, std::move(signal)};
+    ++size_;
+    return slots_[i];
+}
+
+void RouteTable::grow() {
+    std::vector<Route> old(slots_.size() * 2);
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (Route& r : old) {
+        if (r.type.empty()) continue;
+        std::size_t i = r.hash & mask;
+        while (!slots_[i].type.empty()) i = (i + 1) & mask;
+        slots_[i] = std::move(r);
+    }
+}
+
+}  // namespace notify::core::detail

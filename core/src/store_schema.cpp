@@ -1,0 +1,117 @@
+// Store file checks and schema migrations. A migration runs in one IMMEDIATE transaction
+// that re-reads the version, so processes opening a new file together migrate it once.
+#include "store_schema.hpp"
+
+#include <cstdio>
+#include <iterator>
+#include <system_error>
+
+#include "notify/core/error.hpp"
+
+namespace notify::core::store_schema {
+
+namespace {
+
+// migrations[i] takes schema version i to i + 1. Append only; never edit a shipped step.
+constexpr const char* migrations[] = {
+    R"sql(
+    CREATE TABLE listeners (
+        id                    TEXT PRIMARY KEY,
+        kind                  TEXT NOT NULL,
+        event_types           TEXT NOT NULL,  -- JSON array of patterns
+        format                TEXT NOT NULL,
+        settings              TEXT NOT NULL,  -- JSON object
+        secret_keys           TEXT NOT NULL,  -- JSON array of setting names
+        delay_until_effective INTEGER NOT NULL DEFAULT 0,
+        created               TEXT NOT NULL,
+        updated               TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE store_meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO store_meta (key, value) VALUES ('listeners_revision', 0);
+    )sql",
+};
+static_assert(std::size(migrations) == current_version);
+
+struct Header {
+    std::int64_t application_id = 0;
+    std::int64_t version = 0;
+    std::int64_t objects = 0;
+};
+
+std::int64_t single_integer(sqlite::Database& db, const char* sql) {
+    auto stmt = db.prepare(sql);
+    return stmt.step() ? stmt.integer(0) : 0;
+}
+
+Header read_header(sqlite::Database& db) {
+    Header h;
+    h.application_id = single_integer(db, "PRAGMA application_id");
+    h.version = single_integer(db, "PRAGMA user_version");
+    h.objects = single_integer(db, "SELECT count(*) FROM sqlite_schema");
+    return h;
+}
+
+std::string hex(std::int64_t value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "0x%08llx", static_cast<unsigned long long>(value) & 0xffffffffULL);
+    return buffer;
+}
+
+void migrate(sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const std::int64_t version = single_integer(db, "PRAGMA user_version");
+    if (version >= current_version) return;  // another process got here first
+    for (auto v = version; v < current_version; ++v) db.exec(migrations[v]);
+    db.exec(("PRAGMA application_id = " + std::to_string(application_id)).c_str());
+    db.exec(("PRAGMA user_version = " + std::to_string(current_version)).c_str());
+    tx.commit();
+}
+
+}  // namespace
+
+std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
+    const std::string name = path.string();
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    const bool exists = std::filesystem::exists(status);
+    if (exists && !std::filesystem::is_regular_file(status)) {
+        throw StoreError(name + ": the store path is not a regular file");
+    }
+    if (!exists && path.has_parent_path()) {
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            throw StoreError(name + ": cannot create the store folder: " + ec.message());
+        }
+    }
+
+    auto db = std::make_unique<sqlite::Database>(path, !exists);
+    Header header;
+    try {
+        header = read_header(*db);
+    } catch (const StoreError& e) {
+        throw StoreError(std::string(e.what()) + " (not a usable notify store; file left untouched)");
+    }
+
+    const bool fresh = header.application_id == 0 && header.version == 0 && header.objects == 0;
+    if (!fresh && header.application_id != application_id) {
+        throw StoreError(name + ": an SQLite database of another program (application_id " +
+                         hex(header.application_id) + ", " + std::to_string(header.objects) +
+                         " schema objects); notify will not touch it");
+    }
+    if (header.version > current_version) {
+        throw StoreError(name + ": written by a newer notify (store schema " +
+                         std::to_string(header.version) + ", this build knows up to " +
+                         std::to_string(current_version) + "); file left untouched");
+    }
+
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = FULL");
+    db->exec("PRAGMA foreign_keys = ON");
+    if (header.version < current_version) migrate(*db);
+    return db;
+}
+
+}  // namespace notify::core::store_schema
