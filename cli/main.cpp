@@ -14,13 +14,21 @@ int main(int argc, char** argv) {
     app.add_option("--config", config_file, "server.conf to use (default: $NOTIFY_CONFIG, then /etc/notify/server.conf)");
     auto* check = app.add_subcommand("check-config", "Load server.conf and the environment, print the effective settings (secrets masked)");
     app.require_subcommand(0, 1);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version end parsing "successfully"; every other parse error is a
+        // usage error, exit 2.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
 
     if (check->parsed()) {
         try {
             std::optional<std::filesystem::path> path;
             if (!config_file.empty()) path = config_file;
-            const auto settings = notify::config::load(path, notify::config::Environment::from_process());
+            const auto env = notify::config::Environment::from_process();
+            const auto settings = notify::config::load(notify::config::resolve_config_path(path, env), env);
             std::cout << settings.to_masked_json().dump(2) << '\n';
         } catch (const notify::Error& e) {
             std::cerr << "notify: " << e.what() << '\n';

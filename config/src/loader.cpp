@@ -198,7 +198,8 @@ const std::string* Environment::get(std::string_view name) const {
 }
 
 std::optional<std::filesystem::path> resolve_config_path(
-    const std::optional<std::filesystem::path>& explicit_path, const Environment& env) {
+    const std::optional<std::filesystem::path>& explicit_path, const Environment& env,
+    const std::filesystem::path& default_path) {
     const auto must_exist = [](const std::filesystem::path& path, const std::string& named_by) {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) {
@@ -211,8 +212,7 @@ std::optional<std::filesystem::path> resolve_config_path(
         return must_exist(*from_env, "NOTIFY_CONFIG");
     }
     std::error_code ec;
-    const std::filesystem::path fallback(default_config_path);
-    if (std::filesystem::exists(fallback, ec)) return fallback;
+    if (std::filesystem::exists(default_path, ec)) return default_path;
     return std::nullopt;
 }
 
@@ -224,13 +224,12 @@ Settings parse(std::string_view text, std::string_view file_name, const Environm
     return build(schema, written, std::filesystem::path(file_name));
 }
 
-Settings load(const std::optional<std::filesystem::path>& explicit_path, const Environment& env,
+Settings load(const std::optional<std::filesystem::path>& file, const Environment& env,
               const Schema& schema) {
-    const auto path = resolve_config_path(explicit_path, env);
     WrittenValues written;
-    if (path) read_file_values(read_file(*path), path->string(), schema, written);
+    if (file) read_file_values(read_file(*file), file->string(), schema, written);
     read_environment(env, schema, written);
-    return build(schema, written, path);
+    return build(schema, written, file);
 }
 
 }  // namespace notify::config

@@ -134,9 +134,15 @@ std::vector<std::string> parse_url_list(const KeySpec& spec, std::string_view te
     while (start <= text.size()) {
         const std::size_t end = std::min(text.find_first_of(",\n", start), text.size());
         const std::string_view item = trim(text.substr(start, end - start));
-        if (item.empty()) throw ValueProblem("expected a comma-separated list of URLs without empty items");
-        check_url(spec, item);
-        urls.emplace_back(item);
+        // "a,\n  b": the comma before a line break leaves an empty item that is no mistake.
+        const bool at_line_break = (start > 0 && text[start - 1] == '\n') || (end < text.size() && text[end] == '\n');
+        if (item.empty() && !at_line_break) {
+            throw ValueProblem("expected a comma-separated list of URLs without empty items");
+        }
+        if (!item.empty()) {
+            check_url(spec, item);
+            urls.emplace_back(item);
+        }
         start = end + 1;
     }
     return urls;

@@ -139,7 +139,8 @@ struct SlotCall {
     const BusCore* core;
 
     void operator()(const Event& event) const {
-        if (!state->active.load(std::memory_order_acquire)) return;
+        // seq_cst pairs with the store in unsubscribe(): a publish ordered after it sees false.
+        if (!state->active.load(std::memory_order_seq_cst)) return;
         try {
             state->slot(event);
         } catch (...) {
@@ -230,7 +231,7 @@ Subscription::~Subscription() { unsubscribe(); }
 
 void Subscription::unsubscribe() noexcept {
     if (!state_) return;
-    state_->active.store(false, std::memory_order_release);
+    state_->active.store(false, std::memory_order_seq_cst);
     if (auto core = bus_.lock()) {
         try {
             core->remove(state_.get());

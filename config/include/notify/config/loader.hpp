@@ -22,17 +22,17 @@ struct Environment {
     const std::string* get(std::string_view name) const;
 };
 
-// The file to read: `explicit_path` (--config), else $NOTIFY_CONFIG, else the default
-// /etc/notify/server.conf. Throws notify::ConfigError when an explicitly named file (by
-// --config or NOTIFY_CONFIG) does not exist; returns nullopt when only the default is
-// missing, meaning built-in defaults.
+// The file to read: `explicit_path` (--config), else $NOTIFY_CONFIG, else `default_path`.
+// Throws notify::ConfigError when a file named by --config or NOTIFY_CONFIG does not exist;
+// returns nullopt when only the default is missing, meaning built-in defaults.
 std::optional<std::filesystem::path> resolve_config_path(
-    const std::optional<std::filesystem::path>& explicit_path, const Environment& env);
+    const std::optional<std::filesystem::path>& explicit_path, const Environment& env,
+    const std::filesystem::path& default_path = default_config_path);
 
-// Reads the resolved file (if any), applies NOTIFY_<SECTION>__<KEY> overrides and checks
+// Reads `file` (none: defaults only), applies NOTIFY_<SECTION>__<KEY> overrides and checks
 // everything against `schema`. Throws notify::ConfigError with one line naming file:line
 // (or the environment variable) and the key; unknown names get a "did you mean" hint.
-Settings load(const std::optional<std::filesystem::path>& explicit_path, const Environment& env,
+Settings load(const std::optional<std::filesystem::path>& file, const Environment& env,
               const Schema& schema = Schema::builtin());
 
 // The same for text already in memory; `file_name` is used in messages.

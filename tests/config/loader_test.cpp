@@ -1,0 +1,164 @@
+// server.conf loading: defaults, file values, environment overrides, provenance.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "notify/config/loader.hpp"
+#include "notify/core/error.hpp"
+#include "temp_dir.hpp"
+
+using namespace notify::config;
+using notify::test::TempDir;
+using Catch::Contains;
+using namespace std::chrono_literals;
+
+namespace {
+
+Environment env(std::initializer_list<std::pair<const std::string, std::string>> vars = {}) {
+    Environment e;
+    for (const auto& [k, v] : vars) e.vars.emplace(k, v);
+    return e;
+}
+
+void write(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace
+
+TEST_CASE("without a file every key has its documented default", "[config]") {
+    const Settings s = load(std::nullopt, env());
+    CHECK_FALSE(s.file().has_value());
+    const auto& m = s.section("messaging");
+    CHECK(m.list("url") == std::vector<std::string>{"amqp://localhost:5672"});
+    CHECK(m.string("topic_exchange") == "amq.topic");
+    CHECK(m.boolean("auto_create_exchange"));
+    CHECK(m.string("management_url").empty());
+    CHECK(m.origin("url") == "default");
+    const auto& e = s.section("email");
+    CHECK_FALSE(e.boolean("enabled"));
+    CHECK(e.string("host") == "localhost");
+    CHECK(e.integer("port") == 25);
+    CHECK(e.string("tls") == "starttls");
+    CHECK(s.store().path == "/var/lib/notify/notify.db");
+    const auto d = s.delivery();
+    CHECK(d.workers == 4);
+    CHECK(d.max_attempts == 25);
+    CHECK(d.max_age == 24h);
+    CHECK(d.backoff_initial == 1s);
+    CHECK(d.backoff_max == 5min);
+    CHECK(d.lease == 60s);
+}
+
+TEST_CASE("file values replace defaults and remember where they were written", "[config]") {
+    TempDir dir;
+    const auto path = dir / "server.conf";
+    write(path,
+          "; notify test configuration\n"
+          "# both comment styles\n"
+          "[messaging]\n"
+          "url = amqps://user:pw@broker1.example:5671, amqp://broker2.example\n"
+          "topic_exchange = pulp\n"
+          "auto_create_exchange = no\n"
+          "management_url = https://broker1.example:15671/api\n"
+          "\n"
+          "[email]\n"
+          "enabled = yes\n"
+          "port = 2525\n"
+          "tls = ssl\n"
+          "password = p@ss;word  ; an inline comment\n"
+          "[store]\n"
+          "path = /tmp/x/notify.db\n"
+          "[delivery]\n"
+          "workers = 8\n"
+          "max_age = 2d\n"
+          "backoff_initial = 250ms\n"
+          "backoff_max = 90\n"
+          "lease = 2m\n");
+    const Settings s = load(path, env());
+    REQUIRE(s.file().has_value());
+    const auto& m = s.section("messaging");
+    CHECK(m.list("url") == std::vector<std::string>{"amqps://user:pw@broker1.example:5671", "amqp://broker2.example"});
+    CHECK(m.string("topic_exchange") == "pulp");
+    CHECK_FALSE(m.boolean("auto_create_exchange"));
+    CHECK(m.origin("topic_exchange") == path.string() + ":5");
+    CHECK(s.section("email").boolean("enabled"));
+    CHECK(s.section("email").integer("port") == 2525);
+    CHECK(s.section("email").string("password") == "p@ss;word");
+    CHECK(s.store().path == "/tmp/x/notify.db");
+    const auto d = s.delivery();
+    CHECK(d.workers == 8);
+    CHECK(d.max_age == 48h);
+    CHECK(d.backoff_initial == 250ms);
+    CHECK(d.backoff_max == 90s);
+    CHECK(d.lease == 2min);
+}
+
+TEST_CASE("NOTIFY_<SECTION>__<KEY> overrides the file", "[config]") {
+    TempDir dir;
+    const auto path = dir / "server.conf";
+    write(path, "[messaging]\ntopic_exchange = from-file\n[delivery]\nworkers = 2\n");
+    const Settings s = load(path, env({{"NOTIFY_MESSAGING__TOPIC_EXCHANGE", "pulp"},
+                                       {"NOTIFY_EMAIL__ENABLED", "true"},
+                                       {"NOTIFY_CONFIG", "ignored-here"},
+                                       {"NOTIFYING", "unrelated"},
+                                       {"HOME", "/root"}}));
+    CHECK(s.section("messaging").string("topic_exchange") == "pulp");
+    CHECK(s.section("messaging").origin("topic_exchange") == "NOTIFY_MESSAGING__TOPIC_EXCHANGE");
+    CHECK(s.section("email").boolean("enabled"));
+    CHECK(s.delivery().workers == 2);
+    CHECK(s.section("delivery").origin("workers") == path.string() + ":4");
+}
+
+TEST_CASE("long URL lists continue on indented lines", "[config]") {
+    const Settings s = parse("[messaging]\nurl = amqp://a.example,\n  amqp://b.example\n\tamqp://c.example:5673\n",
+                             "server.conf", env());
+    CHECK(s.section("messaging").list("url") ==
+          std::vector<std::string>{"amqp://a.example", "amqp://b.example", "amqp://c.example:5673"});
+}
+
+TEST_CASE("CRLF line ends and a UTF-8 byte order mark are accepted", "[config]") {
+    const Settings s = parse("\xef\xbb\xbf[messaging]\r\ntopic_exchange = crlf\r\n", "server.conf", env());
+    CHECK(s.section("messaging").string("topic_exchange") == "crlf");
+}
+
+TEST_CASE("secrets and URL passwords are masked in output", "[config]") {
+    const Settings s = parse("[messaging]\nurl = amqps://svc:t0psecret@broker.example\n"
+                             "management_url = https://admin:m4nage@broker.example:15671\n"
+                             "[email]\npassword = hunter2\nusername = mailer\n",
+                             "server.conf", env());
+    const std::string shown = s.to_masked_json().dump();
+    CHECK(shown.find("t0psecret") == std::string::npos);
+    CHECK(shown.find("m4nage") == std::string::npos);
+    CHECK(shown.find("hunter2") == std::string::npos);
+    CHECK(s.to_masked_json()["messaging"]["url"][0] == "amqps://svc:********@broker.example");
+    CHECK(s.to_masked_json()["email"]["password"] == "********");
+    CHECK(s.to_masked_json()["email"]["username"] == "mailer");
+    // Handlers get the real values.
+    CHECK(s.section("email").to_json()["password"] == "hunter2");
+    CHECK(s.section("delivery").to_json()["lease"] == 60000);
+}
+
+TEST_CASE("the config file is found by --config, then NOTIFY_CONFIG, then the default", "[config]") {
+    TempDir dir;
+    const auto a = dir / "a.conf";
+    const auto b = dir / "b.conf";
+    write(a, "");
+    write(b, "");
+    const auto missing_default = dir / "etc" / "server.conf";
+    CHECK(resolve_config_path(a, env({{"NOTIFY_CONFIG", b.string()}}), missing_default) == a);
+    CHECK(resolve_config_path(std::nullopt, env({{"NOTIFY_CONFIG", b.string()}}), missing_default) == b);
+    CHECK_FALSE(resolve_config_path(std::nullopt, env(), missing_default).has_value());
+    CHECK(resolve_config_path(std::nullopt, env(), a) == a);
+    CHECK_THROWS_WITH(resolve_config_path(dir / "nope.conf", env(), missing_default),
+                      Contains("nope.conf: no such file (named by --config)"));
+    CHECK_THROWS_WITH(resolve_config_path(std::nullopt, env({{"NOTIFY_CONFIG", (dir / "gone.conf").string()}}),
+                                          missing_default),
+                      Contains("gone.conf: no such file (named by NOTIFY_CONFIG)"));
+}
+
+TEST_CASE("the shipped example configuration loads", "[config]") {
+    const std::filesystem::path example = std::filesystem::path(NOTIFY_SOURCE_DIR) / "config" / "server.conf.example";
+    const Settings s = load(example, env());
+    CHECK(s.section("messaging").string("topic_exchange") == "amq.topic");
+}

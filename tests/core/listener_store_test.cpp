@@ -1,0 +1,304 @@
+// ListenerStore: CRUD, secrets, revisions, two processes, damaged and foreign files.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <set>
+
+#include "notify/core/error.hpp"
+#include "notify/core/listener_store.hpp"
+#include "temp_dir.hpp"
+
+using namespace notify::core;
+using notify::test::TempDir;
+using Catch::Contains;
+
+namespace {
+
+Listener amqp_listener(std::vector<std::string> types = {"repo.sync.finish"}) {
+    Listener l;
+    l.kind = "amqp";
+    for (auto& t : types) l.event_types.emplace_back(t);
+    l.format = "data";
+    l.settings = {{"exchange", "pulp"}};
+    return l;
+}
+
+Listener http_listener_with_secret() {
+    Listener l;
+    l.kind = "http";
+    l.event_types.emplace_back("#");
+    l.settings = {{"url", "https://hooks.example/x"}, {"username", "bot"}, {"password", "hunter2"},
+                  {"secret", "s3cr3t"}};
+    l.secret_keys = {"password", "secret"};
+    return l;
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void raw_sql(const std::filesystem::path& path, const char* sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    INFO((error ? error : ""));
+    sqlite3_free(error);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("create assigns a short id and timestamps; get returns what was stored", "[store]") {
+    TempDir dir;
+    ListenerStore store(dir / "notify.db");
+    const auto before = now();
+    const Listener created = store.create(amqp_listener({"repo.sync.finish", "repo.publish.*"}));
+    CHECK(created.id.size() == 8);
+    CHECK(created.id.find_first_not_of("23456789abcdefghjkmnpqrstuvwxyz") == std::string::npos);
+    CHECK(created.created >= before);
+    CHECK(created.updated == created.created);
+
+    const Listener got = store.get(created.id);
+    CHECK(got.id == created.id);
+    CHECK(got.kind == "amqp");
+    REQUIRE(got.event_types.size() == 2);
+    CHECK(got.event_types[0].text() == "repo.sync.finish");
+    CHECK(got.event_types[1].text() == "repo.publish.*");
+    CHECK(got.format == "data");
+    CHECK(got.settings == nlohmann::json{{"exchange", "pulp"}});
+    CHECK(got.created == created.created);
+    CHECK_FALSE(got.delay_until_effective);
+    CHECK(got.matches("repo.publish.finish"));
+    CHECK_FALSE(got.matches("repo.sync.start"));
+
+    // Ids are typed by people: case and surrounding spaces do not matter.
+    std::string shouted = created.id;
+    for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(store.find(" " + shouted + "\n").has_value());
+}
+
+TEST_CASE("list, update and remove", "[store]") {
+    TempDir dir;
+    ListenerStore store(dir / "notify.db");
+    const auto a = store.create(amqp_listener());
+    const auto b = store.create(http_listener_with_secret());
+    auto listed = store.list();
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].id == a.id);
+    CHECK(listed[1].id == b.id);
+
+    Listener changed = a;
+    changed.event_types = {TopicPattern("employee.#")};
+    changed.delay_until_effective = true;
+    changed.settings["exchange"] = "mo";
+    const Listener updated = store.update(changed);
+    CHECK(updated.created == a.created);
+    CHECK(updated.updated >= a.updated);
+    const Listener reread = store.get(a.id);
+    CHECK(reread.event_types.front().text() == "employee.#");
+    CHECK(reread.delay_until_effective);
+    CHECK(reread.settings.at("exchange") == "mo");
+
+    store.remove(a.id);
+    CHECK_FALSE(store.find(a.id).has_value());
+    CHECK(store.list().size() == 1);
+}
+
+TEST_CASE("unknown ids are reported by name and change nothing", "[store]") {
+    TempDir dir;
+    ListenerStore store(dir / "notify.db");
+    store.create(amqp_listener());
+    const auto revision = store.revision();
+    CHECK_THROWS_WITH(store.get("nope1234"), Contains("no listener with id 'nope1234'"));
+    Listener ghost = amqp_listener();
+    ghost.id = "ghost234";
+    CHECK_THROWS_AS(store.update(ghost), notify::NotFound);
+    CHECK_THROWS_AS(store.remove("ghost234"), notify::NotFound);
+    CHECK(store.revision() == revision);
+    CHECK(store.list().size() == 1);
+}
+
+TEST_CASE("invalid listeners are refused and nothing is stored", "[store]") {
+    TempDir dir;
+    ListenerStore store(dir / "notify.db");
+    const auto revision = store.revision();
+    Listener no_types = amqp_listener();
+    no_types.event_types.clear();
+    CHECK_THROWS_WITH(store.create(no_types), Contains("at least one event type"));
+    Listener bad_kind = amqp_listener();
+    bad_kind.kind = "AMQP!";
+    CHECK_THROWS_WITH(store.create(bad_kind), Contains("invalid handler kind 'AMQP!'"));
+    Listener bad_format = amqp_listener();
+    bad_format.format = "";
+    CHECK_THROWS_AS(store.create(bad_format), notify::ValidationError);
+    Listener twice = amqp_listener({"a.b", "a.b"});
+    CHECK_THROWS_WITH(store.create(twice), Contains("'a.b' is given twice"));
+    Listener array_settings = amqp_listener();
+    array_settings.settings = nlohmann::json::array();
+    CHECK_THROWS_AS(store.create(array_settings), notify::ValidationError);
+    CHECK(store.list().empty());
+    CHECK(store.revision() == revision);
+}
+
+TEST_CASE("secrets are kept but masked in every JSON form", "[store]") {
+    TempDir dir;
+    ListenerStore store(dir / "notify.db");
+    const auto stored = store.get(store.create(http_listener_with_secret()).id);
+    CHECK(stored.settings.at("password") == "hunter2");  // the handler needs the real value
+    CHECK(stored.masked_settings().at("password") == "********");
+    CHECK(stored.masked_settings().at("secret") == "********");
+    CHECK(stored.masked_settings().at("username") == "bot");
+    const std::string shown = to_json(stored).dump();
+    CHECK(shown.find("hunter2") == std::string::npos);
+    CHECK(shown.find("s3cr3t") == std::string::npos);
+    CHECK(to_json(stored).at("settings").at("url") == "https://hooks.example/x");
+    CHECK(to_json(stored).at("event_types") == nlohmann::json{"#"});
+}
+
+TEST_CASE("the store persists and reports revisions across instances", "[store]") {
+    TempDir dir;
+    const auto path = dir / "sub" / "folder" / "notify.db";  // folders are created
+    std::string id;
+    {
+        ListenerStore store(path);
+        id = store.create(amqp_listener()).id;
+    }
+    ListenerStore first(path);
+    ListenerStore second(path);
+    CHECK(first.get(id).kind == "amqp");
+    const auto r0 = first.revision();
+    second.create(amqp_listener());
+    CHECK(first.revision() == r0 + 1);
+    second.remove(id);
+    CHECK(first.revision() == r0 + 2);
+    CHECK(first.list().size() == 1);
+}
+
+TEST_CASE("two processes writing one store at once stay correct", "[store][process]") {
+    TempDir dir;
+    const auto path = dir / "shared.db";
+    constexpr int per_process = 60;
+    const auto work = [&](ListenerStore& store) {
+        std::vector<std::string> ids;
+        for (int i = 0; i < per_process; ++i) {
+            ids.push_back(store.create(amqp_listener({"p.n" + std::to_string(i)})).id);
+            if (i % 3 == 0) {
+                auto l = store.get(ids.back());
+                l.settings["touched"] = true;
+                store.update(l);
+            }
+            if (i % 5 == 0) {
+                const auto victim = ids.begin() + static_cast<long>(ids.size() / 2);
+                store.remove(*victim);
+                ids.erase(victim);
+            }
+        }
+    };
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        int code = 0;
+        try {
+            ListenerStore store(path);
+            work(store);
+        } catch (...) {
+            code = 1;
+        }
+        _exit(code);
+    }
+    ListenerStore store(path);
+    work(store);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+
+    const auto all = store.list();
+    constexpr int removed = (per_process + 4) / 5;
+    CHECK(all.size() == 2 * (per_process - removed));
+    std::set<std::string> ids;
+    for (const auto& l : all) ids.insert(l.id);
+    CHECK(ids.size() == all.size());
+    // Every create, update and remove from both processes bumped the revision once.
+    constexpr int updates = (per_process + 2) / 3;
+    CHECK(store.revision() == 2u * (per_process + updates + removed));
+}
+
+TEST_CASE("a file that is not an SQLite database is refused and left untouched", "[store]") {
+    TempDir dir;
+    const auto path = dir / "notify.db";
+    std::string junk(8192, '\0');
+    std::mt19937 rng(7);
+    for (char& c : junk) c = static_cast<char>(rng());
+    write_bytes(path, junk);
+    try {
+        ListenerStore store(path);
+        FAIL("opened");
+    } catch (const notify::StoreError& e) {
+        CHECK_THAT(e.what(), Contains(path.string()));
+        CHECK_THAT(e.what(), Contains("not a database"));
+        CHECK_THAT(e.what(), Contains("left untouched"));
+    }
+    CHECK(file_bytes(path) == junk);
+    CHECK_FALSE(std::filesystem::exists(path.string() + "-wal"));
+}
+
+TEST_CASE("another program's SQLite database is refused and left untouched", "[store]") {
+    TempDir dir;
+    const auto path = dir / "app.db";
+    raw_sql(path, "CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');");
+    const std::string before = file_bytes(path);
+    CHECK_THROWS_WITH(ListenerStore(path), Contains("another program") && Contains(path.string()));
+    CHECK(file_bytes(path) == before);
+}
+
+TEST_CASE("a store written by a newer notify is refused and left untouched", "[store]") {
+    TempDir dir;
+    const auto path = dir / "notify.db";
+    { ListenerStore store(path); }
+    raw_sql(path, "PRAGMA user_version = 99;");
+    const std::string before = file_bytes(path);
+    CHECK_THROWS_WITH(ListenerStore(path), Contains("newer notify") && Contains("schema 99"));
+    CHECK(file_bytes(path) == before);
+}
+
+TEST_CASE("a damaged store gives a clear error and is left untouched", "[store]") {
+    TempDir dir;
+    const auto path = dir / "notify.db";
+    {
+        ListenerStore store(path);
+        for (int i = 0; i < 50; ++i) store.create(amqp_listener({"t" + std::to_string(i)}));
+    }
+    std::string bytes = file_bytes(path);
+    REQUIRE(bytes.size() > 8192);
+    bytes.resize(bytes.size() / 2);
+    for (std::size_t i = 4096; i < bytes.size(); i += 7) bytes[i] = 'X';  // scribble over data pages
+    write_bytes(path, bytes);
+    try {
+        ListenerStore store(path);
+        store.list();
+        FAIL("a damaged store was read without complaint");
+    } catch (const notify::StoreError& e) {
+        CHECK_THAT(e.what(), Contains(path.string()));
+        CHECK_THAT(e.what(), Contains("malformed") || Contains("damaged") || Contains("not a database"));
+    }
+    CHECK(file_bytes(path) == bytes);
+}
+
+TEST_CASE("a store path that is a folder is refused", "[store]") {
+    TempDir dir;
+    CHECK_THROWS_WITH(ListenerStore(dir.path()), Contains("not a regular file"));
+}

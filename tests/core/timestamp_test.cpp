@@ -1,0 +1,63 @@
+// RFC 3339 formatting and parsing.
+#include <catch2/catch.hpp>
+
+#include "notify/core/error.hpp"
+#include "notify/core/timestamp.hpp"
+
+using namespace notify::core;
+using namespace std::chrono;
+
+namespace {
+Timestamp at(int y, unsigned mo, unsigned d, int h, int mi, int s, int us) {
+    return Timestamp(sys_days(year(y) / month(mo) / day(d)).time_since_epoch() + hours(h) +
+                     minutes(mi) + seconds(s) + microseconds(us));
+}
+}  // namespace
+
+TEST_CASE("timestamps format as UTC RFC 3339 with six fractional digits", "[timestamp]") {
+    CHECK(format_rfc3339(at(2026, 11, 23, 18, 12, 0, 123456)) == "2026-11-23T18:12:00.123456Z");
+    CHECK(format_rfc3339(at(1999, 1, 2, 3, 4, 5, 0)) == "1999-01-02T03:04:05.000000Z");
+}
+
+TEST_CASE("RFC 3339 text parses to UTC", "[timestamp]") {
+    const Timestamp expected = at(2026, 11, 23, 18, 12, 0, 123456);
+    CHECK(parse_rfc3339("2026-11-23T18:12:00.123456Z") == expected);
+    CHECK(parse_rfc3339("2026-11-23t18:12:00.123456z") == expected);
+    CHECK(parse_rfc3339("2026-11-23T19:12:00.123456+01:00") == expected);
+    CHECK(parse_rfc3339("2026-11-23T13:42:00.123456-04:30") == expected);
+    CHECK(parse_rfc3339("2026-11-23T18:12:00.123456789Z") == expected);  // beyond µs: truncated
+    CHECK(parse_rfc3339("2026-11-23T18:12:00Z") == at(2026, 11, 23, 18, 12, 0, 0));
+    CHECK(parse_rfc3339("2026-11-23T18:12:00.5Z") == at(2026, 11, 23, 18, 12, 0, 500000));
+}
+
+TEST_CASE("round trip keeps microseconds", "[timestamp]") {
+    const Timestamp t = now();
+    CHECK(parse_rfc3339(format_rfc3339(t)) == t);
+}
+
+TEST_CASE("non-RFC 3339 text is rejected with the text in the message", "[timestamp]") {
+    const char* bad[] = {
+        "",
+        "2026-11-23",
+        "2026-11-23 18:12:00Z",
+        "2026-11-23T18:12:00",
+        "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-11-23T25:00:00Z",
+        "2026-11-23T18:12:00Zjunk",
+        "2026-11-23T18:12:00+0100",
+        "2026-11-23T18:12:00.1234567890Z",
+        "tomorrow at noon",
+        "26-11-23T18:12:00Z",
+    };
+    for (const char* text : bad) {
+        INFO(text);
+        try {
+            parse_rfc3339(text);
+            FAIL("accepted");
+        } catch (const notify::ValidationError& e) {
+            CHECK_THAT(e.what(), Catch::Contains("invalid time '" + std::string(text)));
+            CHECK_THAT(e.what(), Catch::Contains("RFC 3339"));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs notify into a fresh prefix and builds a host project against the package config.
+set -eu
+build_dir=$1
+source_dir=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
+for f in bin/notify include/notify/core/event_bus.hpp include/notify/config/loader.hpp \
+         lib/cmake/notify/notifyConfig.cmake share/notify/server.conf.example; do
+    [ -e "$prefix/$f" ] || { echo "FAIL: $f was not installed"; exit 1; }
+done
+ls "$prefix"/lib/libnotify_core.so* >/dev/null
+version=$("$prefix/bin/notify" --version)
+[ "$version" = "notify 0.1.0" ] || { echo "FAIL: installed notify --version printed '$version'"; exit 1; }
+
+cmake -S "$source_dir/examples/host_minimal" -B "$tmp/host" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" \
+    || { cat "$tmp/configure.log"; exit 1; }
+cmake --build "$tmp/host" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
+out=$(env -u NOTIFY_CONFIG NOTIFY_MESSAGING__TOPIC_EXCHANGE=pulp "$tmp/host/host_minimal" "$tmp/store/notify.db")
+echo "$out"
+grep -q '^topic exchange: pulp$' <<<"$out"
+grep -q '^listener [a-z0-9]\{8\} wants repo.\*.finish$' <<<"$out"
+grep -q '^received repo.sync.finish {"repo_id":"zoo","result":"success","summary":{"units_added":3}}$' <<<"$out"
+[ "$(grep -c '^received' <<<"$out")" = 1 ]
+echo "install test: package found, host built and ran"
