@@ -1,5 +1,7 @@
 # Warnings and sanitizer flags shared by every notify target.
 add_compile_options(-Wall -Wextra -Werror -Wpedantic)
+# Calls inside a notify library bind locally instead of through the PLT.
+add_compile_options(-fno-semantic-interposition)
 # A shared library with a missing symbol must fail where it is built, not where it is used.
 if(NOT NOTIFY_SANITIZE AND NOT NOTIFY_TSAN)
   add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,SHARED_LIBRARY>:LINKER:--no-undefined>)

@@ -23,6 +23,10 @@ struct SubscriptionState {
 
 using SubscriptionList = std::vector<std::shared_ptr<SubscriptionState>>;
 
+// Generation numbers come from one process-wide counter, so no two buses ever share one:
+// a thread's cached view matches a bus exactly when their generations are equal.
+std::uint64_t next_generation() noexcept;
+
 struct BusCore {
     BusCore(std::uint64_t id, EventBus::ErrorCallback callback)
         : uid(id), on_error(std::move(callback)) {}
@@ -35,8 +39,9 @@ struct BusCore {
     std::mutex mutex;
     // Guarded by mutex. Replaced as a whole on every change, never modified in place.
     std::shared_ptr<const SubscriptionList> subscriptions = std::make_shared<SubscriptionList>();
-    // Bumped with release order, under mutex, after every change of `subscriptions`.
-    std::atomic<std::uint64_t> generation{1};
+    // Renewed (next_generation(), release order, under mutex) after every change of
+    // `subscriptions`.
+    std::atomic<std::uint64_t> generation{next_generation()};
 
     void add(std::shared_ptr<SubscriptionState> state);
     void remove(const SubscriptionState* state);

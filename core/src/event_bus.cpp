@@ -13,12 +13,17 @@ namespace notify::core {
 
 namespace detail {
 
+std::uint64_t next_generation() noexcept {
+    static std::atomic<std::uint64_t> counter{1};
+    return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
 void BusCore::add(std::shared_ptr<SubscriptionState> state) {
     std::lock_guard lock(mutex);
     auto next = std::make_shared<SubscriptionList>(*subscriptions);
     next->push_back(std::move(state));
     subscriptions = std::move(next);
-    generation.fetch_add(1, std::memory_order_release);
+    generation.store(next_generation(), std::memory_order_release);
 }
 
 void BusCore::remove(const SubscriptionState* state) {
@@ -33,7 +38,7 @@ void BusCore::remove(const SubscriptionState* state) {
         if (s.get() != state) next->push_back(s);
     }
     subscriptions = std::move(next);
-    generation.fetch_add(1, std::memory_order_release);
+    generation.store(next_generation(), std::memory_order_release);
 }
 
 void BusCore::report(const Event& event, std::exception_ptr error) const noexcept {
@@ -69,7 +74,7 @@ using detail::SubscriptionState;
 struct BusView {
     std::uint64_t uid = 0;
     std::weak_ptr<BusCore> core;
-    std::uint64_t generation = 0;  // buses start at 1, so a new view refreshes first
+    std::uint64_t generation = 0;  // never a bus's generation, so a new view refreshes first
     std::shared_ptr<const SubscriptionList> subscriptions;
     RouteTable routes;
 };
@@ -180,33 +185,56 @@ Subscription EventBus::subscribe(const TopicPattern& pattern, Slot slot) {
     return Subscription(core_, std::move(state));
 }
 
-void EventBus::publish(const Event& event) const noexcept {
-    BusCore& core = *core_;
-    FastSignal* signal = nullptr;
-    try {
-        BusView* view = tl_last_view;
-        if (view == nullptr || view->uid != core.uid) [[unlikely]] {
-            view = &view_for(core_);
-        }
-        if (view->generation != core.generation.load(std::memory_order_acquire)) [[unlikely]] {
-            refresh(*view, core);
-        }
-        const detail::Route* route = view->routes.find(event.type(), event.type_hash());
-        signal = route != nullptr ? route->signal.get() : add_route(*view, core, event);
-        if (signal == nullptr) return;
+namespace {
 
-        ++tl_depth;
-        (*signal)(event);
-        --tl_depth;
+// Out of line, so the fast path in publish() needs no stack frame of its own.
+[[gnu::noinline]] void emit(const BusCore& core, FastSignal& signal, const Event& event) noexcept {
+    ++tl_depth;
+    try {
+        signal(event);
     } catch (...) {
-        // Only allocation failures get here (slots are wrapped); the bus stays usable.
-        if (signal != nullptr) --tl_depth;
+        // Slots are wrapped, so only an allocation failure inside Signals2 gets here.
         core.report(event, std::current_exception());
     }
-    if (tl_depth == 0 && tl_has_retired) [[unlikely]] {
+    if (--tl_depth == 0 && tl_has_retired) [[unlikely]] {
         thread_state().retired.clear();
         tl_has_retired = false;
     }
+}
+
+// Everything but "this thread's routes are current and know the type": first use of the
+// bus on this thread, a subscription change, a type not seen before.
+[[gnu::noinline, gnu::cold]] void publish_slow(const std::shared_ptr<BusCore>& core_ptr,
+                                               const Event& event) noexcept {
+    BusCore& core = *core_ptr;
+    try {
+        BusView* view = tl_last_view;
+        if (view == nullptr || view->uid != core.uid) view = &view_for(core_ptr);
+        if (view->generation != core.generation.load(std::memory_order_acquire)) refresh(*view, core);
+        const detail::Route* route = view->routes.find(event.type(), event.type_hash());
+        FastSignal* signal = route != nullptr ? route->signal.get() : add_route(*view, core, event);
+        if (signal != nullptr) emit(core, *signal, event);
+    } catch (...) {
+        core.report(event, std::current_exception());
+    }
+}
+
+}  // namespace
+
+void EventBus::publish(const Event& event) const noexcept {
+    // The common case touches only this thread's data and two words of the bus: no lock,
+    // no shared write, no call unless somebody listens.
+    const BusCore& core = *core_;
+    const BusView* view = tl_last_view;
+    // Equal generations mean this bus's view and an up-to-date one (see next_generation()).
+    if (view != nullptr && view->generation == core.generation.load(std::memory_order_acquire)) [[likely]] {
+        // Every call below is a tail call, so this path needs no stack frame.
+        if (const detail::Route* route = view->routes.probe(event.type(), event.type_hash())) {
+            if (route->signal != nullptr) emit(core, *route->signal, event);
+            return;
+        }
+    }
+    publish_slow(core_, event);
 }
 
 std::size_t EventBus::subscriber_count() const {
