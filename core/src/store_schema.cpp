@@ -2,9 +2,16 @@
 // that re-reads the version, so processes opening a new file together migrate it once.
 #include "store_schema.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <iterator>
 #include <system_error>
+#include <thread>
 
 #include "notify/core/error.hpp"
 
@@ -34,6 +41,34 @@ constexpr const char* migrations[] = {
     )sql",
 };
 static_assert(std::size(migrations) == current_version);
+
+// Two processes creating the same new store at once race in SQLite's switch to WAL and
+// report "disk I/O error" or "database is locked". Opening, checking and migrating are
+// therefore serialised across processes with flock() on the store's folder: a BSD lock,
+// which does not interfere with SQLite's POSIX locks on the database file itself.
+class FolderLock {
+public:
+    explicit FolderLock(const std::filesystem::path& folder) {
+        fd_ = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_ < 0) return;  // unreadable folder: go on unserialised, as SQLite alone would
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK && errno != EINTR) return;
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw StoreError(folder.string() + ": another process kept the store locked for 30 s while opening it");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    ~FolderLock() {
+        if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+    }
+    FolderLock(const FolderLock&) = delete;
+    FolderLock& operator=(const FolderLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
 
 struct Header {
     std::int64_t application_id = 0;
@@ -87,6 +122,7 @@ std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
         }
     }
 
+    const FolderLock lock(std::filesystem::absolute(path).parent_path());
     auto db = std::make_unique<sqlite::Database>(path, !exists);
     Header header;
     try {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -214,7 +215,8 @@ TEST_CASE("two processes writing one store at once stay correct", "[store][proce
         try {
             ListenerStore store(path);
             work(store);
-        } catch (...) {
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child process: %s\n", e.what());
             code = 1;
         }
         _exit(code);

@@ -1,0 +1,37 @@
+# Shared helpers for scripts/*: repository root, logging, Debian packages.
+# shellcheck shell=bash
+
+NOTIFY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export NOTIFY_ROOT
+
+log() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# What building notify and running its tests needs, from Debian 12.
+NOTIFY_BUILD_PACKAGES=(
+    cmake g++ make pkg-config
+    libboost-dev nlohmann-json3-dev libsqlite3-dev libinih-dev libhowardhinnant-date-dev
+    libcli11-dev catch2 libbenchmark-dev
+)
+
+# ensure_packages PKG...: installs the missing ones (apt-get update only when needed).
+ensure_packages() {
+    local missing=()
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" = 0 ] || die "missing Debian packages (run as root to install them): ${missing[*]}"
+    log "installing ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [cmake options...]: configures and builds notify into DIR.
+build() {
+    local dir=$1
+    shift
+    cmake -S "$NOTIFY_ROOT" -B "$dir" "$@" >/dev/null
+    cmake --build "$dir" -j "$(nproc)"
+}
