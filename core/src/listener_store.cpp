@@ -1,9 +1,12 @@
 // SQLite-backed listener store.
 #include "notify/core/listener_store.hpp"
 
+#include <sys/random.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
-#include <random>
 
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
@@ -18,11 +21,20 @@ namespace {
 constexpr std::string_view id_alphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 constexpr std::size_t id_length = 8;
 
+// Random bytes straight from the kernel on every call: a seeded generator would be copied
+// into a forked child, and parent and child would then hand out the same ids.
 std::string new_listener_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<std::size_t> pick(0, id_alphabet.size() - 1);
-    std::string id(id_length, ' ');
-    for (char& c : id) c = id_alphabet[pick(rng)];
+    constexpr unsigned limit = 256 - 256 % id_alphabet.size();  // rejection keeps it uniform
+    std::string id;
+    unsigned char bytes[32];
+    while (id.size() < id_length) {
+        if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+            throw StoreError(std::string("cannot read random bytes for a listener id: ") + std::strerror(errno));
+        }
+        for (const unsigned char b : bytes) {
+            if (b < limit && id.size() < id_length) id += id_alphabet[b % id_alphabet.size()];
+        }
+    }
     return id;
 }
 

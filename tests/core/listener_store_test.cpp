@@ -208,6 +208,13 @@ TEST_CASE("two processes writing one store at once stay correct", "[store][proce
             }
         }
     };
+    // Create one listener before forking, so any per-process id generator state exists and
+    // is copied into the child (a copied seed once made both processes draw the same ids).
+    std::string before_fork;
+    {
+        ListenerStore store(dir / "before-fork.db");
+        before_fork = store.create(amqp_listener()).id;
+    }
     const pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) {
@@ -303,4 +310,28 @@ TEST_CASE("a damaged store gives a clear error and is left untouched", "[store]"
 TEST_CASE("a store path that is a folder is refused", "[store]") {
     TempDir dir;
     CHECK_THROWS_WITH(ListenerStore(dir.path()), Contains("not a regular file"));
+}
+
+TEST_CASE("a new store is marked as notify's, versioned and in WAL mode", "[store]") {
+    TempDir dir;
+    const auto path = dir / "notify.db";
+    { ListenerStore store(path); }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const auto pragma = [&](const char* sql) {
+        sqlite3_stmt* stmt = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+        std::string value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+        return value;
+    };
+    CHECK(pragma("PRAGMA application_id") == std::to_string(0x4e4f5446));
+    CHECK(pragma("PRAGMA user_version") == "1");
+    CHECK(pragma("PRAGMA journal_mode") == "wal");
+    sqlite3_close(db);
+    // Reopening a current store changes nothing.
+    const std::string before = file_bytes(path);
+    { ListenerStore again(path); }
+    CHECK(file_bytes(path) == before);
 }
