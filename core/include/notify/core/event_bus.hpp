@@ -14,8 +14,9 @@
 //   publish() that starts afterwards calls the slot. A call already under way on another
 //   thread may still finish; if the slot refers to an object you are about to destroy, make
 //   sure such publishers are done first (as with any Signals2 connection).
-// - The slot's callable is released when no publisher can use it any more: at the latest when
-//   every thread that published on this bus publishes on it again, or exits.
+// - A slot's callable is destroyed once no thread's cached routes hold it: when each thread
+//   that published on the bus next publishes on it (or, once the bus is gone, first
+//   publishes on another bus), or when that thread exits.
 // - Re-entrancy: a slot may publish, subscribe and unsubscribe (itself included).
 // - The bus must outlive publish() calls on it; Subscriptions may outlive the bus.
 #pragma once
