@@ -183,10 +183,18 @@ void ListenerStore::remove(std::string_view id) {
     std::lock_guard lock(impl_->mutex);
     auto& db = *impl_->db;
     sqlite::Transaction tx(db);
+    const std::string key = normalise_id(id);
     auto stmt = db.prepare("DELETE FROM listeners WHERE id = ?1");
-    stmt.bind(1, normalise_id(id));
+    stmt.bind(1, key);
     stmt.run();
     if (db.changes() == 0) throw NotFound("no listener with id " + quote_text(id));
+    // Its deliveries and counters go with it, in the same transaction.
+    auto deliveries = db.prepare("DELETE FROM outbox WHERE listener_id = ?1");
+    deliveries.bind(1, key);
+    deliveries.run();
+    auto counts = db.prepare("DELETE FROM delivery_counts WHERE listener_id = ?1");
+    counts.bind(1, key);
+    counts.run();
     bump_revision(db);
     tx.commit();
 }

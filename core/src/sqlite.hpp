@@ -26,6 +26,7 @@ public:
     void exec(const char* sql);
     Statement prepare(std::string_view sql);
     std::int64_t changes() const noexcept;
+    std::int64_t last_insert_rowid() const noexcept;
     const std::string& path() const noexcept { return path_; }
 
     // Throws StoreError("<path>: <what>: <sqlite message>") for result code `rc`.

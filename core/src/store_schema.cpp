@@ -39,6 +39,38 @@ constexpr const char* migrations[] = {
     ) STRICT;
     INSERT INTO store_meta (key, value) VALUES ('listeners_revision', 0);
     )sql",
+    // 2: the outbox. Times are microseconds since the epoch (UTC).
+    R"sql(
+    CREATE TABLE outbox (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- fire order; never reused
+        delivery_id  TEXT NOT NULL,
+        listener_id  TEXT NOT NULL,
+        event        TEXT NOT NULL,        -- the event's JSON form
+        created_at   INTEGER NOT NULL,
+        due_at       INTEGER NOT NULL,     -- earliest start of the next attempt
+        owner        INTEGER,              -- processes.id of the process holding it; NULL = parked
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        dead_at      INTEGER               -- set when it became a dead letter
+    ) STRICT;
+    -- Only parked rows are indexed, so the insert a fire() makes touches one B-tree.
+    CREATE INDEX outbox_parked ON outbox (listener_id, due_at, seq)
+        WHERE owner IS NULL AND dead_at IS NULL;
+    CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
+    CREATE TABLE delivery_counts (
+        listener_id TEXT PRIMARY KEY,
+        delivered   INTEGER NOT NULL DEFAULT 0,
+        retried     INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE processes (
+        id           INTEGER PRIMARY KEY,
+        host         TEXT NOT NULL,
+        boot_id      TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        started      INTEGER NOT NULL,     -- start time from /proc/<pid>/stat, against pid reuse
+        heartbeat_at INTEGER NOT NULL
+    ) STRICT;
+    )sql",
 };
 static_assert(std::size(migrations) == current_version);
 
@@ -106,6 +138,8 @@ void migrate(sqlite::Database& db) {
 }
 
 }  // namespace
+
+const char* outbox_tables_sql() noexcept { return migrations[1]; }
 
 std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
     const std::string name = path.string();

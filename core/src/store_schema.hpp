@@ -9,11 +9,14 @@
 namespace notify::core::store_schema {
 
 inline constexpr int application_id = 0x4e4f5446;  // "NOTF" in the SQLite header
-inline constexpr int current_version = 1;
+inline constexpr int current_version = 2;
 
 // Opens the store at `path`, creating it (and its folder) when missing, and migrates it to
 // current_version. Throws notify::StoreError, leaving the file untouched, when it is not
 // an SQLite database, is damaged, belongs to another program or has a newer schema.
 std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path);
+
+// The outbox tables alone, for an in-memory outbox.
+const char* outbox_tables_sql() noexcept;
 
 }  // namespace notify::core::store_schema

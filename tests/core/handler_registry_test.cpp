@@ -13,7 +13,7 @@ class RecordingHandler : public Handler {
 public:
     explicit RecordingHandler(std::string prefix) : prefix_(std::move(prefix)) {}
     DeliveryResult deliver(const Delivery& d) noexcept override {
-        if (d.event.type() == "boom") return DeliveryResult::failed("rejected: boom");
+        if (d.event->type() == "boom") return DeliveryResult::failed("rejected: boom");
         if (d.attempt < 2) return DeliveryResult::retry("busy", std::chrono::seconds(3));
         return DeliveryResult::delivered(prefix_ + d.listener->settings.at("target").get<std::string>());
     }
@@ -79,8 +79,8 @@ TEST_CASE("a factory validates listeners and creates the handler from its sectio
     CHECK(l.secret_keys == std::vector<std::string>{"token"});
     CHECK(l.masked_settings().at("token") == "********");
 
-    auto handler = factory.create(HandlerContext{{{"prefix", "sent to "}}, {}});
-    Delivery d{"d-1", Event("repo.sync.finish"), std::make_shared<const Listener>(l), 1};
+    auto handler = factory.create(HandlerContext{{{"prefix", "sent to "}}});
+    Delivery d{"d-1", std::make_shared<const Event>("repo.sync.finish"), std::make_shared<const Listener>(l), 1};
     auto first = handler->deliver(d);
     CHECK(first.outcome() == DeliveryResult::Outcome::retry);
     CHECK(first.retry_after() == std::chrono::milliseconds(3000));
@@ -88,7 +88,7 @@ TEST_CASE("a factory validates listeners and creates the handler from its sectio
     auto second = handler->deliver(d);
     CHECK(second.outcome() == DeliveryResult::Outcome::delivered);
     CHECK(second.detail() == "sent to t1");
-    d.event = Event("boom");
+    d.event = std::make_shared<const Event>("boom");
     auto third = handler->deliver(d);
     CHECK(third.outcome() == DeliveryResult::Outcome::failed);
     CHECK(third.detail() == "rejected: boom");

@@ -327,11 +327,45 @@ TEST_CASE("a new store is marked as notify's, versioned and in WAL mode", "[stor
         return value;
     };
     CHECK(pragma("PRAGMA application_id") == std::to_string(0x4e4f5446));
-    CHECK(pragma("PRAGMA user_version") == "1");
+    CHECK(pragma("PRAGMA user_version") == "2");
     CHECK(pragma("PRAGMA journal_mode") == "wal");
     sqlite3_close(db);
     // Reopening a current store changes nothing.
     const std::string before = file_bytes(path);
     { ListenerStore again(path); }
     CHECK(file_bytes(path) == before);
+}
+
+TEST_CASE("a store of schema 1 is migrated and keeps its listeners", "[store]") {
+    TempDir dir;
+    const auto path = dir / "old.db";
+    raw_sql(path, R"sql(
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE listeners (id TEXT PRIMARY KEY, kind TEXT NOT NULL, event_types TEXT NOT NULL,
+            format TEXT NOT NULL, settings TEXT NOT NULL, secret_keys TEXT NOT NULL,
+            delay_until_effective INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, updated TEXT NOT NULL) STRICT;
+        CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+        INSERT INTO store_meta (key, value) VALUES ('listeners_revision', 3);
+        INSERT INTO listeners VALUES ('oldone23', 'amqp', '["repo.#"]', 'pulp', '{"exchange":"pulp"}', '[]', 0,
+            '2025-01-02T03:04:05.000000Z', '2025-01-02T03:04:05.000000Z');
+        PRAGMA application_id = 1313821766;
+        PRAGMA user_version = 1;
+    )sql");
+    ListenerStore store(path);
+    const auto l = store.get("oldone23");
+    CHECK(l.kind == "amqp");
+    CHECK(l.format == "pulp");
+    CHECK(l.event_types.front().text() == "repo.#");
+    CHECK(store.revision() == 3);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox", -1, &stmt, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_step(stmt) == SQLITE_ROW);
+    sqlite3_finalize(stmt);
+    REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(stmt, 0) == 2);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
 }

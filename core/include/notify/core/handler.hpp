@@ -13,13 +13,14 @@
 
 #include "notify/core/event.hpp"
 #include "notify/core/listener.hpp"
+#include "notify/core/log.hpp"
 
 namespace notify::core {
 
 // One event on its way to one listener.
 struct Delivery {
     std::string id;  // unique per (event, listener); the same on every attempt
-    Event event;
+    std::shared_ptr<const Event> event;
     std::shared_ptr<const Listener> listener;
     int attempt = 1;  // 1 on the first try
 };
@@ -72,8 +73,8 @@ public:
 struct HandlerContext {
     // The handler's server.conf section as typed JSON values (durations in milliseconds).
     nlohmann::json section = nlohmann::json::object();
-    // For problems found outside a deliver() call (reconnects, ...). Thread-safe; may be empty.
-    std::function<void(std::string_view message)> log;
+    // For problems found outside a deliver() call (reconnects, ...).
+    LogFunction log = log_to_stderr;
 };
 
 // Knows one handler kind: checks listeners of that kind and creates the handler.

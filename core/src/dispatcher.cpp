@@ -1,0 +1,411 @@
+// The dispatcher's threads: one scheduler feeding per-listener lanes, N workers draining them.
+#include "dispatcher.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "notify/core/error.hpp"
+
+namespace notify::core {
+
+namespace {
+
+constexpr Micros never = std::numeric_limits<Micros>::max();
+
+std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_now) {
+    const auto delta = std::chrono::microseconds(std::max<Micros>(0, wall_target - wall_now));
+    return std::chrono::steady_clock::now() + delta;
+}
+
+}  // namespace
+
+Micros now_micros() noexcept { return now().time_since_epoch().count(); }
+
+Dispatcher::Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options)
+    : outbox_(outbox), listeners_(listeners), options_(options), self_(ProcessIdentity::self()) {}
+
+Dispatcher::~Dispatcher() { stop(std::chrono::steady_clock::now()); }
+
+void Dispatcher::log(LogLevel level, const std::string& message) const {
+    if (!options_.log) return;
+    try {
+        options_.log(level, message);
+    } catch (...) {
+    }
+}
+
+void Dispatcher::start() {
+    if (outbox_.durable()) {
+        const Micros now = now_micros();
+        owner_ = outbox_.register_process(self_, now);
+        const auto adopted = outbox_.adopt_dead(self_, owner_, now, options_.lease.count() * 1000);
+        if (adopted > 0) log(LogLevel::info, "took over " + std::to_string(adopted) + " deliveries of stopped processes");
+    }
+    {
+        std::lock_guard lock(mutex_);
+        started_ = true;
+        sync_lanes();
+    }
+    scheduler_ = std::thread([this] { schedule_loop(); });
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
+}
+
+void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
+    {
+        std::unique_lock lock(mutex_);
+        if (!started_ || stopping_) return;
+        stopping_ = true;
+    }
+    schedule_wake_.notify_all();
+    work_ready_.notify_all();
+    if (scheduler_.joinable()) scheduler_.join();
+    {
+        std::unique_lock lock(mutex_);
+        idle_.wait_until(lock, deadline, [&] {
+            return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l.second.in_flight == 0; });
+        });
+    }
+    for (auto& [kind, handler] : handlers_) handler->shutdown(deadline);
+    for (auto& w : workers_) w.join();
+    try {
+        flush_counts();
+        outbox_.release(owner_);  // queued, never attempted: parked for the next start
+        outbox_.checkpoint();
+    } catch (const Error& e) {
+        log(LogLevel::error, std::string("stopping: ") + e.what());
+    }
+}
+
+Dispatcher::Placement Dispatcher::place(const std::string& listener_id, bool due_now) {
+    std::lock_guard lock(mutex_);
+    const auto it = lanes_.find(listener_id);
+    if (it == lanes_.end()) return Placement::parked;
+    Lane& lane = it->second;
+    if (!due_now || lane.handler == nullptr || stopping_) return Placement::parked;
+    if (!lane.backlog && lane.held() < options_.listener_prefetch) {
+        ++lane.reserved;
+        return Placement::owned;
+    }
+    lane.backlog = true;  // from now on fresh fires queue behind the parked ones
+    ++lane.parking;
+    return Placement::behind;
+}
+
+void Dispatcher::placed(const std::string& listener_id, Placement placement, QueuedDelivery delivery, Micros due_at) {
+    bool work = false;
+    bool sooner = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = lanes_.find(listener_id);
+        if (it == lanes_.end()) return;  // listener removed meanwhile: its rows went with it
+        Lane& lane = it->second;
+        if (placement == Placement::owned) {
+            if (lane.reserved > 0) --lane.reserved;
+            lane.queue.push_back(std::move(delivery));
+            work = true;
+        } else {
+            if (placement == Placement::behind && lane.parking > 0) --lane.parking;
+            ++lane.parks;
+            sooner = due_at < lane.next_parked;
+            lane.next_parked = std::min(lane.next_parked, due_at);
+        }
+    }
+    if (work) work_ready_.notify_one();
+    if (sooner) schedule_wake_.notify_one();
+}
+
+void Dispatcher::unplace(const std::string& listener_id, Placement placement) {
+    std::lock_guard lock(mutex_);
+    auto it = lanes_.find(listener_id);
+    if (it == lanes_.end()) return;
+    if (placement == Placement::owned && it->second.reserved > 0) --it->second.reserved;
+    if (placement == Placement::behind && it->second.parking > 0) --it->second.parking;
+}
+
+void Dispatcher::poke() {
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, lane] : lanes_) lane.next_parked = 0;
+    }
+    schedule_wake_.notify_one();
+}
+
+Handler* Dispatcher::handler_for(const std::string& kind) {
+    if (auto it = handlers_.find(kind); it != handlers_.end()) return it->second.get();
+    const HandlerFactory* factory = options_.handlers ? options_.handlers->find(kind) : nullptr;
+    if (factory == nullptr) return nullptr;
+    try {
+        HandlerContext context;
+        const auto section = options_.handler_sections.find(factory->config_section());
+        if (section != options_.handler_sections.end()) context.section = section->second;
+        context.log = options_.log;
+        auto handler = factory->create(context);
+        Handler* raw = handler.get();
+        handlers_.emplace(kind, std::move(handler));
+        return raw;
+    } catch (const std::exception& e) {
+        log(LogLevel::error, "cannot start the " + kind + " handler: " + e.what());
+        return nullptr;
+    }
+}
+
+// Called with mutex_ held, whenever the snapshot may have changed.
+void Dispatcher::sync_lanes() {
+    const auto set = listeners_.snapshot();
+    if (set == synced_) return;
+    for (auto it = lanes_.begin(); it != lanes_.end();) {
+        if (set->by_id.count(it->first) == 0) {
+            // Removed: the durable store deleted its rows with it; forget the queue.
+            if (!outbox_.durable()) {
+                try {
+                    outbox_.drop_listener(it->first);
+                } catch (const Error& e) {
+                    log(LogLevel::error, e.what());
+                }
+            }
+            it = lanes_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const auto& [id, listener] : set->by_id) {
+        Lane& lane = lanes_[id];
+        const bool fresh = lane.listener == nullptr;
+        lane.listener = listener;
+        lane.handler = handler_for(listener->kind);
+        if (fresh) {
+            lane.next_parked = 0;  // look for parked rows at once
+            lane.backlog = true;   // until that look finds none
+            if (lane.handler == nullptr) {
+                log(LogLevel::warning, "listener " + id + ": no handler for kind '" + listener->kind +
+                                           "' in this process; its deliveries wait for one that has it");
+            }
+        }
+    }
+    synced_ = set;
+}
+
+void Dispatcher::poll_parked() {
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, lane] : lanes_) {
+            if (lane.handler != nullptr) ids.push_back(id);
+        }
+    }
+    for (const auto& id : ids) {
+        const auto due = outbox_.next_due(id);
+        std::lock_guard lock(mutex_);
+        if (auto it = lanes_.find(id); it != lanes_.end()) it->second.next_parked = due.value_or(never);
+    }
+}
+
+void Dispatcher::claim_due(Micros now) {
+    struct Want {
+        std::string id;
+        std::size_t room;
+        std::uint64_t parks;  // the lane's park count when the claim started
+    };
+    std::vector<Want> wants;
+    {
+        std::lock_guard lock(mutex_);
+        // Claim in chunks: only when a quarter of the lane is free, or it ran dry.
+        const std::size_t chunk = std::max<std::size_t>(1, options_.listener_prefetch / 4);
+        for (auto& [id, lane] : lanes_) {
+            if (lane.handler == nullptr || lane.next_parked > now) continue;
+            const std::size_t held = lane.held();
+            if (held + chunk <= options_.listener_prefetch || lane.queue.empty()) {
+                if (held < options_.listener_prefetch) wants.push_back({id, options_.listener_prefetch - held, lane.parks});
+            }
+        }
+    }
+    for (const auto& want : wants) {
+        auto rows = outbox_.claim(want.id, now, want.room, owner_);
+        const bool drained = rows.size() < want.room;
+        std::optional<Micros> next;
+        if (drained) next = outbox_.next_due(want.id);
+        std::vector<QueuedDelivery> ready;
+        std::vector<Completion> unreadable;
+        for (auto& row : rows) {
+            try {
+                auto event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(row.event_json)));
+                ready.push_back({row.seq, std::move(row.delivery_id), std::move(event), row.created_at, row.attempts});
+            } catch (const std::exception& e) {
+                unreadable.push_back({row.seq, Completion::Kind::dead, row.attempts, now,
+                                      std::string("stored event unreadable: ") + e.what()});
+            }
+        }
+        if (!unreadable.empty()) outbox_.complete(unreadable, owner_);
+        std::lock_guard lock(mutex_);
+        auto it = lanes_.find(want.id);
+        if (it == lanes_.end()) continue;  // removed meanwhile; rows were deleted with it
+        Lane& lane = it->second;
+        for (auto& d : ready) lane.queue.push_back(std::move(d));
+        if (drained && lane.parking == 0 && lane.parks == want.parks) {
+            // Nothing due is left parked and no fire() parked one meanwhile: fresh fires
+            // may go straight to the queue again without overtaking anything.
+            lane.backlog = false;
+            lane.next_parked = next.value_or(never);
+        } else if (drained) {
+            lane.next_parked = std::min(next.value_or(never), now);
+        } else {
+            lane.next_parked = now;  // more may be due once there is room
+        }
+        if (!ready.empty()) work_ready_.notify_all();
+    }
+}
+
+void Dispatcher::schedule_loop() {
+    using clock = std::chrono::steady_clock;
+    const auto poll = options_.poll_interval;
+    const auto heartbeat_every = std::max(options_.lease / 3, std::chrono::milliseconds(50));
+    auto next_refresh = clock::now();
+    auto next_heartbeat = clock::now() + heartbeat_every;
+    auto next_poll = clock::now() + poll;
+    auto next_flush = clock::now() + std::chrono::seconds(1);
+    while (true) {
+        try {
+            auto now = clock::now();
+            if (now >= next_refresh) {
+                listeners_.refresh();
+                std::lock_guard lock(mutex_);
+                sync_lanes();
+                next_refresh = now + poll;
+            }
+            if (outbox_.durable() && now >= next_heartbeat) {
+                const Micros wall = now_micros();
+                outbox_.heartbeat(owner_, wall);
+                if (outbox_.adopt_dead(self_, owner_, wall, options_.lease.count() * 1000) > 0) poll_parked();
+                outbox_.checkpoint();
+                next_heartbeat = now + heartbeat_every;
+            }
+            if (now >= next_poll) {
+                poll_parked();  // rows other processes parked
+                next_poll = now + poll;
+            }
+            if (now >= next_flush) {
+                flush_counts();
+                next_flush = now + std::chrono::seconds(1);
+            }
+            claim_due(now_micros());
+        } catch (const std::exception& e) {
+            log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
+        }
+        std::unique_lock lock(mutex_);
+        if (stopping_) break;
+        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_flush});
+        const Micros wall = now_micros();
+        for (const auto& [id, lane] : lanes_) {
+            const std::size_t chunk = std::max<std::size_t>(1, options_.listener_prefetch / 4);
+            const bool room = lane.held() + chunk <= options_.listener_prefetch || lane.queue.empty();
+            if (lane.handler != nullptr && lane.next_parked != never && room) {
+                wake = std::min(wake, steady_at(lane.next_parked, wall));
+            }
+        }
+        schedule_wake_.wait_until(lock, wake);
+        if (stopping_) break;
+    }
+}
+
+Dispatcher::Lane* Dispatcher::pick_locked() {
+    if (lanes_.empty()) return nullptr;
+    // Round robin from the lane after the last one picked, so one busy listener cannot starve others.
+    auto start = lanes_.upper_bound(last_picked_);
+    for (std::size_t i = 0; i < lanes_.size(); ++i, ++start) {
+        if (start == lanes_.end()) start = lanes_.begin();
+        Lane& lane = start->second;
+        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < options_.listener_concurrency) {
+            last_picked_ = start->first;
+            return &lane;
+        }
+    }
+    return nullptr;
+}
+
+Completion Dispatcher::decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now) {
+    const int attempts = d.attempts + 1;
+    switch (result.outcome()) {
+        case DeliveryResult::Outcome::delivered:
+            return {d.seq, Completion::Kind::delivered, attempts, 0, {}};
+        case DeliveryResult::Outcome::failed:
+            return {d.seq, Completion::Kind::dead, attempts, now, "rejected: " + result.detail()};
+        case DeliveryResult::Outcome::retry:
+            break;
+    }
+    double unit = 0;
+    {
+        std::lock_guard lock(mutex_);
+        unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    }
+    const auto delay = options_.retry.delay(attempts, unit, result.retry_after());
+    const auto age = std::chrono::milliseconds((now - d.created_at) / 1000);
+    if (auto reason = options_.retry.give_up(attempts, age, delay)) {
+        return {d.seq, Completion::Kind::dead, attempts, now, *reason + "; last error: " + result.detail()};
+    }
+    return {d.seq, Completion::Kind::retry, attempts, now + delay.count() * 1000, result.detail()};
+}
+
+void Dispatcher::work_loop() {
+    while (true) {
+        std::unique_lock lock(mutex_);
+        Lane* lane = nullptr;
+        work_ready_.wait(lock, [&] { return stopping_ || (lane = pick_locked()) != nullptr; });
+        if (stopping_) return;  // queued deliveries stay owned; stop() parks them
+        const std::string listener_id = lane->listener->id;
+        QueuedDelivery d = std::move(lane->queue.front());
+        lane->queue.pop_front();
+        ++lane->in_flight;
+        const auto listener = lane->listener;
+        Handler* handler = lane->handler;
+        const bool refill = lane->next_parked != never &&
+                            lane->held() + std::max<std::size_t>(1, options_.listener_prefetch / 4) <=
+                                options_.listener_prefetch;
+        lock.unlock();
+        if (refill) schedule_wake_.notify_one();
+
+        const DeliveryResult result = handler->deliver(Delivery{d.delivery_id, d.event, listener, d.attempts + 1});
+        const Micros now = now_micros();
+        const Completion completion = decide(result, d, now);
+        // Record the outcome. Never attempt again because recording failed: that would send a
+        // duplicate. If the store stays broken the row stays ours and stop() parks it.
+        bool stored = false;
+        for (int tries = 0; !stored && tries < 5; ++tries) {
+            try {
+                outbox_.complete({completion}, owner_);
+                stored = true;
+            } catch (const std::exception& e) {
+                log(LogLevel::error, "delivery " + d.delivery_id + ": cannot record its outcome: " + e.what());
+                std::this_thread::sleep_for(std::chrono::milliseconds(100) * (tries + 1));
+            }
+        }
+
+        lock.lock();
+        auto it = lanes_.find(listener_id);
+        if (it != lanes_.end()) {
+            Lane& l = it->second;
+            --l.in_flight;
+            if (!stored) {
+                // counted nowhere; the outbox still has it
+            } else if (completion.kind == Completion::Kind::retry) {
+                ++counts_[listener_id].second;
+                l.next_parked = std::min(l.next_parked, completion.due_at);
+                schedule_wake_.notify_one();
+            } else if (completion.kind == Completion::Kind::delivered) {
+                ++counts_[listener_id].first;
+            }
+        }
+        idle_.notify_all();
+        work_ready_.notify_all();
+    }
+}
+
+void Dispatcher::flush_counts() {
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts;
+    {
+        std::lock_guard lock(mutex_);
+        counts.swap(counts_);
+    }
+    outbox_.add_counts(counts);
+}
+
+}  // namespace notify::core

@@ -1,0 +1,113 @@
+// Dispatcher: worker threads that attempt deliveries, and a scheduler thread that feeds
+// them from the outbox (internal).
+//
+// Each listener has a lane: a bounded FIFO queue of deliveries this process holds, and a
+// limit on how many run at once, so a listener whose handler hangs holds at most
+// `listener_concurrency` workers and never more than `prefetch` deliveries of memory.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "listener_cache.hpp"
+#include "notify/core/handler_registry.hpp"
+#include "notify/core/notifier.hpp"
+#include "outbox.hpp"
+
+namespace notify::core {
+
+struct QueuedDelivery {
+    std::int64_t seq;
+    std::string delivery_id;
+    std::shared_ptr<const Event> event;
+    Micros created_at;
+    int attempts;  // made so far
+};
+
+class Dispatcher {
+public:
+    Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options);
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    // Registers this process as an owner, takes over dead owners' rows, starts the threads.
+    void start();
+    // See Notifier::stop(). Idempotent.
+    void stop(std::chrono::steady_clock::time_point deadline);
+
+    std::int64_t owner() const noexcept { return owner_; }
+
+    // fire() support. place(): will this process hold the listener's new delivery in memory
+    // (the row is inserted owned), or is it parked? Each place() is followed, once the
+    // insert committed or failed, by placed() or unplace().
+    enum class Placement {
+        owned,   // inserted owned; goes into the lane's queue
+        behind,  // parked behind the lane's backlog (counted in Lane::parking)
+        parked,  // parked: not due yet, or no lane or handler here
+    };
+    Placement place(const std::string& listener_id, bool due_now);
+    void placed(const std::string& listener_id, Placement placement, QueuedDelivery delivery, Micros due_at);
+    void unplace(const std::string& listener_id, Placement placement);
+    // Parked rows may have become due anywhere (dead letters retried): look now.
+    void poke();
+
+private:
+    struct Lane {
+        std::shared_ptr<const Listener> listener;
+        Handler* handler = nullptr;  // null: no handler of its kind here; the lane stays idle
+        std::deque<QueuedDelivery> queue;
+        std::size_t reserved = 0;
+        int in_flight = 0;
+        Micros next_parked = 0;  // earliest due time of parked rows; max() = none known
+        bool backlog = false;     // parked rows are due: fresh fires park too, keeping order
+        std::size_t parking = 0;  // fire()s parking a row right now (insert not yet committed)
+        std::uint64_t parks = 0;  // rows parked by fire() so far
+        std::size_t held() const { return queue.size() + reserved + static_cast<std::size_t>(in_flight); }
+    };
+
+    void schedule_loop();
+    void work_loop();
+    Lane* pick_locked();
+    void sync_lanes();                        // after the listener snapshot changed
+    Handler* handler_for(const std::string& kind);
+    void claim_due(Micros now);
+    void poll_parked();
+    Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
+    void flush_counts();
+    void log(LogLevel level, const std::string& message) const;
+
+    Outbox& outbox_;
+    ListenerCache& listeners_;
+    const NotifierOptions& options_;
+    const ProcessIdentity self_;
+    std::int64_t owner_ = 1;  // the in-memory outbox has only this process
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable work_ready_;
+    std::condition_variable schedule_wake_;
+    std::condition_variable idle_;
+    bool stopping_ = false;
+    bool started_ = false;
+    std::map<std::string, Lane, std::less<>> lanes_;
+    std::string last_picked_;
+    std::map<std::string, std::unique_ptr<Handler>, std::less<>> handlers_;  // by kind; live until stop()
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts_;  // delivered, retried, not yet stored
+    std::mt19937_64 random_{std::random_device{}()};
+    std::shared_ptr<const ListenerSet> synced_;
+
+    std::thread scheduler_;
+    std::vector<std::thread> workers_;
+};
+
+Micros now_micros() noexcept;
+
+}  // namespace notify::core

@@ -1,0 +1,67 @@
+// Group commit in the style of LevelDB's writer queue.
+#include "group_commit.hpp"
+
+#include <vector>
+
+namespace notify::core {
+
+GroupCommit::GroupCommit(sqlite::Database& db, std::size_t max_group) : db_(db), max_group_(max_group) {}
+
+void GroupCommit::run(const Work& work) {
+    Request self;
+    self.work = &work;
+    std::unique_lock lock(mutex_);
+    queue_.push_back(&self);
+    self.wake.wait(lock, [&] { return self.done || queue_.front() == &self; });
+    if (!self.done) {
+        const std::size_t size = std::min(queue_.size(), max_group_);
+        std::vector<Request*> group(queue_.begin(), queue_.begin() + static_cast<long>(size));
+        lock.unlock();  // others may queue up while this group is written
+        lead(group.data(), group.size());
+        lock.lock();
+        for (std::size_t i = 0; i < size; ++i) {
+            Request* r = queue_.front();
+            queue_.pop_front();
+            r->done = true;
+            if (r != &self) r->wake.notify_one();
+        }
+        if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
+    }
+    lock.unlock();
+    if (self.error) std::rethrow_exception(self.error);
+}
+
+void GroupCommit::lead(Request* const* group, std::size_t size) {
+    const bool isolate = size > 1;
+    try {
+        sqlite::Transaction tx(db_);
+        for (std::size_t i = 0; i < size; ++i) {
+            Request& r = *group[i];
+            if (!isolate) {
+                try {
+                    (*r.work)(db_);
+                } catch (...) {
+                    r.error = std::current_exception();
+                }
+                continue;
+            }
+            db_.exec("SAVEPOINT request");
+            try {
+                (*r.work)(db_);
+                db_.exec("RELEASE request");
+            } catch (...) {
+                r.error = std::current_exception();
+                db_.exec("ROLLBACK TO request");
+                db_.exec("RELEASE request");
+            }
+        }
+        tx.commit();
+    } catch (...) {
+        // The commit (or BEGIN) failed: nothing of this group was stored.
+        for (std::size_t i = 0; i < size; ++i) {
+            if (!group[i]->error) group[i]->error = std::current_exception();
+        }
+    }
+}
+
+}  // namespace notify::core

@@ -1,0 +1,44 @@
+// ListenerCache: the current listeners, kept in step with the store by polling (internal).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "notify/core/listener_store.hpp"
+
+namespace notify::core {
+
+// An immutable snapshot.
+struct ListenerSet {
+    std::map<std::string, std::shared_ptr<const Listener>, std::less<>> by_id;
+
+    std::vector<std::shared_ptr<const Listener>> matching(std::string_view type) const;
+};
+
+// snapshot() is lock-free-ish and safe from any thread; refresh() from any thread too
+// (concurrent callers serialise).
+class ListenerCache {
+public:
+    explicit ListenerCache(ListenerStore& store);
+
+    std::shared_ptr<const ListenerSet> snapshot() const { return current_.load(); }
+    // Reloads when another process (or this one) changed the listeners. True when it did.
+    bool refresh();
+    // refresh(), at most once per `interval`.
+    void refresh_every(std::chrono::milliseconds interval);
+
+private:
+    ListenerStore& store_;
+    std::mutex mutex_;
+    std::uint64_t revision_ = ~std::uint64_t{0};
+    std::atomic<std::shared_ptr<const ListenerSet>> current_;
+    std::atomic<std::int64_t> next_check_ns_{0};
+};
+
+}  // namespace notify::core

@@ -1,0 +1,232 @@
+// Notifier: fire() into the outbox, delivery through the dispatcher, administration.
+#include "notify/core/notifier.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+#include "dispatcher.hpp"
+#include "listener_cache.hpp"
+#include "notify/core/error.hpp"
+#include "outbox.hpp"
+
+namespace notify::core {
+
+namespace {
+
+// The namespace of notify's name-based delivery ids.
+constexpr boost::uuids::uuid delivery_namespace = {
+    {0x6e, 0x6f, 0x74, 0x69, 0x66, 0x79, 0x4d, 0x8a, 0x9b, 0x2c, 0x51, 0x7e, 0x0d, 0x44, 0xa3, 0x19}};
+
+Timestamp from_micros(Micros us) { return Timestamp(std::chrono::microseconds(us)); }
+
+void check(const NotifierOptions& o) {
+    if (o.store_path.empty()) throw ValidationError("notifier: no store path given");
+    if (o.workers < 1 || o.workers > 256) throw ValidationError("notifier: workers must be 1 to 256");
+    if (o.listener_concurrency < 1) throw ValidationError("notifier: listener_concurrency must be at least 1");
+    if (o.workers > 1 && o.listener_concurrency >= o.workers) {
+        throw ValidationError("notifier: listener_concurrency (" + std::to_string(o.listener_concurrency) +
+                              ") must be lower than workers (" + std::to_string(o.workers) +
+                              "), or one stuck listener could hold every worker");
+    }
+    if (o.listener_prefetch < 1) throw ValidationError("notifier: listener_prefetch must be at least 1");
+    if (o.lease < std::chrono::milliseconds(100)) throw ValidationError("notifier: lease must be at least 100 ms");
+}
+
+DeliveryRecord record_of(const OutboxRow& row) {
+    DeliveryRecord r;
+    r.delivery_id = row.delivery_id;
+    r.listener_id = row.listener_id;
+    try {
+        r.event = nlohmann::json::parse(row.event_json);
+    } catch (const std::exception&) {
+        r.event = row.event_json;  // shown as stored
+    }
+    r.attempts = row.attempts;
+    r.last_error = row.last_error;
+    r.created = from_micros(row.created_at);
+    r.due = from_micros(row.due_at);
+    if (row.dead_at) r.dead_at = from_micros(*row.dead_at);
+    r.in_flight = row.owned;
+    return r;
+}
+
+}  // namespace
+
+std::string delivery_id(std::string_view event_id, std::string_view listener_id) {
+    boost::uuids::name_generator_sha1 generate(delivery_namespace);
+    std::string name;
+    name.reserve(event_id.size() + listener_id.size() + 1);
+    name.append(listener_id).append(1, '/').append(event_id);
+    return boost::uuids::to_string(generate(name));
+}
+
+struct Notifier::Impl {
+    explicit Impl(NotifierOptions o)
+        : options((check(o), std::move(o))),
+          store(options.store_path),
+          cache(store),
+          outbox(options.outbox == NotifierOptions::OutboxMode::durable
+                     ? Outbox::open_file(options.store_path, options.sync_full)
+                     : Outbox::open_memory()) {
+        if (options.dispatch) {
+            dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options);
+            dispatcher->start();
+        }
+    }
+
+    NotifierOptions options;
+    ListenerStore store;
+    ListenerCache cache;
+    std::unique_ptr<Outbox> outbox;
+    std::unique_ptr<Dispatcher> dispatcher;
+    EventBus bus;
+    std::atomic<bool> stopped{false};
+    std::atomic<std::int64_t> last_seq{0};
+};
+
+Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Notifier::~Notifier() { stop(std::chrono::steady_clock::now() + std::chrono::seconds(5)); }
+
+ListenerStore& Notifier::listeners() noexcept { return impl_->store; }
+
+EventBus& Notifier::bus() noexcept { return impl_->bus; }
+
+FireReceipt Notifier::fire(const Event& event) {
+    Impl& m = *impl_;
+    if (m.stopped.load()) throw Error("notifier: fire() after stop()");
+    if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
+    const auto listeners = m.cache.snapshot()->matching(event.type());
+    FireReceipt receipt;
+    if (listeners.empty()) {
+        m.bus.publish(event);
+        return receipt;
+    }
+
+    const Micros now = now_micros();
+    const Micros effective = event.effective() ? event.effective()->time_since_epoch().count() : now;
+    using Placement = Dispatcher::Placement;
+    std::vector<OutboxInsert> inserts;
+    std::vector<Placement> placements;
+    inserts.reserve(listeners.size());
+    for (const auto& l : listeners) {
+        const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
+        const Placement p = m.dispatcher ? m.dispatcher->place(l->id, due <= now) : Placement::parked;
+        placements.push_back(p);
+        inserts.push_back({delivery_id(event.id(), l->id), l->id, due, p == Placement::owned});
+    }
+
+    std::vector<std::int64_t> seqs;
+    try {
+        seqs = m.outbox->append(to_json(event).dump(), now, inserts,
+                                m.dispatcher ? m.dispatcher->owner() : 0);
+    } catch (...) {
+        if (m.dispatcher) {
+            for (std::size_t i = 0; i < inserts.size(); ++i) m.dispatcher->unplace(inserts[i].listener_id, placements[i]);
+        }
+        throw;
+    }
+
+    std::shared_ptr<const Event> shared;
+    for (std::size_t i = 0; i < inserts.size(); ++i) {
+        const auto& in = inserts[i];
+        if (m.dispatcher) {
+            if (in.owned && !shared) shared = std::make_shared<const Event>(event);
+            m.dispatcher->placed(in.listener_id, placements[i], {seqs[i], in.delivery_id, in.owned ? shared : nullptr, now, 0},
+                                 in.due_at);
+        }
+        receipt.deliveries.push_back({in.delivery_id, in.listener_id, seqs[i]});
+    }
+    std::int64_t last = m.last_seq.load();
+    while (seqs.back() > last && !m.last_seq.compare_exchange_weak(last, seqs.back())) {
+    }
+    m.bus.publish(event);
+    return receipt;
+}
+
+bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
+    const std::int64_t up_to = impl_->last_seq.load();
+    if (up_to == 0) return true;
+    auto pause = std::chrono::milliseconds(1);
+    while (true) {
+        if (impl_->outbox->remaining_up_to(up_to) == 0) return true;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return false;
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+void Notifier::stop(std::chrono::steady_clock::time_point deadline) {
+    if (impl_->stopped.exchange(true)) return;
+    if (impl_->dispatcher) impl_->dispatcher->stop(deadline);
+}
+
+std::vector<DeliveryStatus> Notifier::status(const FireReceipt& receipt) {
+    std::vector<DeliveryStatus> out;
+    std::vector<std::int64_t> seqs;
+    for (const auto& d : receipt.deliveries) seqs.push_back(d.seq);
+    const auto rows = impl_->outbox->rows_by_seq(seqs);
+    for (const auto& d : receipt.deliveries) {
+        DeliveryStatus s{d.delivery_id, d.listener_id, DeliveryStatus::State::delivered, 0, {}};
+        const auto it = std::find_if(rows.begin(), rows.end(), [&](const OutboxRow& r) { return r.seq == d.seq; });
+        if (it != rows.end()) {
+            s.state = it->dead_at ? DeliveryStatus::State::dead : DeliveryStatus::State::pending;
+            s.attempts = it->attempts;
+            s.last_error = it->last_error;
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<ListenerStats> Notifier::stats() {
+    const auto counts = impl_->outbox->counts();
+    const Micros now = now_micros();
+    std::map<std::string, ListenerStats> by_id;
+    for (const auto& l : impl_->store.list()) by_id[l.id].listener_id = l.id;
+    for (const auto& [id, c] : counts) {
+        ListenerStats& s = by_id[id];
+        s.listener_id = id;
+        s.pending = c.parked;
+        s.in_flight = c.owned;
+        s.delivered = c.delivered;
+        s.retried = c.retried;
+        s.dead = c.dead;
+        if (c.oldest_created) s.oldest_pending_age = std::chrono::milliseconds((now - *c.oldest_created) / 1000);
+    }
+    std::vector<ListenerStats> out;
+    for (auto& [id, s] : by_id) out.push_back(std::move(s));
+    return out;
+}
+
+std::vector<DeliveryRecord> Notifier::pending(std::size_t limit) {
+    std::vector<DeliveryRecord> out;
+    for (const auto& row : impl_->outbox->rows(false, limit)) out.push_back(record_of(row));
+    return out;
+}
+
+std::vector<DeliveryRecord> Notifier::dead_letters(std::size_t limit) {
+    std::vector<DeliveryRecord> out;
+    for (const auto& row : impl_->outbox->rows(true, limit)) out.push_back(record_of(row));
+    return out;
+}
+
+std::size_t Notifier::retry_dead(std::string_view delivery_id) {
+    const auto n = impl_->outbox->retry_dead(delivery_id, now_micros());
+    if (n > 0 && impl_->dispatcher) impl_->dispatcher->poke();
+    return n;
+}
+
+std::size_t Notifier::retry_all_dead() {
+    const auto n = impl_->outbox->retry_dead(std::nullopt, now_micros());
+    if (n > 0 && impl_->dispatcher) impl_->dispatcher->poke();
+    return n;
+}
+
+std::size_t Notifier::purge_dead() { return impl_->outbox->purge_dead(); }
+
+}  // namespace notify::core

@@ -1,0 +1,341 @@
+// The outbox's SQL. Every statement runs inside GroupCommit::run, one connection per outbox.
+#include "outbox.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "notify/core/error.hpp"
+#include "store_schema.hpp"
+
+namespace notify::core {
+
+namespace {
+
+constexpr const char* row_columns =
+    "seq, delivery_id, listener_id, event, created_at, due_at, attempts, last_error, dead_at, owner";
+
+OutboxRow read_row(const sqlite::Statement& s) {
+    OutboxRow r;
+    r.seq = s.integer(0);
+    r.delivery_id = s.text(1);
+    r.listener_id = s.text(2);
+    r.event_json = s.text(3);
+    r.created_at = s.integer(4);
+    r.due_at = s.integer(5);
+    r.attempts = static_cast<int>(s.integer(6));
+    r.last_error = s.text(7);
+    if (!s.is_null(8)) r.dead_at = s.integer(8);
+    r.owned = !s.is_null(9);
+    return r;
+}
+
+}  // namespace
+
+// Statements used on every fire and every delivery, prepared once.
+struct Outbox::Statements {
+    explicit Statements(sqlite::Database& db)
+        : insert(db.prepare("INSERT INTO outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+          claim(db.prepare(std::string("UPDATE outbox SET owner = ?1 WHERE seq IN (SELECT seq FROM outbox "
+                                       "WHERE owner IS NULL AND dead_at IS NULL AND listener_id = ?2 AND due_at <= ?3 "
+                                       "ORDER BY due_at, seq LIMIT ?4) RETURNING ") + row_columns)),
+          next_due(db.prepare("SELECT min(due_at) FROM outbox WHERE owner IS NULL AND dead_at IS NULL "
+                              "AND listener_id = ?1")),
+          delivered(db.prepare("DELETE FROM outbox WHERE seq = ?1 AND owner = ?2")),
+          retry(db.prepare("UPDATE outbox SET owner = NULL, due_at = ?3, attempts = ?4, last_error = ?5 "
+                           "WHERE seq = ?1 AND owner = ?2")),
+          dead(db.prepare("UPDATE outbox SET owner = NULL, dead_at = ?3, attempts = ?4, last_error = ?5 "
+                          "WHERE seq = ?1 AND owner = ?2")) {}
+
+    sqlite::Statement insert;
+    sqlite::Statement claim;
+    sqlite::Statement next_due;
+    sqlite::Statement delivered;
+    sqlite::Statement retry;
+    sqlite::Statement dead;
+};
+
+Outbox::Outbox(std::unique_ptr<sqlite::Database> db, bool durable)
+    : db_(std::move(db)), durable_(durable), writer_(*db_), sql_(std::make_unique<Statements>(*db_)) {}
+
+Outbox::~Outbox() {
+    sql_.reset();  // statements before their connection
+    try {
+        checkpoint();
+    } catch (...) {  // the next process checkpoints instead
+    }
+}
+
+std::unique_ptr<Outbox> Outbox::open_file(const std::filesystem::path& path, bool sync_full) {
+    auto db = store_schema::open(path);
+    db->exec(sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    // Checkpoints run from the dispatcher (checkpoint()), never inside a fire()'s commit.
+    db->exec("PRAGMA wal_autocheckpoint = 0");
+    db->exec("PRAGMA journal_size_limit = 67108864");
+    return std::unique_ptr<Outbox>(new Outbox(std::move(db), true));
+}
+
+std::unique_ptr<Outbox> Outbox::open_memory() {
+    auto db = std::make_unique<sqlite::Database>(":memory:", true);
+    db->exec(store_schema::outbox_tables_sql());
+    return std::unique_ptr<Outbox>(new Outbox(std::move(db), false));
+}
+
+std::vector<std::int64_t> Outbox::append(const std::string& event_json, Micros created_at,
+                                         const std::vector<OutboxInsert>& inserts, std::int64_t owner) {
+    std::vector<std::int64_t> seqs;
+    seqs.reserve(inserts.size());
+    writer_.run([&](sqlite::Database& db) {
+        seqs.clear();
+        auto& s = sql_->insert;
+        for (const auto& in : inserts) {
+            s.reset();
+            s.bind(1, in.delivery_id).bind(2, in.listener_id).bind(3, event_json).bind(4, created_at).bind(5, in.due_at);
+            if (in.owned) s.bind(6, owner);
+            s.run();
+            seqs.push_back(db.last_insert_rowid());
+        }
+    });
+    return seqs;
+}
+
+std::vector<OutboxRow> Outbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
+    std::vector<OutboxRow> rows;
+    writer_.run([&](sqlite::Database&) {
+        rows.clear();
+        auto& s = sql_->claim;
+        s.reset();
+        s.bind(1, owner).bind(2, listener_id).bind(3, now).bind(4, static_cast<std::int64_t>(limit));
+        while (s.step()) rows.push_back(read_row(s));
+    });
+    std::sort(rows.begin(), rows.end(), [](const OutboxRow& a, const OutboxRow& b) {
+        return std::tie(a.due_at, a.seq) < std::tie(b.due_at, b.seq);
+    });
+    return rows;
+}
+
+std::optional<Micros> Outbox::next_due(std::string_view listener_id) {
+    std::optional<Micros> due;
+    writer_.run([&](sqlite::Database&) {
+        auto& s = sql_->next_due;
+        s.reset();
+        s.bind(1, listener_id);
+        due.reset();
+        if (s.step() && !s.is_null(0)) due = s.integer(0);
+        s.reset();
+    });
+    return due;
+}
+
+void Outbox::complete(const std::vector<Completion>& completions, std::int64_t owner) {
+    writer_.run([&](sqlite::Database&) {
+        for (const auto& c : completions) {
+            sqlite::Statement* s = nullptr;
+            switch (c.kind) {
+                case Completion::Kind::delivered:
+                    s = &sql_->delivered;
+                    s->reset();
+                    s->bind(1, c.seq).bind(2, owner);
+                    break;
+                case Completion::Kind::retry:
+                case Completion::Kind::dead:
+                    s = c.kind == Completion::Kind::retry ? &sql_->retry : &sql_->dead;
+                    s->reset();
+                    s->bind(1, c.seq).bind(2, owner).bind(3, c.due_at)
+                        .bind(4, static_cast<std::int64_t>(c.attempts)).bind(5, c.error);
+                    break;
+            }
+            s->run();
+        }
+    });
+}
+
+void Outbox::add_counts(const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>& counts) {
+    if (counts.empty()) return;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare(
+            "INSERT INTO delivery_counts (listener_id, delivered, retried) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (listener_id) DO UPDATE SET delivered = delivered + excluded.delivered, "
+            "retried = retried + excluded.retried");
+        for (const auto& [listener, n] : counts) {
+            s.reset();
+            s.bind(1, listener).bind(2, static_cast<std::int64_t>(n.first)).bind(3, static_cast<std::int64_t>(n.second));
+            s.run();
+        }
+    });
+}
+
+std::int64_t Outbox::register_process(const ProcessIdentity& self, Micros now) {
+    std::int64_t id = 0;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("INSERT INTO processes (host, boot_id, pid, started, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+        s.bind(1, self.host).bind(2, self.boot_id).bind(3, self.pid).bind(4, self.started).bind(5, now);
+        s.run();
+        id = db.last_insert_rowid();
+    });
+    return id;
+}
+
+void Outbox::heartbeat(std::int64_t id, Micros now) {
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1");
+        s.bind(1, id).bind(2, now);
+        s.run();
+    });
+}
+
+std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) {
+    std::size_t parked = 0;
+    writer_.run([&](sqlite::Database& db) {
+        parked = 0;
+        std::vector<std::int64_t> dead;
+        auto list = db.prepare("SELECT id, host, boot_id, pid, started, heartbeat_at FROM processes WHERE id != ?1");
+        list.bind(1, self_id);
+        while (list.step()) {
+            ProcessIdentity p{list.text(1), list.text(2), list.integer(3), list.integer(4)};
+            if (list.integer(5) + lease < now || !may_be_alive(p, self)) dead.push_back(list.integer(0));
+        }
+        for (const auto id : dead) {
+            auto park = db.prepare("UPDATE outbox SET owner = NULL WHERE owner = ?1");
+            park.bind(1, id);
+            park.run();
+            parked += static_cast<std::size_t>(db.changes());
+            auto forget = db.prepare("DELETE FROM processes WHERE id = ?1");
+            forget.bind(1, id);
+            forget.run();
+        }
+    });
+    return parked;
+}
+
+void Outbox::release(std::int64_t owner) {
+    writer_.run([&](sqlite::Database& db) {
+        auto park = db.prepare("UPDATE outbox SET owner = NULL WHERE owner = ?1");
+        park.bind(1, owner);
+        park.run();
+        auto forget = db.prepare("DELETE FROM processes WHERE id = ?1");
+        forget.bind(1, owner);
+        forget.run();
+    });
+}
+
+void Outbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) {
+    if (seqs.empty()) return;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("UPDATE outbox SET owner = NULL, due_at = min(due_at, ?3) WHERE seq = ?1 AND owner = ?2");
+        for (const auto seq : seqs) {
+            s.reset();
+            s.bind(1, seq).bind(2, owner).bind(3, due_at);
+            s.run();
+        }
+    });
+}
+
+std::map<std::string, OutboxCounts> Outbox::counts() {
+    std::map<std::string, OutboxCounts> out;
+    writer_.run([&](sqlite::Database& db) {
+        out.clear();
+        auto s = db.prepare(
+            "SELECT listener_id, count(*) FILTER (WHERE dead_at IS NULL AND owner IS NULL), "
+            "count(*) FILTER (WHERE dead_at IS NULL AND owner IS NOT NULL), "
+            "count(*) FILTER (WHERE dead_at IS NOT NULL), min(created_at) FILTER (WHERE dead_at IS NULL) "
+            "FROM outbox GROUP BY listener_id");
+        while (s.step()) {
+            auto& c = out[s.text(0)];
+            c.parked = static_cast<std::uint64_t>(s.integer(1));
+            c.owned = static_cast<std::uint64_t>(s.integer(2));
+            c.dead = static_cast<std::uint64_t>(s.integer(3));
+            if (!s.is_null(4)) c.oldest_created = s.integer(4);
+        }
+        auto totals = db.prepare("SELECT listener_id, delivered, retried FROM delivery_counts");
+        while (totals.step()) {
+            auto& c = out[totals.text(0)];
+            c.delivered = static_cast<std::uint64_t>(totals.integer(1));
+            c.retried = static_cast<std::uint64_t>(totals.integer(2));
+        }
+    });
+    return out;
+}
+
+std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit) {
+    std::vector<OutboxRow> out;
+    writer_.run([&](sqlite::Database& db) {
+        out.clear();
+        auto s = db.prepare(std::string("SELECT ") + row_columns + " FROM outbox WHERE " +
+                            (dead ? "dead_at IS NOT NULL ORDER BY dead_at, seq" : "dead_at IS NULL ORDER BY seq") +
+                            " LIMIT ?1");
+        s.bind(1, static_cast<std::int64_t>(limit));
+        while (s.step()) out.push_back(read_row(s));
+    });
+    return out;
+}
+
+std::vector<OutboxRow> Outbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {
+    std::vector<OutboxRow> out;
+    if (seqs.empty()) return out;
+    const std::string list = nlohmann::json(seqs).dump();
+    writer_.run([&](sqlite::Database& db) {
+        out.clear();
+        auto s = db.prepare(std::string("SELECT ") + row_columns +
+                            " FROM outbox WHERE seq IN (SELECT value FROM json_each(?1))");
+        s.bind(1, list);
+        while (s.step()) out.push_back(read_row(s));
+    });
+    return out;
+}
+
+std::size_t Outbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
+    std::size_t changed = 0;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare(std::string("UPDATE outbox SET dead_at = NULL, owner = NULL, due_at = ?1, attempts = 0, "
+                                        "last_error = NULL WHERE dead_at IS NOT NULL") +
+                            (delivery_id ? " AND delivery_id = ?2" : ""));
+        s.bind(1, now);
+        if (delivery_id) s.bind(2, *delivery_id);
+        s.run();
+        changed = static_cast<std::size_t>(db.changes());
+    });
+    return changed;
+}
+
+std::size_t Outbox::purge_dead() {
+    std::size_t removed = 0;
+    writer_.run([&](sqlite::Database& db) {
+        db.exec("DELETE FROM outbox WHERE dead_at IS NOT NULL");
+        removed = static_cast<std::size_t>(db.changes());
+    });
+    return removed;
+}
+
+std::size_t Outbox::remaining_up_to(std::int64_t seq) {
+    std::size_t n = 0;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("SELECT count(*) FROM outbox WHERE seq <= ?1 AND dead_at IS NULL");
+        s.bind(1, seq);
+        n = s.step() ? static_cast<std::size_t>(s.integer(0)) : 0;
+    });
+    return n;
+}
+
+void Outbox::drop_listener(std::string_view listener_id) {
+    writer_.run([&](sqlite::Database& db) {
+        auto rows = db.prepare("DELETE FROM outbox WHERE listener_id = ?1");
+        rows.bind(1, listener_id);
+        rows.run();
+        auto counts = db.prepare("DELETE FROM delivery_counts WHERE listener_id = ?1");
+        counts.bind(1, listener_id);
+        counts.run();
+    });
+}
+
+void Outbox::checkpoint() {
+    if (!durable_) return;
+    // A connection of its own: a checkpoint cannot run inside the writer's transactions,
+    // and PASSIVE never makes writers wait.
+    std::lock_guard lock(checkpoint_mutex_);
+    if (!checkpointer_) checkpointer_ = std::make_unique<sqlite::Database>(db_->path(), false);
+    checkpointer_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+}  // namespace notify::core

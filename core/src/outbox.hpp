@@ -1,0 +1,131 @@
+// Outbox: deliveries waiting for their handler, in the store file or in memory (internal).
+//
+// A row is either owned (owner = the process that will attempt it; it sits in that
+// process's memory queue) or parked (owner NULL; any process may claim it once due_at has
+// passed). fire() inserts rows owned when the firing process will deliver them at once, so
+// the common path is one insert and one delete and touches no secondary index.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "group_commit.hpp"
+#include "process_identity.hpp"
+#include "sqlite.hpp"
+
+namespace notify::core {
+
+using Micros = std::int64_t;  // microseconds since the epoch, UTC
+
+struct OutboxInsert {
+    std::string delivery_id;
+    std::string listener_id;
+    Micros due_at;
+    bool owned;  // held by the inserting process's dispatcher, else parked
+};
+
+struct OutboxRow {
+    std::int64_t seq = 0;
+    std::string delivery_id;
+    std::string listener_id;
+    std::string event_json;
+    Micros created_at = 0;
+    Micros due_at = 0;
+    int attempts = 0;  // attempts made so far
+    std::string last_error;
+    std::optional<Micros> dead_at;
+    bool owned = false;
+};
+
+// The outcome of one attempt, as the outbox records it.
+struct Completion {
+    enum class Kind { delivered, retry, dead };
+    std::int64_t seq;
+    Kind kind;
+    int attempts;          // attempts made, this one included
+    Micros due_at = 0;     // retry: the next attempt
+    std::string error;     // retry and dead: why
+};
+
+struct OutboxCounts {
+    std::uint64_t parked = 0;
+    std::uint64_t owned = 0;
+    std::uint64_t dead = 0;
+    std::optional<Micros> oldest_created;  // of rows not dead
+    std::uint64_t delivered = 0;
+    std::uint64_t retried = 0;
+};
+
+// Thread-safe: every call goes through one GroupCommit, so concurrent calls share commits.
+// Every method throws notify::StoreError when the store cannot be read or written.
+class Outbox {
+public:
+    // The outbox tables of the store file, on their own connection. `sync_full`: fsync
+    // every commit (survives power loss) instead of only handing it to the OS (survives a
+    // crash of the process).
+    static std::unique_ptr<Outbox> open_file(const std::filesystem::path& path, bool sync_full);
+    // A private in-memory outbox: gone when the process ends.
+    static std::unique_ptr<Outbox> open_memory();
+    ~Outbox();
+
+    bool durable() const noexcept { return durable_; }
+
+    // One delivery per insert for one event, in one (group) commit. `owner` marks the owned
+    // ones. Returns the new rows' seq numbers, in order.
+    std::vector<std::int64_t> append(const std::string& event_json, Micros created_at,
+                                     const std::vector<OutboxInsert>& inserts, std::int64_t owner);
+
+    // Takes up to `limit` parked rows of a listener that are due by `now`, oldest first.
+    std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner);
+    // The earliest due_at among a listener's parked rows.
+    std::optional<Micros> next_due(std::string_view listener_id);
+    // Records outcomes of rows `owner` holds; rows it no longer holds are left alone.
+    void complete(const std::vector<Completion>& completions, std::int64_t owner);
+    // Adds to the per-listener delivered/retried counters.
+    void add_counts(const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>& counts);
+
+    // Process registry: who owns rows, and whether they still live.
+    std::int64_t register_process(const ProcessIdentity& self, Micros now);
+    void heartbeat(std::int64_t id, Micros now);
+    // Parks the rows of processes that died (gone from this host, or silent for `lease`)
+    // and forgets them. Returns how many rows were parked.
+    std::size_t adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease);
+    // Parks every row `owner` holds and forgets the process (clean shutdown).
+    void release(std::int64_t owner);
+    // Parks the given rows of `owner` (claimed but never attempted).
+    void park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at);
+
+    // Administration.
+    std::map<std::string, OutboxCounts> counts();
+    std::vector<OutboxRow> rows(bool dead, std::size_t limit);
+    // The rows of these seq numbers that still exist.
+    std::vector<OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs);
+    std::size_t retry_dead(std::optional<std::string_view> delivery_id, Micros now);
+    std::size_t purge_dead();
+    // Rows with seq <= `seq` that are not dead letters.
+    std::size_t remaining_up_to(std::int64_t seq);
+    // Forgets every row of a listener that no longer exists.
+    void drop_listener(std::string_view listener_id);
+    // Copies the write-ahead log into the database file (durable outbox only).
+    void checkpoint();
+
+private:
+    Outbox(std::unique_ptr<sqlite::Database> db, bool durable);
+    struct Statements;
+
+    std::unique_ptr<sqlite::Database> db_;
+    bool durable_;
+    GroupCommit writer_;
+    std::unique_ptr<Statements> sql_;  // used only inside writer_.run()
+    std::mutex checkpoint_mutex_;
+    std::unique_ptr<sqlite::Database> checkpointer_;
+};
+
+}  // namespace notify::core

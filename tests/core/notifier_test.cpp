@@ -1,0 +1,327 @@
+// Notifier in one process: routing, retries, dead letters, isolation, ordering, delays,
+// stop and restart, the in-memory outbox.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "notifier_fixture.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/well_known.hpp"
+
+using namespace notify::core;
+using namespace notify::test;
+using namespace std::chrono_literals;
+using Catch::Contains;
+
+namespace {
+
+std::size_t count_delivered(const std::vector<Attempt>& all, const std::string& listener) {
+    return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), [&](const Attempt& a) {
+        return a.listener_id == listener && a.outcome == "delivered";
+    }));
+}
+
+ListenerStats stats_of(const std::vector<ListenerStats>& all, const std::string& id) {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const ListenerStats& s) { return s.listener_id == id; });
+    REQUIRE(it != all.end());
+    return *it;
+}
+
+}  // namespace
+
+TEST_CASE("fire stores one delivery per matching listener and the handler gets it", "[notifier]") {
+    NotifierFixture f;
+    Notifier n(f.options());
+    const auto repo = n.listeners().create(f.listener({"repo.#"}));
+    const auto sync = n.listeners().create(f.listener({"repo.sync.*"}));
+    const auto other = n.listeners().create(f.listener({"employee.#"}));
+    n.stop(in(1s));
+    Notifier notifier(f.options());  // loads the three listeners
+
+    std::vector<std::string> on_bus;
+    auto sub = notifier.bus().subscribe("#", [&](const Event& e) { on_bus.push_back(e.type()); });
+    const Event e = repo_finished(RepoOperation::sync, "zoo", RepoResult::success);
+    const FireReceipt receipt = notifier.fire(e);
+    REQUIRE(receipt.deliveries.size() == 2);
+    std::set<std::string> ids;
+    for (const auto& d : receipt.deliveries) {
+        ids.insert(d.listener_id);
+        CHECK(d.delivery_id == delivery_id(e.id(), d.listener_id));
+    }
+    CHECK(ids == std::set<std::string>{repo.id, sync.id});
+    CHECK(on_bus == std::vector<std::string>{"repo.sync.finish"});
+
+    REQUIRE(notifier.flush(in(5s)));
+    const auto all = f.recorder->all();
+    CHECK(count_delivered(all, repo.id) == 1);
+    CHECK(count_delivered(all, sync.id) == 1);
+    CHECK(count_delivered(all, other.id) == 0);
+    const auto attempt = f.recorder->delivered(repo.id).front();
+    CHECK(attempt.event_id == e.id());
+    CHECK(attempt.event_type == "repo.sync.finish");
+    CHECK(attempt.attempt == 1);
+    for (const auto& s : notifier.status(receipt)) CHECK(s.state == DeliveryStatus::State::delivered);
+
+    CHECK(notifier.fire(Event("billing.paid")).deliveries.empty());
+}
+
+TEST_CASE("a handler failing k times then succeeding ends delivered", "[notifier]") {
+    NotifierFixture f;
+    Notifier n(f.options());
+    const auto l = n.listeners().create(f.listener({"#"}, {{"mode", "flaky"}, {"fail_times", 3}}));
+    n.stop(in(1s));
+    Notifier notifier(f.options());
+    const auto receipt = notifier.fire(Event("a.b"));
+    REQUIRE(notifier.flush(in(5s)));
+    const auto all = f.recorder->all();
+    REQUIRE(all.size() == 4);
+    for (int i = 0; i < 4; ++i) {
+        CHECK(all[static_cast<std::size_t>(i)].attempt == i + 1);
+        CHECK(all[static_cast<std::size_t>(i)].delivery_id == receipt.deliveries[0].delivery_id);
+    }
+    CHECK(all.back().outcome == "delivered");
+    notifier.stop(in(2s));  // stores the counters
+    Notifier reader(f.options());
+    const auto s = stats_of(reader.stats(), l.id);
+    CHECK(s.delivered == 1);
+    CHECK(s.retried == 3);
+    CHECK(s.pending == 0);
+    CHECK(s.dead == 0);
+}
+
+TEST_CASE("an always failing delivery becomes a dead letter with its reason, and can be retried", "[notifier]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.retry.max_attempts = 3;
+    auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "retry"}}));
+    Notifier notifier(options);
+    const auto receipt = notifier.fire(Event("a.b"));
+    REQUIRE(notifier.flush(in(5s)));  // dead letters count as done
+    CHECK(f.recorder->all().size() == 3);
+    auto dead = notifier.dead_letters();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].delivery_id == receipt.deliveries[0].delivery_id);
+    CHECK(dead[0].attempts == 3);
+    CHECK_THAT(dead[0].last_error, Contains("gave up after 3 attempts") && Contains("server busy"));
+    CHECK(dead[0].event.at("type") == "a.b");
+    CHECK(dead[0].dead_at.has_value());
+    CHECK(notifier.status(receipt)[0].state == DeliveryStatus::State::dead);
+
+    // The receiving end is fixed; the dead letter is retried and arrives.
+    l.settings = {{"mode", "ok"}};
+    notifier.listeners().update(l);
+    std::this_thread::sleep_for(150ms);
+    CHECK(notifier.retry_dead(receipt.deliveries[0].delivery_id) == 1);
+    CHECK(notifier.retry_dead("no-such-delivery") == 0);
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, l.id) == 1; }, 5s));
+    CHECK(notifier.dead_letters().empty());
+    CHECK(f.recorder->delivered(l.id).front().attempt == 1);  // attempts start over
+}
+
+TEST_CASE("a rejected delivery is a dead letter at once; purge removes dead letters", "[notifier]") {
+    NotifierFixture f;
+    Notifier n(f.options());
+    n.listeners().create(f.listener({"#"}, {{"mode", "reject"}}));
+    n.stop(in(1s));
+    Notifier notifier(f.options());
+    notifier.fire(Event("a.b"));
+    notifier.fire(Event("a.c"));
+    REQUIRE(notifier.flush(in(5s)));
+    CHECK(f.recorder->all().size() == 2);
+    const auto dead = notifier.dead_letters();
+    REQUIRE(dead.size() == 2);
+    CHECK(dead[0].attempts == 1);
+    CHECK(dead[0].last_error == "rejected: no such exchange");
+    CHECK(notifier.purge_dead() == 2);
+    CHECK(notifier.dead_letters().empty());
+}
+
+TEST_CASE("a hanging handler does not hold up other listeners", "[notifier]") {
+    NotifierFixture f;
+    Notifier n(f.options());
+    const auto stuck = n.listeners().create(f.listener({"#"}, {{"mode", "hang"}}));
+    const auto healthy = n.listeners().create(f.listener({"#"}));
+    n.stop(in(1s));
+    Notifier notifier(f.options());
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 50; ++i) notifier.fire(Event("load.item" + std::to_string(i)));
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, healthy.id) == 50; }, 5s));
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    CHECK(count_delivered(f.recorder->all(), stuck.id) == 0);
+    const auto s = stats_of(notifier.stats(), stuck.id);
+    CHECK(s.pending + s.in_flight == 50);
+    CHECK_FALSE(notifier.flush(in(200ms)));  // the stuck ones are still pending
+    notifier.stop(in(300ms));                // shutdown releases the hang
+}
+
+TEST_CASE("with listener_concurrency 1 a listener receives events in fire order", "[notifier]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.listener_concurrency = 1;
+    options.listener_prefetch = 16;  // most of them go through the parked path too
+    Notifier n(options);
+    const auto l = n.listeners().create(f.listener({"#"}));
+    n.stop(in(1s));
+    Notifier notifier(options);
+    std::vector<std::string> fired;
+    for (int i = 0; i < 300; ++i) {
+        Event e("order.check");
+        fired.push_back(e.id());
+        notifier.fire(e);
+    }
+    REQUIRE(notifier.flush(in(10s)));
+    std::vector<std::string> received;
+    for (const auto& a : f.recorder->delivered(l.id)) received.push_back(a.event_id);
+    CHECK(received == fired);
+}
+
+TEST_CASE("delay_until_effective holds each event until its effective time", "[notifier]") {
+    NotifierFixture f;
+    Notifier n(f.options());
+    auto delayed = f.listener({"#"});
+    delayed.delay_until_effective = true;
+    const auto l = n.listeners().create(delayed);
+    n.stop(in(1s));
+    Notifier notifier(f.options());
+
+    Event past("org.change");
+    past.set_effective(now() - 1h);
+    Event soon("org.change");
+    soon.set_effective(now() + 1200ms);
+    Event far("org.change");
+    far.set_effective(now() + std::chrono::hours(24 * 30));
+    Event none("org.change");  // no effective time: sent at once
+    const auto fired_at = std::chrono::steady_clock::now();
+    for (const auto* e : {&past, &soon, &far, &none}) notifier.fire(*e);
+
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, l.id) == 2; }, 1s));
+    std::set<std::string> first;
+    for (const auto& a : f.recorder->delivered(l.id)) first.insert(a.event_id);
+    CHECK(first == std::set<std::string>{past.id(), none.id()});
+
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, l.id) == 3; }, 3s));
+    const auto got_soon = f.recorder->delivered(l.id).back();
+    CHECK(got_soon.event_id == soon.id());
+    CHECK(got_soon.at - fired_at >= 1100ms);
+
+    std::this_thread::sleep_for(300ms);
+    CHECK(count_delivered(f.recorder->all(), l.id) == 3);
+    const auto pending = notifier.pending();
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].event.at("id") == far.id());
+    CHECK(pending[0].due == *far.effective());
+    CHECK(stats_of(notifier.stats(), l.id).pending == 1);
+}
+
+TEST_CASE("stop leaves undelivered deliveries in the outbox and the next start sends them", "[notifier]") {
+    NotifierFixture f;
+    {
+        Notifier n(f.options());
+        n.listeners().create(f.listener({"#"}, {{"mode", "ok"}, {"delay_ms", 20}}));
+    }
+    std::vector<std::string> fired;
+    {
+        Notifier notifier(f.options());
+        for (int i = 0; i < 60; ++i) fired.push_back(notifier.fire(Event("slow.item")).deliveries[0].delivery_id);
+        notifier.stop(in(100ms));
+        CHECK_THROWS_AS(notifier.fire(Event("late.item")), notify::Error);
+    }
+    const auto before_restart = f.recorder->all().size();
+    CHECK(before_restart < 60);
+    Notifier again(f.options());
+    REQUIRE(f.recorder->wait_for([&](const auto& all) {
+        std::set<std::string> got;
+        for (const auto& a : all) got.insert(a.delivery_id);
+        return got.size() == 60;
+    }, 10s));
+    REQUIRE(again.flush(in(5s)));
+    std::set<std::string> got;
+    for (const auto& a : f.recorder->all()) got.insert(a.delivery_id);
+    CHECK(got == std::set<std::string>(fired.begin(), fired.end()));
+    // Only what was in flight at the stop may have gone out twice.
+    CHECK(f.recorder->all().size() - 60 <= 4);
+}
+
+TEST_CASE("events fired without delivery in this process wait in the outbox", "[notifier]") {
+    NotifierFixture f;
+    std::string id;
+    {
+        auto options = f.options();
+        options.dispatch = false;
+        Notifier producer(options);
+        const auto l = producer.listeners().create(f.listener({"#"}));
+        id = l.id;
+        producer.fire(Event("queued.one"));
+        producer.fire(Event("queued.two"));
+        CHECK(stats_of(producer.stats(), l.id).pending == 2);
+        CHECK(producer.pending().size() == 2);
+    }
+    CHECK(f.recorder->all().empty());
+    Notifier deliverer(f.options());
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, id) == 2; }, 5s));
+}
+
+TEST_CASE("the in-memory outbox delivers but keeps nothing after the process", "[notifier]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.outbox = NotifierOptions::OutboxMode::memory;
+    {
+        Notifier n(f.options());
+        n.listeners().create(f.listener({"#"}, {{"mode", "retry"}}));
+        n.listeners().create(f.listener({"ok.#"}));
+    }
+    {
+        Notifier notifier(options);
+        notifier.fire(Event("ok.now"));
+        notifier.fire(Event("never.ok"));
+        REQUIRE(f.recorder->wait_for([](const auto& all) {
+            return std::count_if(all.begin(), all.end(), [](const Attempt& a) { return a.outcome == "delivered"; }) == 1;
+        }, 5s));
+        CHECK_FALSE(notifier.pending().empty());  // the failing ones wait in memory
+    }
+    auto durable = f.options();
+    durable.dispatch = false;
+    Notifier after(durable);
+    CHECK(after.pending().empty());
+    CHECK(after.dead_letters().empty());
+}
+
+TEST_CASE("many threads firing at once share commits and lose nothing", "[notifier][threads]") {
+    NotifierFixture f;
+    {
+        Notifier n(f.options());
+        n.listeners().create(f.listener({"#"}));
+    }
+    Notifier notifier(f.options());
+    std::vector<std::thread> threads;
+    std::mutex mutex;
+    std::set<std::int64_t> seqs;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 250; ++i) {
+                const auto r = notifier.fire(Event("parallel.fire"));
+                std::lock_guard lock(mutex);
+                seqs.insert(r.deliveries.at(0).seq);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(seqs.size() == 1000);
+    REQUIRE(notifier.flush(in(10s)));
+    std::set<std::string> delivered;
+    for (const auto& a : f.recorder->all()) delivered.insert(a.delivery_id);
+    CHECK(delivered.size() == 1000);
+}
+
+TEST_CASE("inconsistent options are refused", "[notifier]") {
+    NotifierFixture f;
+    auto o = f.options();
+    o.listener_concurrency = 4;
+    o.workers = 4;
+    CHECK_THROWS_WITH(Notifier(o), Contains("listener_concurrency (4) must be lower than workers (4)"));
+    o = f.options();
+    o.store_path.clear();
+    CHECK_THROWS_AS(Notifier(o), notify::ValidationError);
+}
