@@ -148,7 +148,8 @@ FireReceipt Notifier::fire(const Event& event) {
 }
 
 bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
-    const std::int64_t up_to = impl_->last_seq.load();
+    // Everything in the outbox now: this notifier's fires and what earlier runs left.
+    const std::int64_t up_to = std::max(impl_->last_seq.load(), impl_->outbox->last_seq());
     if (up_to == 0) return true;
     auto pause = std::chrono::milliseconds(1);
     while (true) {

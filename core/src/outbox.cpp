@@ -318,6 +318,15 @@ std::size_t Outbox::remaining_up_to(std::int64_t seq) {
     return n;
 }
 
+std::int64_t Outbox::last_seq() {
+    std::int64_t seq = 0;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("SELECT coalesce(max(seq), 0) FROM outbox");
+        seq = s.step() ? s.integer(0) : 0;
+    });
+    return seq;
+}
+
 void Outbox::drop_listener(std::string_view listener_id) {
     writer_.run([&](sqlite::Database& db) {
         auto rows = db.prepare("DELETE FROM outbox WHERE listener_id = ?1");

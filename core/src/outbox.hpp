@@ -111,6 +111,8 @@ public:
     std::size_t purge_dead();
     // Rows with seq <= `seq` that are not dead letters.
     std::size_t remaining_up_to(std::int64_t seq);
+    // The highest seq in the outbox (0 when empty).
+    std::int64_t last_seq();
     // Forgets every row of a listener that no longer exists.
     void drop_listener(std::string_view listener_id);
     // Copies the write-ahead log into the database file (durable outbox only).

@@ -106,8 +106,9 @@ public:
     // notify::Error after stop().
     FireReceipt fire(const Event& event);
 
-    // Waits until every delivery fired so far is delivered or dead, or until `deadline`.
-    // True when nothing fired so far is still pending.
+    // Waits until every delivery in the outbox when it was called (fired by this notifier
+    // or left by earlier runs and other processes) is delivered or dead, or until
+    // `deadline`. True when none of them is still pending.
     bool flush(std::chrono::steady_clock::time_point deadline);
 
     // Stops accepting fire(), lets deliveries in flight finish until `deadline`, then asks

@@ -1,0 +1,253 @@
+// Notifier across processes: SIGKILL at random moments, two delivering processes on one
+// store, listener changes made by another process.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "notifier_fixture.hpp"
+
+using namespace notify::core;
+using namespace notify::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Line {
+    std::string delivery_id;
+    std::string listener_id;
+    std::string event_id;
+    int attempt = 0;
+    std::string outcome;
+    long pid = 0;
+    long long start_ns = 0;
+    long long end_ns = 0;
+};
+
+std::vector<Line> read_lines(const std::filesystem::path& path) {
+    std::vector<Line> out;
+    std::ifstream in(path);
+    std::string text;
+    while (std::getline(in, text)) {
+        std::istringstream fields(text);
+        Line l;
+        if (fields >> l.delivery_id >> l.listener_id >> l.event_id >> l.attempt >> l.outcome >> l.pid >> l.start_ns >> l.end_ns) {
+            out.push_back(l);
+        }
+    }
+    return out;
+}
+
+std::set<std::string> read_words(const std::filesystem::path& path) {
+    std::set<std::string> out;
+    std::ifstream in(path);
+    std::string word;
+    while (in >> word) out.insert(word);
+    return out;
+}
+
+void append(const std::filesystem::path& path, const std::string& line) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    [[maybe_unused]] const auto n = ::write(fd, line.data(), line.size());
+    ::close(fd);
+}
+
+// Runs `body` in a child process; the child never returns into the test runner.
+template <typename Body>
+pid_t spawn(Body body) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        int code = 0;
+        try {
+            body();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child %d: %s\n", getpid(), e.what());
+            code = 1;
+        }
+        _exit(code);
+    }
+    return pid;
+}
+
+// Runs the store helper program (a fresh process, not a fork of this threaded one) and
+// returns what it printed.
+std::string run_helper(const std::vector<std::string>& args) {
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        std::vector<char*> argv{const_cast<char*>(NOTIFY_STORE_HELPER)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(NOTIFY_STORE_HELPER, argv.data());
+        _exit(127);
+    }
+    close(out[1]);
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    close(out[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
+int wait_exit(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("a process killed with SIGKILL at random moments loses nothing fire() returned for", "[notifier][process]") {
+    NotifierFixture f;
+    const auto delivered_log = f.dir / "delivered.log";
+    const auto fired_log = f.dir / "fired.log";
+    ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "ok"}, {"delay_ms", 1}}));
+    const auto options = f.options(delivered_log.string());
+
+    constexpr int rounds = 5;
+    std::mt19937 rng(std::random_device{}());
+    for (int round = 0; round < rounds; ++round) {
+        const pid_t child = spawn([&] {
+            Notifier notifier(options);
+            for (;;) {
+                const auto receipt = notifier.fire(Event("crash.test"));
+                append(fired_log, receipt.deliveries.at(0).delivery_id + "\n");
+            }
+        });
+        REQUIRE(child > 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+        kill(child, SIGKILL);
+        CHECK(wait_exit(child) == 128 + SIGKILL);
+    }
+
+    const auto fired = read_words(fired_log);
+    REQUIRE(fired.size() > 100);  // the children did fire
+    {
+        Notifier recovery(options);  // takes over the dead processes' deliveries at once
+        REQUIRE(recovery.flush(in(30s)));
+    }
+    std::map<std::string, int> times;
+    for (const auto& l : read_lines(delivered_log)) {
+        if (l.outcome == "delivered") ++times[l.delivery_id];
+    }
+    std::size_t lost = 0;
+    std::size_t duplicates = 0;
+    for (const auto& id : fired) lost += times.count(id) == 0;
+    for (const auto& [id, n] : times) duplicates += static_cast<std::size_t>(n - 1);
+    INFO("fired " << fired.size() << ", delivered " << times.size() << ", duplicates " << duplicates);
+    CHECK(lost == 0);
+    // Only deliveries in flight when a process died may go out twice: per kill, at most
+    // what its workers were attempting.
+    CHECK(duplicates <= static_cast<std::size_t>(rounds * options.workers));
+    WARN("crash test: " << fired.size() << " fired over " << rounds << " kills, 0 lost, " << duplicates
+                        << " duplicates");
+}
+
+TEST_CASE("two processes delivering from one store never attempt a delivery at the same time", "[notifier][process]") {
+    NotifierFixture f;
+    const auto attempts_log = f.dir / "attempts.log";
+    const auto stop_flag = f.dir / "stop";
+    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "flaky"}, {"fail_times", 1}, {"delay_ms", 2}}));
+    auto options = f.options(attempts_log.string());
+    options.listener_prefetch = 8;  // small claims, so both processes get work
+
+    std::vector<pid_t> children;
+    for (int i = 0; i < 2; ++i) {
+        children.push_back(spawn([&, i] {
+            Notifier notifier(options);
+            append(f.dir / ("ready" + std::to_string(i)), "ready\n");
+            while (!std::filesystem::exists(stop_flag)) std::this_thread::sleep_for(10ms);
+            notifier.stop(in(2s));
+        }));
+    }
+    REQUIRE(wait_until([&] { return std::filesystem::exists(f.dir / "ready0") && std::filesystem::exists(f.dir / "ready1"); }, 10s));
+
+    constexpr int events = 200;
+    auto producer_options = f.options();
+    producer_options.dispatch = false;
+    Notifier producer(producer_options);
+    for (int i = 0; i < events; ++i) producer.fire(Event("shared.work"));
+    const bool all_delivered = wait_until([&] {
+        const auto lines = read_lines(attempts_log);
+        return std::count_if(lines.begin(), lines.end(), [](const Line& x) { return x.outcome == "delivered"; }) >= events;
+    }, 30s);
+    append(stop_flag, "stop\n");
+    for (const auto pid : children) CHECK(wait_exit(pid) == 0);
+    REQUIRE(all_delivered);
+
+    std::map<std::string, std::vector<Line>> by_delivery;
+    std::set<long> pids;
+    for (const auto& x : read_lines(attempts_log)) {
+        by_delivery[x.delivery_id].push_back(x);
+        pids.insert(x.pid);
+    }
+    CHECK(by_delivery.size() == static_cast<std::size_t>(events));
+    CHECK(pids.size() == 2);  // both processes delivered
+    std::size_t moved = 0;
+    for (auto& [id, attempts] : by_delivery) {
+        INFO(id);
+        std::sort(attempts.begin(), attempts.end(), [](const Line& a, const Line& b) { return a.start_ns < b.start_ns; });
+        CHECK(std::count_if(attempts.begin(), attempts.end(), [](const Line& x) { return x.outcome == "delivered"; }) == 1);
+        for (std::size_t i = 1; i < attempts.size(); ++i) {
+            CHECK(attempts[i].start_ns >= attempts[i - 1].end_ns);  // never two at once
+            moved += attempts[i].pid != attempts[i - 1].pid;
+        }
+    }
+    WARN("two processes: " << events << " deliveries, " << moved << " retried by the other process");
+}
+
+TEST_CASE("listeners added or removed by another process are honoured within one second", "[notifier][process]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.poll_interval = NotifierOptions{}.poll_interval;  // the default, as shipped
+    Notifier notifier(options);
+    CHECK(notifier.fire(Event("late.joiner")).deliveries.empty());
+
+    const std::string id = run_helper({"create", f.store.string(), "late.#"});
+    const auto added_at = std::chrono::steady_clock::now();
+    FireReceipt receipt;
+    REQUIRE(wait_until([&] { return !(receipt = notifier.fire(Event("late.joiner"))).deliveries.empty(); }, 2s));
+    const auto seen_after = std::chrono::steady_clock::now() - added_at;
+    CHECK(seen_after < 1s);
+    CHECK(receipt.deliveries[0].listener_id == id);
+    REQUIRE(f.recorder->wait_for([&](const auto& all) {
+        return std::any_of(all.begin(), all.end(), [&](const Attempt& a) { return a.listener_id == id; });
+    }, 2s));
+
+    run_helper({"remove", f.store.string(), id});
+    const auto removed_at = std::chrono::steady_clock::now();
+    REQUIRE(wait_until([&] { return notifier.fire(Event("late.joiner")).deliveries.empty(); }, 2s));
+    CHECK(std::chrono::steady_clock::now() - removed_at < 1s);
+    WARN("listener changes seen after " << std::chrono::duration_cast<std::chrono::milliseconds>(seen_after).count()
+                                        << " ms");
+}
