@@ -24,7 +24,10 @@ bool ListenerCache::refresh() {
         auto id = l.id;
         set->by_id.emplace(std::move(id), std::make_shared<const Listener>(std::move(l)));
     }
-    current_.store(std::move(set));
+    {
+        std::lock_guard swap_lock(current_mutex_);
+        current_ = std::move(set);
+    }
     revision_ = revision;
     return true;
 }

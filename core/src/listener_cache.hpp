@@ -21,13 +21,15 @@ struct ListenerSet {
     std::vector<std::shared_ptr<const Listener>> matching(std::string_view type) const;
 };
 
-// snapshot() is lock-free-ish and safe from any thread; refresh() from any thread too
-// (concurrent callers serialise).
+// snapshot() and refresh() are safe from any thread (concurrent refreshes serialise).
 class ListenerCache {
 public:
     explicit ListenerCache(ListenerStore& store);
 
-    std::shared_ptr<const ListenerSet> snapshot() const { return current_.load(); }
+    std::shared_ptr<const ListenerSet> snapshot() const {
+        std::lock_guard lock(current_mutex_);
+        return current_;
+    }
     // Reloads when another process (or this one) changed the listeners. True when it did.
     bool refresh();
     // refresh(), at most once per `interval`.
@@ -37,7 +39,10 @@ private:
     ListenerStore& store_;
     std::mutex mutex_;
     std::uint64_t revision_ = ~std::uint64_t{0};
-    std::atomic<std::shared_ptr<const ListenerSet>> current_;
+    // A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12 implements that with a lock
+    // bit ThreadSanitizer cannot see. Copying a shared_ptr under it takes nanoseconds.
+    mutable std::mutex current_mutex_;
+    std::shared_ptr<const ListenerSet> current_;
     std::atomic<std::int64_t> next_check_ns_{0};
 };
 
