@@ -175,6 +175,13 @@ Settings build(const Schema& schema, const WrittenValues& written,
             throw ConfigError(d.origin("backoff_initial") + ": [delivery] backoff_initial is longer than backoff_max (" +
                               d.origin("backoff_max") + ")");
         }
+        const auto workers = d.integer("workers");
+        const auto concurrency = d.integer("listener_concurrency");
+        if (d.origin("listener_concurrency") != "default" && workers > 1 && concurrency >= workers) {
+            throw ConfigError(d.origin("listener_concurrency") + ": [delivery] listener_concurrency (" +
+                              std::to_string(concurrency) + ") must be lower than workers (" + std::to_string(workers) +
+                              ", " + d.origin("workers") + "), or one stuck listener could hold every worker");
+        }
     }
     return settings;
 }

@@ -49,12 +49,24 @@ SectionSpec store() {
     return {"store", "Where listeners and pending deliveries are kept.", {
         {"path", ValueType::path, "/var/lib/notify/notify.db",
          "SQLite store file; created with its folder when missing.", false, 0, 0, {}},
+        {"outbox", ValueType::choice, "durable",
+         "durable (in the store file: survives crashes) or memory (faster; lost with the process).",
+         false, 0, 0, {"durable", "memory"}},
+        {"sync", ValueType::choice, "normal",
+         "normal (a commit survives a crash of the process) or full (also power loss; fsync per commit).",
+         false, 0, 0, {"normal", "full"}},
     }};
 }
 
 SectionSpec delivery() {
     return {"delivery", "How deliveries are attempted and retried.", {
         {"workers", ValueType::integer, "4", "Delivery worker threads per process.", false, 1, 256, {}},
+        {"listener_concurrency", ValueType::integer, "2",
+         "Deliveries of one listener attempted at once; lower than workers. 1 = in fire order.",
+         false, 1, 255, {}},
+        {"listener_prefetch", ValueType::integer, "256",
+         "Deliveries of one listener a process holds in memory; the rest wait in the outbox.",
+         false, 1, 100000, {}},
         {"max_attempts", ValueType::integer, "25",
          "Attempts before a delivery becomes a dead letter; 0 = no limit.", false, 0, 1000000, {}},
         {"max_age", ValueType::duration, "24h",
@@ -63,7 +75,7 @@ SectionSpec delivery() {
          10, hour, {}},
         {"backoff_max", ValueType::duration, "5m", "Longest retry delay.", false, 10, day, {}},
         {"lease", ValueType::duration, "60s",
-         "How long a worker's claim on a delivery lasts before another may take it over.", false,
+         "Heartbeat silence after which another process takes over a process's deliveries.", false,
          second, hour, {}},
     }};
 }

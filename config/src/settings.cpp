@@ -1,6 +1,7 @@
 // Typed access to loaded settings.
 #include "notify/config/settings.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "notify/core/listener.hpp"
@@ -107,12 +108,20 @@ const Section& Settings::section(std::string_view name) const {
 }
 
 StoreSettings Settings::store() const {
-    return {section("store").string("path")};
+    const auto& s = section("store");
+    return {s.string("path"), s.string("outbox") == "memory", s.string("sync") == "full"};
 }
 
 DeliverySettings Settings::delivery() const {
     const auto& d = section("delivery");
-    return {static_cast<int>(d.integer("workers")), static_cast<int>(d.integer("max_attempts")),
+    const int workers = static_cast<int>(d.integer("workers"));
+    int concurrency = static_cast<int>(d.integer("listener_concurrency"));
+    if (d.origin("listener_concurrency") == "default") {
+        // Left unset, it follows workers: lower, so one stuck listener cannot hold them all.
+        concurrency = std::max(1, std::min(concurrency, workers - 1));
+    }
+    return {workers, concurrency,
+            static_cast<int>(d.integer("listener_prefetch")), static_cast<int>(d.integer("max_attempts")),
             d.duration("max_age"), d.duration("backoff_initial"), d.duration("backoff_max"),
             d.duration("lease")};
 }

@@ -48,6 +48,8 @@ TEST_CASE("file mistakes name file:line and the key", "[config][errors]") {
         {"[delivery]\nlease = 10 minutes\n", "[delivery] lease = '10 minutes': expected a duration from 1s to 1h"},
         {"[delivery]\nlease = 2h\n", "expected a duration from 1s to 1h"},
         {"[delivery]\nbackoff_initial = 10m\nbackoff_max = 1m\n", "server.conf:2: [delivery] backoff_initial is longer than backoff_max (server.conf:3)"},
+        {"[delivery]\nworkers = 3\nlistener_concurrency = 3\n", "server.conf:3: [delivery] listener_concurrency (3) must be lower than workers (3, server.conf:2)"},
+        {"[store]\noutbox = disk\n", "[store] outbox = 'disk': expected one of: durable, memory"},
         {"[messaging]\nurl = http://broker\n", "server.conf:2: [messaging] url = 'http://broker': 'http://broker' is not a usable URL: the scheme must be amqp or amqps"},
         {"[messaging]\nurl = amqp://\n", "the host is missing"},
         {"[messaging]\nurl = amqp://host:0\n", "the port must be a number from 1 to 65535"},

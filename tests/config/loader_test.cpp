@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "notify/config/loader.hpp"
+#include "notify/config/notifier_options.hpp"
 #include "notify/core/error.hpp"
 #include "temp_dir.hpp"
 
@@ -41,8 +42,12 @@ TEST_CASE("without a file every key has its documented default", "[config]") {
     CHECK(e.integer("port") == 25);
     CHECK(e.string("tls") == "starttls");
     CHECK(s.store().path == "/var/lib/notify/notify.db");
+    CHECK_FALSE(s.store().memory_outbox);
+    CHECK_FALSE(s.store().sync_full);
     const auto d = s.delivery();
     CHECK(d.workers == 4);
+    CHECK(d.listener_concurrency == 2);
+    CHECK(d.listener_prefetch == 256);
     CHECK(d.max_attempts == 25);
     CHECK(d.max_age == 24h);
     CHECK(d.backoff_initial == 1s);
@@ -107,6 +112,7 @@ TEST_CASE("NOTIFY_<SECTION>__<KEY> overrides the file", "[config]") {
     CHECK(s.section("messaging").origin("topic_exchange") == "NOTIFY_MESSAGING__TOPIC_EXCHANGE");
     CHECK(s.section("email").boolean("enabled"));
     CHECK(s.delivery().workers == 2);
+    CHECK(s.delivery().listener_concurrency == 1);  // unset: follows workers
     CHECK(s.section("delivery").origin("workers") == path.string() + ":4");
 }
 
@@ -161,4 +167,25 @@ TEST_CASE("the shipped example configuration loads", "[config]") {
     const std::filesystem::path example = std::filesystem::path(NOTIFY_SOURCE_DIR) / "config" / "server.conf.example";
     const Settings s = load(example, env());
     CHECK(s.section("messaging").string("topic_exchange") == "amq.topic");
+}
+
+TEST_CASE("settings become the notifier's options, each handler section included", "[config]") {
+    const Settings s = parse("[store]\npath = /tmp/n.db\noutbox = memory\nsync = full\n"
+                             "[delivery]\nworkers = 6\nlistener_concurrency = 1\nlistener_prefetch = 32\n"
+                             "max_attempts = 7\nbackoff_initial = 2s\nlease = 10s\n[email]\nport = 2525\n",
+                             "server.conf", env());
+    const auto o = notifier_options(s, std::make_shared<notify::core::HandlerRegistry>());
+    CHECK(o.store_path == "/tmp/n.db");
+    CHECK(o.outbox == notify::core::NotifierOptions::OutboxMode::memory);
+    CHECK(o.sync_full);
+    CHECK(o.workers == 6);
+    CHECK(o.listener_concurrency == 1);
+    CHECK(o.listener_prefetch == 32);
+    CHECK(o.retry.max_attempts == 7);
+    CHECK(o.retry.backoff_initial == 2s);
+    CHECK(o.retry.max_age == 24h);
+    CHECK(o.lease == 10s);
+    REQUIRE(o.handler_sections.count("email") == 1);
+    CHECK(o.handler_sections.at("email").at("port") == 2525);
+    CHECK(o.handler_sections.at("messaging").at("topic_exchange") == "amq.topic");
 }

@@ -56,10 +56,14 @@ private:
 
 struct StoreSettings {
     std::filesystem::path path;
+    bool memory_outbox;
+    bool sync_full;
 };
 
 struct DeliverySettings {
     int workers;
+    int listener_concurrency;
+    int listener_prefetch;
     int max_attempts;  // 0 = no limit
     std::chrono::milliseconds max_age;  // 0 = no limit
     std::chrono::milliseconds backoff_initial;
