@@ -11,6 +11,7 @@ namespace notify::core {
 namespace {
 
 constexpr Micros never = std::numeric_limits<Micros>::max();
+constexpr std::size_t record_batch_limit = 256;
 
 std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_now) {
     const auto delta = std::chrono::microseconds(std::max<Micros>(0, wall_target - wall_now));
@@ -47,6 +48,7 @@ void Dispatcher::start() {
         sync_lanes();
     }
     scheduler_ = std::thread([this] { schedule_loop(); });
+    recorder_ = std::thread([this] { record_loop(); });
     for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
 }
 
@@ -67,6 +69,12 @@ void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
     }
     for (auto& [kind, handler] : handlers_) handler->shutdown(deadline);
     for (auto& w : workers_) w.join();
+    {
+        std::lock_guard lock(mutex_);
+        recorder_stopping_ = true;  // it stores what is left, then ends
+    }
+    recorder_wake_.notify_all();
+    recorder_.join();
     try {
         flush_counts();
         outbox_.release(owner_);  // queued, never attempted: parked for the next start
@@ -263,6 +271,7 @@ void Dispatcher::schedule_loop() {
     auto next_heartbeat = clock::now() + heartbeat_every;
     auto next_poll = clock::now() + poll;
     auto next_flush = clock::now() + std::chrono::seconds(1);
+    auto next_checkpoint = clock::now() + std::chrono::milliseconds(500);
     while (true) {
         try {
             auto now = clock::now();
@@ -276,8 +285,11 @@ void Dispatcher::schedule_loop() {
                 const Micros wall = now_micros();
                 outbox_.heartbeat(owner_, wall);
                 if (outbox_.adopt_dead(self_, owner_, wall, options_.lease.count() * 1000) > 0) poll_parked();
-                outbox_.checkpoint();
                 next_heartbeat = now + heartbeat_every;
+            }
+            if (outbox_.durable() && now >= next_checkpoint) {
+                outbox_.checkpoint();  // keeps the write-ahead log short; never blocks fire()
+                next_checkpoint = now + std::chrono::milliseconds(500);
             }
             if (now >= next_poll) {
                 poll_parked();  // rows other processes parked
@@ -293,7 +305,7 @@ void Dispatcher::schedule_loop() {
         }
         std::unique_lock lock(mutex_);
         if (stopping_) break;
-        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_flush});
+        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_flush, next_checkpoint});
         const Micros wall = now_micros();
         for (const auto& [id, lane] : lanes_) {
             const std::size_t chunk = std::max<std::size_t>(1, options_.listener_prefetch / 4);
@@ -364,38 +376,68 @@ void Dispatcher::work_loop() {
         if (refill) schedule_wake_.notify_one();
 
         const DeliveryResult result = handler->deliver(Delivery{d.delivery_id, d.event, listener, d.attempts + 1});
-        const Micros now = now_micros();
-        const Completion completion = decide(result, d, now);
-        // Record the outcome. Never attempt again because recording failed: that would send a
-        // duplicate. If the store stays broken the row stays ours and stop() parks it.
+        Completion completion = decide(result, d, now_micros());
+
+        lock.lock();
+        if (auto it = lanes_.find(listener_id); it != lanes_.end()) --it->second.in_flight;
+        // The row stays ours until the recorder stored the outcome, so nobody else takes it.
+        outcomes_.push_back({listener_id, std::move(completion)});
+        // Wake only who has news: the recorder when it waits for a first outcome or a full
+        // batch, stop() when it waits for the last delivery. This worker takes the next
+        // delivery itself, so the others sleep on.
+        const bool wake_recorder = outcomes_.size() == 1 || outcomes_.size() >= record_batch_limit;
+        const bool wake_stop = stopping_;
+        lock.unlock();
+        if (wake_recorder) recorder_wake_.notify_one();
+        if (wake_stop) idle_.notify_all();
+    }
+}
+
+void Dispatcher::record_loop() {
+    constexpr std::size_t batch_limit = record_batch_limit;
+    while (true) {
+        std::unique_lock lock(mutex_);
+        recorder_wake_.wait(lock, [&] { return recorder_stopping_ || !outcomes_.empty(); });
+        if (outcomes_.empty()) return;  // stopping, and everything is stored
+        // Linger a moment so outcomes share commits, leaving the writer to fire().
+        if (!recorder_stopping_ && outcomes_.size() < batch_limit) {
+            recorder_wake_.wait_for(lock, std::chrono::milliseconds(1),
+                                    [&] { return recorder_stopping_ || outcomes_.size() >= batch_limit; });
+        }
+        std::vector<Outcome> batch;
+        batch.swap(outcomes_);
+        lock.unlock();
+
+        std::vector<Completion> completions;
+        completions.reserve(batch.size());
+        for (const auto& o : batch) completions.push_back(o.completion);
+        // Never attempt a delivery again because recording failed: that would send a
+        // duplicate. If the store stays broken the rows stay ours and stop() parks them.
         bool stored = false;
         for (int tries = 0; !stored && tries < 5; ++tries) {
             try {
-                outbox_.complete({completion}, owner_);
+                outbox_.complete(completions, owner_);
                 stored = true;
             } catch (const std::exception& e) {
-                log(LogLevel::error, "delivery " + d.delivery_id + ": cannot record its outcome: " + e.what());
+                log(LogLevel::error, "cannot record " + std::to_string(batch.size()) + " delivery outcomes: " + e.what());
                 std::this_thread::sleep_for(std::chrono::milliseconds(100) * (tries + 1));
             }
         }
+        if (!stored) continue;
 
+        bool retries = false;
         lock.lock();
-        auto it = lanes_.find(listener_id);
-        if (it != lanes_.end()) {
-            Lane& l = it->second;
-            --l.in_flight;
-            if (!stored) {
-                // counted nowhere; the outbox still has it
-            } else if (completion.kind == Completion::Kind::retry) {
-                ++counts_[listener_id].second;
-                l.next_parked = std::min(l.next_parked, completion.due_at);
-                schedule_wake_.notify_one();
-            } else if (completion.kind == Completion::Kind::delivered) {
-                ++counts_[listener_id].first;
+        for (const auto& o : batch) {
+            if (o.completion.kind == Completion::Kind::delivered) ++counts_[o.listener_id].first;
+            if (o.completion.kind != Completion::Kind::retry) continue;
+            ++counts_[o.listener_id].second;
+            retries = true;
+            if (auto it = lanes_.find(o.listener_id); it != lanes_.end()) {
+                it->second.next_parked = std::min(it->second.next_parked, o.completion.due_at);
             }
         }
-        idle_.notify_all();
-        work_ready_.notify_all();
+        lock.unlock();
+        if (retries) schedule_wake_.notify_one();
     }
 }
 

@@ -76,6 +76,7 @@ private:
 
     void schedule_loop();
     void work_loop();
+    void record_loop();
     Lane* pick_locked();
     void sync_lanes();                        // after the listener snapshot changed
     Handler* handler_for(const std::string& kind);
@@ -95,6 +96,13 @@ private:
     std::condition_variable work_ready_;
     std::condition_variable schedule_wake_;
     std::condition_variable idle_;
+    std::condition_variable recorder_wake_;
+    bool recorder_stopping_ = false;
+    struct Outcome {
+        std::string listener_id;
+        Completion completion;
+    };
+    std::vector<Outcome> outcomes_;  // attempted, not yet stored
     bool stopping_ = false;
     bool started_ = false;
     std::map<std::string, Lane, std::less<>> lanes_;
@@ -105,6 +113,7 @@ private:
     std::shared_ptr<const ListenerSet> synced_;
 
     std::thread scheduler_;
+    std::thread recorder_;
     std::vector<std::thread> workers_;
 };
 

@@ -1,6 +1,7 @@
 // Group commit in the style of LevelDB's writer queue.
 #include "group_commit.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace notify::core {
@@ -12,8 +13,13 @@ void GroupCommit::run(const Work& work) {
     self.work = &work;
     std::unique_lock lock(mutex_);
     queue_.push_back(&self);
+    if (queue_.size() > 1) queue_.front()->wake.notify_one();  // a lingering leader may take it
     self.wake.wait(lock, [&] { return self.done || queue_.front() == &self; });
     if (!self.done) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+        while (static_cast<int>(queue_.size()) < coming_.load() && queue_.size() < max_group_) {
+            if (self.wake.wait_until(lock, until) == std::cv_status::timeout) break;
+        }
         const std::size_t size = std::min(queue_.size(), max_group_);
         std::vector<Request*> group(queue_.begin(), queue_.begin() + static_cast<long>(size));
         lock.unlock();  // others may queue up while this group is written

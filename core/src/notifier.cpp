@@ -106,6 +106,7 @@ FireReceipt Notifier::fire(const Event& event) {
         return receipt;
     }
 
+    const GroupCommit::Announcement coming(m.outbox->writer());
     const Micros now = now_micros();
     const Micros effective = event.effective() ? event.effective()->time_since_epoch().count() : now;
     using Placement = Dispatcher::Placement;

@@ -344,7 +344,14 @@ void Outbox::checkpoint() {
     // and PASSIVE never makes writers wait.
     std::lock_guard lock(checkpoint_mutex_);
     if (!checkpointer_) checkpointer_ = std::make_unique<sqlite::Database>(db_->path(), false);
-    checkpointer_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+    auto passive = checkpointer_->prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    const std::int64_t frames = passive.step() ? passive.integer(1) : 0;
+    passive.reset();
+    // Under steady writes a passive checkpoint never catches up completely, so the log would
+    // grow without end. Past ~64 MB, RESTART: it briefly holds writers back, copies the rest
+    // and lets the next writer start the log over (journal_size_limit then trims the file).
+    constexpr std::int64_t restart_frames = 16384;
+    if (frames > restart_frames) checkpointer_->exec("PRAGMA wal_checkpoint(RESTART)");
 }
 
 }  // namespace notify::core

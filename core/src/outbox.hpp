@@ -77,6 +77,9 @@ public:
 
     bool durable() const noexcept { return durable_; }
 
+    // Announces an append() about to come (see GroupCommit::Announcement).
+    GroupCommit& writer() noexcept { return writer_; }
+
     // One delivery per insert for one event, in one (group) commit. `owner` marks the owned
     // ones. Returns the new rows' seq numbers, in order.
     std::vector<std::int64_t> append(const std::string& event_json, Micros created_at,

@@ -166,9 +166,9 @@ TEST_CASE("a process killed with SIGKILL at random moments loses nothing fire() 
     for (const auto& [id, n] : times) duplicates += static_cast<std::size_t>(n - 1);
     INFO("fired " << fired.size() << ", delivered " << times.size() << ", duplicates " << duplicates);
     CHECK(lost == 0);
-    // Only deliveries in flight when a process died may go out twice: per kill, at most
-    // what its workers were attempting.
-    CHECK(duplicates <= static_cast<std::size_t>(rounds * options.workers));
+    // Only deliveries in flight when a process died may go out twice: per kill, what its
+    // workers were attempting plus outcomes not yet stored (at most 256, about 1 ms' worth).
+    CHECK(duplicates <= static_cast<std::size_t>(rounds * (options.workers + 256)));
     WARN("crash test: " << fired.size() << " fired over " << rounds << " kills, 0 lost, " << duplicates
                         << " duplicates");
 }
