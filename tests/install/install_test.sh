@@ -23,6 +23,7 @@ out=$(env -u NOTIFY_CONFIG NOTIFY_MESSAGING__TOPIC_EXCHANGE=pulp "$tmp/host/host
 echo "$out"
 grep -q '^topic exchange: pulp$' <<<"$out"
 grep -q '^listener [a-z0-9]\{8\} wants repo.\*.finish$' <<<"$out"
-grep -q '^received repo.sync.finish {"repo_id":"zoo","result":"success","summary":{"units_added":3}}$' <<<"$out"
-[ "$(grep -c '^received' <<<"$out")" = 1 ]
+grep -q '^delivered repo.sync.finish to listener [a-z0-9]\{8\}: {"repo_id":"zoo","result":"success","summary":{"units_added":3}}$' <<<"$out"
+[ "$(grep -c '^delivered' <<<"$out")" = 1 ]
+grep -q '^fired 2 events, 2 seen on the bus, 1 delivery stored for the listener$' <<<"$out"
 echo "install test: package found, host built and ran"
