@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -250,4 +251,38 @@ TEST_CASE("listeners added or removed by another process are honoured within one
     CHECK(std::chrono::steady_clock::now() - removed_at < 1s);
     WARN("listener changes seen after " << std::chrono::duration_cast<std::chrono::milliseconds>(seen_after).count()
                                         << " ms");
+}
+
+TEST_CASE("deliveries of a process on another host are taken over only after its heartbeat went silent", "[notifier][process]") {
+    NotifierFixture f;
+    const auto l = ListenerStore(f.store).create(f.listener({"#"}));
+    {
+        auto o = f.options();
+        o.dispatch = false;
+        Notifier producer(o);
+        producer.fire(Event("remote.silent"));
+        producer.fire(Event("remote.alive"));
+    }
+    // Two owners on another host: one silent for an hour, one that just sent a heartbeat.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
+    const auto now_us = std::to_string(now().time_since_epoch().count());
+    const std::string sql =
+        "INSERT INTO processes (id, host, boot_id, pid, started, heartbeat_at) VALUES "
+        "(901, 'elsewhere', 'b', 1, 1, " + now_us + " - 3600000000), (902, 'elsewhere', 'b', 2, 2, " + now_us + " + 600000000);"
+        "UPDATE outbox SET owner = 901 WHERE event LIKE '%remote.silent%';"
+        "UPDATE outbox SET owner = 902 WHERE event LIKE '%remote.alive%';";
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+
+    Notifier notifier(f.options());  // lease 2 s
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return !all.empty(); }, 5s));
+    std::this_thread::sleep_for(500ms);
+    const auto all = f.recorder->all();
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].event_type == "remote.silent");
+    const auto stats = notifier.stats();
+    const auto it = std::find_if(stats.begin(), stats.end(), [&](const ListenerStats& s) { return s.listener_id == l.id; });
+    REQUIRE(it != stats.end());
+    CHECK(it->in_flight == 1);  // still held by the live remote process
 }
