@@ -10,6 +10,7 @@
 
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
+#include "outbox.hpp"
 #include "sqlite.hpp"
 #include "store_schema.hpp"
 
@@ -90,7 +91,7 @@ void bind_listener(sqlite::Statement& stmt, const Listener& l) {
 }
 
 void bump_revision(sqlite::Database& db) {
-    db.prepare("UPDATE store_meta SET value = value + 1 WHERE key = 'listeners_revision'").run();
+    db.run("UPDATE store_meta SET value = value + 1 WHERE key = 'listeners_revision'");
 }
 
 }  // namespace
@@ -184,17 +185,9 @@ void ListenerStore::remove(std::string_view id) {
     auto& db = *impl_->db;
     sqlite::Transaction tx(db);
     const std::string key = normalise_id(id);
-    auto stmt = db.prepare("DELETE FROM listeners WHERE id = ?1");
-    stmt.bind(1, key);
-    stmt.run();
+    db.run("DELETE FROM listeners WHERE id = ?1", key);
     if (db.changes() == 0) throw NotFound("no listener with id " + quote_text(id));
-    // Its deliveries and counters go with it, in the same transaction.
-    auto deliveries = db.prepare("DELETE FROM outbox WHERE listener_id = ?1");
-    deliveries.bind(1, key);
-    deliveries.run();
-    auto counts = db.prepare("DELETE FROM delivery_counts WHERE listener_id = ?1");
-    counts.bind(1, key);
-    counts.run();
+    forget_listener_deliveries(db, key);  // in the same transaction
     bump_revision(db);
     tx.commit();
 }

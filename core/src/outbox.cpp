@@ -178,11 +178,7 @@ std::int64_t Outbox::register_process(const ProcessIdentity& self, Micros now) {
 }
 
 void Outbox::heartbeat(std::int64_t id, Micros now) {
-    writer_.run([&](sqlite::Database& db) {
-        auto s = db.prepare("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1");
-        s.bind(1, id).bind(2, now);
-        s.run();
-    });
+    writer_.run([&](sqlite::Database& db) { db.run("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1", id, now); });
 }
 
 std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) {
@@ -197,13 +193,9 @@ std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id
             if (list.integer(5) + lease < now || !may_be_alive(p, self)) dead.push_back(list.integer(0));
         }
         for (const auto id : dead) {
-            auto park = db.prepare("UPDATE outbox SET owner = NULL WHERE owner = ?1");
-            park.bind(1, id);
-            park.run();
+            db.run("UPDATE outbox SET owner = NULL WHERE owner = ?1", id);
             parked += static_cast<std::size_t>(db.changes());
-            auto forget = db.prepare("DELETE FROM processes WHERE id = ?1");
-            forget.bind(1, id);
-            forget.run();
+            db.run("DELETE FROM processes WHERE id = ?1", id);
         }
     });
     return parked;
@@ -211,12 +203,8 @@ std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id
 
 void Outbox::release(std::int64_t owner) {
     writer_.run([&](sqlite::Database& db) {
-        auto park = db.prepare("UPDATE outbox SET owner = NULL WHERE owner = ?1");
-        park.bind(1, owner);
-        park.run();
-        auto forget = db.prepare("DELETE FROM processes WHERE id = ?1");
-        forget.bind(1, owner);
-        forget.run();
+        db.run("UPDATE outbox SET owner = NULL WHERE owner = ?1", owner);
+        db.run("DELETE FROM processes WHERE id = ?1", owner);
     });
 }
 
@@ -327,15 +315,13 @@ std::int64_t Outbox::last_seq() {
     return seq;
 }
 
+void forget_listener_deliveries(sqlite::Database& db, std::string_view listener_id) {
+    db.run("DELETE FROM outbox WHERE listener_id = ?1", listener_id);
+    db.run("DELETE FROM delivery_counts WHERE listener_id = ?1", listener_id);
+}
+
 void Outbox::drop_listener(std::string_view listener_id) {
-    writer_.run([&](sqlite::Database& db) {
-        auto rows = db.prepare("DELETE FROM outbox WHERE listener_id = ?1");
-        rows.bind(1, listener_id);
-        rows.run();
-        auto counts = db.prepare("DELETE FROM delivery_counts WHERE listener_id = ?1");
-        counts.bind(1, listener_id);
-        counts.run();
-    });
+    writer_.run([&](sqlite::Database& db) { forget_listener_deliveries(db, listener_id); });
 }
 
 void Outbox::checkpoint() {

@@ -63,6 +63,9 @@ struct OutboxCounts {
     std::uint64_t retried = 0;
 };
 
+// Deletes a listener's deliveries and counters; part of the caller's transaction.
+void forget_listener_deliveries(sqlite::Database& db, std::string_view listener_id);
+
 // Thread-safe: every call goes through one GroupCommit, so concurrent calls share commits.
 // Every method throws notify::StoreError when the store cannot be read or written.
 class Outbox {

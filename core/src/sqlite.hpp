@@ -25,6 +25,9 @@ public:
 
     void exec(const char* sql);
     Statement prepare(std::string_view sql);
+    // Prepares, binds `args` to ?1, ?2, ... and runs a statement that returns no rows.
+    template <typename... Args>
+    void run(std::string_view sql, const Args&... args);
     std::int64_t changes() const noexcept;
     std::int64_t last_insert_rowid() const noexcept;
     const std::string& path() const noexcept { return path_; }
@@ -62,6 +65,14 @@ private:
     Database* db_;
     sqlite3_stmt* stmt_;
 };
+
+template <typename... Args>
+void Database::run(std::string_view sql, const Args&... args) {
+    auto statement = prepare(sql);
+    int index = 0;
+    (statement.bind(++index, args), ...);
+    statement.run();
+}
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
 class Transaction {
