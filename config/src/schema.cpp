@@ -26,6 +26,19 @@ SectionSpec messaging() {
         {"management_url", ValueType::url, "",
          "RabbitMQ management API used to create exchanges; empty = http://<broker host>:15672.",
          false, 0, 0, {"http", "https"}},
+        {"username", ValueType::string, "", "Broker user (also for the management API); a user in the URL wins.",
+         false, 0, 0, {}},
+        {"password", ValueType::string, "", "Broker password.", true, 0, 0, {}},
+        {"allow_insecure_auth", ValueType::boolean, "false",
+         "Allow a password over plain amqp:// to hosts other than loopback.", false, 0, 0, {}},
+        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
+         false, 0, 0, {}},
+        {"cert_file", ValueType::string, "", "Client certificate (PEM) for amqps://.", false, 0, 0, {}},
+        {"key_file", ValueType::string, "", "Private key (PEM) of the client certificate.", false, 0, 0, {}},
+        {"idle_timeout", ValueType::duration, "30s", "AMQP idle timeout: a silent connection is given up.",
+         false, 1000, 3600 * 1000, {}},
+        {"timeout", ValueType::duration, "30s",
+         "How long one delivery waits for a connection and the broker's confirmation.", false, 1000, 600 * 1000, {}},
     }};
 }
 

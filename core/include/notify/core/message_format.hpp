@@ -1,0 +1,28 @@
+// Message formats: how an event is rendered for a consumer (AMQP message, webhook body).
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "notify/core/event.hpp"
+
+namespace notify::core {
+
+// cloudevents: structured CloudEvents 1.0 JSON; subject = event type.
+// data:        the event's data only; subject = event type (the older organisation messages).
+// pulp:        {"event_type", "payload", "call_report": null}; subject = "pulp.server.<type>".
+inline constexpr std::array<std::string_view, 3> message_formats{"cloudevents", "data", "pulp"};
+
+struct FormattedMessage {
+    std::string subject;       // the AMQP subject, i.e. the routing key on a topic exchange
+    std::string content_type;
+    std::string body;          // UTF-8 JSON
+};
+
+bool is_message_format(std::string_view format) noexcept;
+
+// Throws notify::ValidationError naming the format when it is not one of message_formats.
+FormattedMessage format_message(const Event& event, std::string_view format);
+
+}  // namespace notify::core

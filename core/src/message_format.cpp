@@ -1,0 +1,44 @@
+// Rendering events in the three message formats.
+#include "notify/core/message_format.hpp"
+
+#include <algorithm>
+
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
+
+namespace notify::core {
+
+bool is_message_format(std::string_view format) noexcept {
+    return std::find(message_formats.begin(), message_formats.end(), format) != message_formats.end();
+}
+
+FormattedMessage format_message(const Event& event, std::string_view format) {
+    if (format == "cloudevents") {
+        nlohmann::json body = {
+            {"specversion", "1.0"},
+            {"id", event.id()},
+            {"source", event.source()},
+            {"type", event.type()},
+            {"time", format_rfc3339(event.time())},
+            {"datacontenttype", "application/json"},
+            {"data", event.data()},
+        };
+        // An extension attribute (lower-case letters only, as CloudEvents asks).
+        if (event.effective()) body["effective"] = format_rfc3339(*event.effective());
+        return {event.type(), "application/cloudevents+json", body.dump()};
+    }
+    if (format == "data") {
+        return {event.type(), "application/json", event.data().dump()};
+    }
+    if (format == "pulp") {
+        const nlohmann::json body = {
+            {"event_type", event.type()},
+            {"payload", event.data()},
+            {"call_report", nullptr},
+        };
+        return {"pulp.server." + event.type(), "application/json", body.dump()};
+    }
+    throw ValidationError("unknown message format " + quote_text(format) + "; use cloudevents, data or pulp");
+}
+
+}  // namespace notify::core
