@@ -1,0 +1,149 @@
+// The amqp handler and its factory.
+#include <proton/message.hpp>
+#include <proton/message_id.hpp>
+#include <proton/timestamp.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "management.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/message_format.hpp"
+#include "notify/core/text.hpp"
+#include "notify/handlers/amqp/amqp.hpp"
+#include "publisher.hpp"
+
+namespace notify::handlers::amqp {
+
+namespace {
+
+using core::DeliveryResult;
+
+bool is_exchange_name(std::string_view name) {
+    return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    });
+}
+
+class AmqpHandler : public core::Handler {
+public:
+    AmqpHandler(const AmqpSettings& settings, core::LogFunction log)
+        : settings_(settings), log_(log), publisher_(settings, log), management_(settings) {}
+
+    DeliveryResult deliver(const core::Delivery& d) noexcept override {
+        try {
+            const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+            const std::string exchange = d.listener->settings.value("exchange", settings_.topic_exchange);
+            const auto formatted = core::format_message(*d.event, d.listener->format);
+            if (settings_.auto_create_exchange) {
+                if (auto refused = ensure(exchange, deadline)) return *refused;
+            }
+            proton::message m;
+            m.id(proton::message_id(d.id));
+            m.subject(formatted.subject);
+            m.content_type(formatted.content_type);
+            // Binary body with inferred=true is sent as one data section, which RabbitMQ hands
+            // to AMQP 0-9-1 consumers as exactly these bytes (an amqp-value would arrive encoded).
+            m.body(proton::binary(formatted.body.begin(), formatted.body.end()));
+            m.inferred(true);
+            m.durable(true);
+            const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
+            m.creation_time(proton::timestamp(millis.count()));
+            return publisher_.publish(exchange, std::move(m), deadline);
+        } catch (const notify::ValidationError& e) {
+            return DeliveryResult::failed(e.what());
+        } catch (const std::exception& e) {
+            return DeliveryResult::retry(std::string("amqp handler: ") + e.what());
+        }
+    }
+
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override { publisher_.close(); }
+
+private:
+    // Ensures the exchange before its first publish on each connection. Returns the
+    // outcome of the delivery when that fails.
+    std::optional<DeliveryResult> ensure(const std::string& exchange, std::chrono::steady_clock::time_point deadline) {
+        if (exchange.rfind("amq.", 0) == 0) return std::nullopt;
+        const auto connection = publisher_.connected(deadline);
+        if (!connection) {
+            const auto why = publisher_.last_error();
+            return DeliveryResult::retry("not connected to the broker" + (why.empty() ? std::string() : ": " + why));
+        }
+        const auto& [broker, generation] = *connection;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = ensured_.find(exchange);
+            if (it != ensured_.end() && it->second == generation) return std::nullopt;
+        }
+        if (broker.product != "RabbitMQ" || broker.version.rfind("3.", 0) != 0) {
+            warn_once(broker.product + " " + broker.version + ": notify creates exchanges only on RabbitMQ 3.x; "
+                      "make sure exchange '" + exchange + "' exists (docs/amqp.md)");
+        } else {
+            try {
+                management_.ensure_topic_exchange(exchange);
+            } catch (const ManagementError& e) {
+                if (e.permanent()) return DeliveryResult::failed(e.what());
+                return DeliveryResult::retry(e.what());
+            }
+        }
+        std::lock_guard lock(mutex_);
+        ensured_[exchange] = generation;
+        return std::nullopt;
+    }
+
+    void warn_once(const std::string& message) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!warned_.insert(message).second) return;
+        }
+        if (log_) log_(core::LogLevel::warning, message);
+    }
+
+    const AmqpSettings settings_;
+    const core::LogFunction log_;
+    Publisher publisher_;
+    const Management management_;
+    std::mutex mutex_;
+    std::map<std::string, std::uint64_t> ensured_;  // exchange -> connection number
+    std::set<std::string> warned_;
+};
+
+class AmqpFactory : public core::HandlerFactory {
+public:
+    std::string_view kind() const noexcept override { return "amqp"; }
+    std::string_view config_section() const noexcept override { return "messaging"; }
+    std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+
+    void validate(core::Listener& listener, const nlohmann::json&) const override {
+        if (!core::is_message_format(listener.format)) {
+            throw ValidationError("an amqp listener's format must be cloudevents, data or pulp, not " +
+                                  core::quote_text(listener.format));
+        }
+        for (const auto& [key, value] : listener.settings.items()) {
+            if (key != "exchange") {
+                throw ValidationError("unknown setting " + core::quote_text(key) + " for an amqp listener (known: exchange)");
+            }
+            if (!value.is_string() || !is_exchange_name(value.get<std::string>())) {
+                throw ValidationError("invalid exchange " + core::quote_text(value.is_string() ? value.get<std::string>() : value.dump()) +
+                                      ": expected 1-255 letters, digits, '-', '_', '.' or ':'");
+            }
+        }
+    }
+
+    std::unique_ptr<core::Handler> create(const core::HandlerContext& context) const override {
+        return std::make_unique<AmqpHandler>(AmqpSettings::from_section(context.section), context.log);
+    }
+};
+
+}  // namespace
+
+void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_unique<AmqpFactory>()); }
+
+void ensure_exchange(const nlohmann::json& messaging, std::string_view exchange) {
+    const auto settings = AmqpSettings::from_section(messaging);
+    if (!settings.auto_create_exchange) return;
+    Management(settings).ensure_topic_exchange(exchange);
+}
+
+}  // namespace notify::handlers::amqp

@@ -1,0 +1,46 @@
+// RabbitMQ's management HTTP API: the way to declare exchanges and queues on RabbitMQ 3.x,
+// whose AMQP 1.0 plugin cannot (internal).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "notify/core/error.hpp"
+#include "settings.hpp"
+
+namespace notify::handlers::amqp {
+
+// A management API failure. `permanent`: asking again cannot help (wrong credentials,
+// unknown vhost, an exchange of another type); otherwise it may (broker down, 5xx).
+class ManagementError : public notify::Error {
+public:
+    ManagementError(const std::string& what, bool permanent) : notify::Error(what), permanent_(permanent) {}
+    bool permanent() const noexcept { return permanent_; }
+
+private:
+    bool permanent_;
+};
+
+// Thread-safe (each call is one HTTP request on the calling thread's curl handle).
+class Management {
+public:
+    explicit Management(const AmqpSettings& settings) : settings_(settings) {}
+
+    // Creates `name` as a durable topic exchange unless it exists as one. Names starting
+    // with "amq." are RabbitMQ's own and always exist: nothing is asked for them.
+    void ensure_topic_exchange(std::string_view name) const;
+    // A non-durable queue that deletes itself when its last consumer goes, and after
+    // `expires` without one (so nothing is left behind even if the consumer is killed).
+    void declare_queue(std::string_view name, std::chrono::milliseconds expires) const;
+    void bind(std::string_view exchange, std::string_view queue, std::string_view routing_key) const;
+    void delete_queue(std::string_view name) const;
+    void delete_exchange(std::string_view name) const;
+
+private:
+    void call(const char* method, const std::string& path, const std::string& body, std::string_view what) const;
+
+    AmqpSettings settings_;
+};
+
+}  // namespace notify::handlers::amqp

@@ -1,0 +1,319 @@
+// Confirmed publishing on a Proton container thread.
+#include "publisher.hpp"
+
+#include <proton/condition.h>
+#include <proton/delivery.h>
+#include <proton/disposition.h>
+
+#include <proton/error_condition.hpp>
+#include <proton/sender_options.hpp>
+#include <proton/session.hpp>
+#include <proton/transport.hpp>
+#include <proton/value.hpp>
+
+#include <algorithm>
+
+#include "connection.hpp"
+
+namespace notify::handlers::amqp {
+
+namespace {
+
+using core::DeliveryResult;
+
+// The C++ API does not expose the condition a broker attaches to a rejection.
+struct RejectionReason : proton::tracker {
+    explicit RejectionReason(const proton::tracker& t) : proton::tracker(t) {}
+    std::string text() const {
+        pn_condition_t* c = pn_disposition_condition(pn_delivery_remote(pn_object()));
+        if (c == nullptr || !pn_condition_is_set(c)) return "no reason given";
+        const char* name = pn_condition_get_name(c);
+        const char* description = pn_condition_get_description(c);
+        return std::string(name != nullptr ? name : "") + (description != nullptr ? std::string(": ") + description : "");
+    }
+};
+
+std::string property(const std::map<proton::symbol, proton::value>& props, const char* key) {
+    const auto it = props.find(proton::symbol(key));
+    if (it == props.end()) return {};
+    try {
+        return proton::to_string(it->second);
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+}  // namespace
+
+void Outcome::resolve(DeliveryResult result) {
+    {
+        std::lock_guard lock(mutex_);
+        if (result_) return;
+        result_ = std::move(result);
+    }
+    done_.notify_all();
+}
+
+std::optional<DeliveryResult> Outcome::wait_until(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    done_.wait_until(lock, deadline, [&] { return result_.has_value(); });
+    return result_;
+}
+
+bool Outcome::resolved() {
+    std::lock_guard lock(mutex_);
+    return result_.has_value();
+}
+
+Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
+    : settings_(std::move(settings)), log_(std::move(log)), container_(*this, "notify-amqp") {
+    thread_ = std::thread([this] {
+        try {
+            container_.run();
+        } catch (const std::exception& e) {
+            this->log(core::LogLevel::error, std::string("AMQP container stopped: ") + e.what());
+        }
+    });
+}
+
+Publisher::~Publisher() { close(); }
+
+void Publisher::log(core::LogLevel level, const std::string& message) const {
+    if (!log_) return;
+    try {
+        log_(level, message);
+    } catch (...) {
+    }
+}
+
+void Publisher::close() {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        closed_ = true;
+        open_ = false;
+        work_queue_ = nullptr;
+    }
+    state_changed_.notify_all();
+    container_.stop();
+    if (thread_.joinable()) thread_.join();
+    // The container thread is gone: its members are ours now.
+    for (auto& [tracker, outcome] : in_flight_) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
+    in_flight_.clear();
+    for (auto& [exchange, link] : links_) {
+        for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry("notify is shutting down"));
+    }
+    links_.clear();
+}
+
+std::optional<std::pair<BrokerInfo, std::uint64_t>> Publisher::connected(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_; });
+    if (!open_) return std::nullopt;
+    return std::make_pair(broker_, generation_);
+}
+
+std::string Publisher::last_error() {
+    std::lock_guard lock(mutex_);
+    return last_error_;
+}
+
+DeliveryResult Publisher::publish(const std::string& exchange, proton::message message,
+                                  std::chrono::steady_clock::time_point deadline) {
+    proton::work_queue* queue = nullptr;
+    {
+        std::unique_lock lock(mutex_);
+        state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_; });
+        if (closed_) return DeliveryResult::retry("the AMQP connection is closing");
+        if (!open_) {
+            return DeliveryResult::retry("not connected to the broker" +
+                                         (last_error_.empty() ? std::string() : ": " + last_error_));
+        }
+        queue = work_queue_;
+    }
+    auto outcome = std::make_shared<Outcome>();
+    auto shared = std::make_shared<proton::message>(std::move(message));
+    if (!queue->add([this, exchange, shared, outcome] { enqueue(exchange, {*shared, outcome}); })) {
+        return DeliveryResult::retry("the AMQP connection closed");
+    }
+    if (auto result = outcome->wait_until(deadline)) return *result;
+    // Give up on it; if it is still waiting for credit it will not be sent any more.
+    const auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(settings_.timeout).count());
+    outcome->resolve(DeliveryResult::retry("the broker did not confirm within " + seconds + " s"));
+    return *outcome->wait_until(deadline);
+}
+
+// --- container thread -------------------------------------------------------------------
+
+void Publisher::on_container_start(proton::container& c) {
+    auto options = connection_options(settings_);
+    options.handler(*this);
+    c.connect(settings_.urls.front(), options);
+}
+
+void Publisher::on_connection_open(proton::connection& c) {
+    connection_ = c;
+    const auto props = c.properties();
+    {
+        std::lock_guard lock(mutex_);
+        work_queue_ = &c.work_queue();
+        open_ = true;
+        ++generation_;
+        broker_ = {property(props, "product"), property(props, "version")};
+        last_error_.clear();
+    }
+    reconnect_delay_ = std::chrono::milliseconds(500);
+    state_changed_.notify_all();
+    log(core::LogLevel::info, std::string(c.reconnected() ? "reconnected" : "connected") + " to " +
+                                  broker_.product + " " + broker_.version);
+    // After a reconnect Proton re-opens the senders itself; send what waited once they have credit.
+    for (auto& [exchange, link] : links_) {
+        if (!link.sender && !link.waiting.empty()) open_link(exchange, link);
+    }
+}
+
+void Publisher::connection_lost(const std::string& why) {
+    {
+        std::lock_guard lock(mutex_);
+        open_ = false;
+        last_error_ = why;
+    }
+    state_changed_.notify_all();
+    // Proton never sends unsettled messages again after a reconnect: their fate is unknown.
+    for (auto& [tracker, outcome] : in_flight_) {
+        outcome->resolve(DeliveryResult::retry("connection to the broker lost before it confirmed: " + why));
+    }
+    in_flight_.clear();
+}
+
+void Publisher::on_transport_error(proton::transport& t) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;  // close() stopped the container, which aborts the connection
+    }
+    const std::string why = t.error().what();
+    log(core::LogLevel::warning, "AMQP connection: " + why + "; reconnecting");
+    connection_lost(why);
+}
+
+void Publisher::on_connection_error(proton::connection& c) {
+    // A connection error (unknown vhost, refused access) ends Proton's own reconnecting;
+    // on_transport_close() starts over after a pause.
+    const std::string why = c.error().what();
+    log(core::LogLevel::error, "AMQP connection refused: " + why);
+    connection_lost(why);
+    links_.clear();
+}
+
+void Publisher::on_transport_close(proton::transport&) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        work_queue_ = nullptr;
+        open_ = false;
+    }
+    for (auto& [exchange, link] : links_) {
+        for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry("connection to the broker closed"));
+    }
+    links_.clear();
+    connection_lost(last_error().empty() ? "connection closed" : last_error());
+    reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(30000));
+    container_.schedule(proton::duration(reconnect_delay_.count()), [this] {
+        auto options = connection_options(settings_);
+        options.handler(*this);
+        container_.connect(settings_.urls.front(), options);
+    });
+}
+
+void Publisher::enqueue(const std::string& exchange, Waiting w) {
+    if (w.outcome->resolved()) return;  // its caller gave up meanwhile
+    Link& link = links_[exchange];
+    link.waiting.push_back(std::move(w));
+    if (!link.sender) open_link(exchange, link);
+    flush(link);
+}
+
+void Publisher::open_link(const std::string& exchange, Link& link) {
+    // One session per sender: RabbitMQ 3.x ends the whole session when a target exchange is missing.
+    proton::session session = connection_.open_session();
+    link.sender = session.open_sender("/exchange/" + exchange, proton::sender_options().delivery_mode(
+                                                                   proton::delivery_mode::AT_LEAST_ONCE));
+}
+
+void Publisher::flush(Link& link) {
+    while (link.sender && link.sender.active() && link.sender.credit() > 0 && !link.waiting.empty()) {
+        Waiting w = std::move(link.waiting.front());
+        link.waiting.pop_front();
+        if (w.outcome->resolved()) continue;
+        const std::string tag = std::to_string(++next_tag_);
+        proton::tracker tracker = link.sender.send(w.message, proton::binary(tag.begin(), tag.end()));
+        in_flight_.emplace(tracker, std::move(w.outcome));
+    }
+}
+
+void Publisher::on_sendable(proton::sender& s) {
+    for (auto& [exchange, link] : links_) {
+        if (link.sender == s) flush(link);
+    }
+}
+
+void Publisher::fail_link(const std::string& exchange, const std::string& why) {
+    const auto it = links_.find(exchange);
+    if (it == links_.end()) return;
+    Link& link = it->second;
+    for (auto t = in_flight_.begin(); t != in_flight_.end();) {
+        if (t->first.sender() == link.sender) {
+            t->second->resolve(DeliveryResult::retry(why));
+            t = in_flight_.erase(t);
+        } else {
+            ++t;
+        }
+    }
+    for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry(why));
+    links_.erase(it);  // the next message to this exchange opens a new link
+}
+
+void Publisher::on_session_error(proton::session& s) {
+    std::vector<std::string> failed;
+    for (auto& [exchange, link] : links_) {
+        if (link.sender && link.sender.session() == s) failed.push_back(exchange);
+    }
+    for (const auto& exchange : failed) {
+        fail_link(exchange, "the broker ended the session for exchange '" + exchange + "': " + s.error().what());
+    }
+}
+
+void Publisher::on_sender_error(proton::sender& s) {
+    std::vector<std::string> failed;
+    for (auto& [exchange, link] : links_) {
+        if (link.sender == s) failed.push_back(exchange);
+    }
+    for (const auto& exchange : failed) {
+        fail_link(exchange, "the broker closed the link to exchange '" + exchange + "': " + s.error().what());
+    }
+}
+
+void Publisher::on_tracker_settle(proton::tracker& t) {
+    const auto it = in_flight_.find(t);
+    if (it == in_flight_.end()) return;
+    switch (t.state()) {
+        case proton::transfer::ACCEPTED:
+            it->second->resolve(DeliveryResult::delivered("accepted by the broker"));
+            break;
+        case proton::transfer::REJECTED:
+            it->second->resolve(DeliveryResult::failed("rejected by the broker: " + RejectionReason(t).text()));
+            break;
+        case proton::transfer::RELEASED:
+            it->second->resolve(DeliveryResult::retry("released by the broker"));
+            break;
+        case proton::transfer::MODIFIED:
+            it->second->resolve(DeliveryResult::retry("not delivered (modified) by the broker"));
+            break;
+        default:
+            it->second->resolve(DeliveryResult::retry("settled by the broker without an outcome"));
+            break;
+    }
+    in_flight_.erase(it);
+}
+
+}  // namespace notify::handlers::amqp

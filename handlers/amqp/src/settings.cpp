@@ -1,0 +1,73 @@
+// [messaging] -> AmqpSettings.
+#include "settings.hpp"
+
+#include <filesystem>
+
+#include "http_client.hpp"
+#include "notify/config/settings.hpp"
+#include "notify/core/error.hpp"
+
+namespace notify::handlers::amqp {
+
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
+    AmqpSettings s;
+    const auto text = [&](const char* key, const char* fallback = "") {
+        return section.contains(key) ? section.at(key).get<std::string>() : std::string(fallback);
+    };
+    const auto ms = [&](const char* key, std::chrono::milliseconds fallback) {
+        return section.contains(key) ? std::chrono::milliseconds(section.at(key).get<long long>()) : fallback;
+    };
+    std::vector<std::string> urls = section.contains("url") ? section.at("url").get<std::vector<std::string>>()
+                                                            : std::vector<std::string>{"amqp://localhost:5672"};
+    s.topic_exchange = text("topic_exchange", "amq.topic");
+    s.auto_create_exchange = section.value("auto_create_exchange", true);
+    s.user = text("username");
+    s.password = text("password");
+    s.allow_insecure_auth = section.value("allow_insecure_auth", false);
+    s.ca_file = text("ca_file");
+    s.cert_file = text("cert_file");
+    s.key_file = text("key_file");
+    s.idle_timeout = ms("idle_timeout", s.idle_timeout);
+    s.timeout = ms("timeout", s.timeout);
+
+    std::string first_host;
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+        const auto p = curl::parse_url(urls[i]);
+        const bool tls = p.scheme == "amqps";
+        if (i == 0) {
+            s.tls = tls;
+            first_host = p.host;
+            if (!p.user.empty()) {
+                s.user = p.user;
+                s.password = p.password;
+            }
+            if (p.path != "/") s.vhost = p.path.substr(1);
+        } else if (tls != s.tls) {
+            throw ConfigError("[messaging] url: all broker URLs must use the same scheme (amqp or amqps)");
+        }
+        const std::string host = p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
+        s.urls.push_back(p.scheme + "://" + host + ":" + std::to_string(p.port != 0 ? p.port : (tls ? 5671 : 5672)));
+        if (!tls && !s.password.empty() && !is_loopback(p.host) && !s.allow_insecure_auth) {
+            throw ConfigError("[messaging] would send a password in clear text to " + p.host +
+                              "; use amqps:// or set allow_insecure_auth = true");
+        }
+    }
+    for (const auto* file : {&s.ca_file, &s.cert_file, &s.key_file}) {
+        if (!file->empty() && !std::filesystem::exists(*file)) {
+            throw ConfigError("[messaging]: file '" + *file + "' does not exist");
+        }
+    }
+    if (s.cert_file.empty() != s.key_file.empty()) {
+        throw ConfigError("[messaging]: cert_file and key_file go together");
+    }
+    s.management_url = text("management_url");
+    if (s.management_url.empty()) s.management_url = "http://" + first_host + ":15672";
+    while (!s.management_url.empty() && s.management_url.back() == '/') s.management_url.pop_back();
+    return s;
+}
+
+}  // namespace notify::handlers::amqp

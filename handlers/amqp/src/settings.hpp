@@ -1,0 +1,35 @@
+// The [messaging] section, checked and resolved for the AMQP handler (internal).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace notify::handlers::amqp {
+
+struct AmqpSettings {
+    std::vector<std::string> urls;  // scheme://host:port, without credentials or path
+    bool tls = false;               // amqps
+    std::string user;
+    std::string password;
+    std::string vhost = "/";
+    std::string topic_exchange = "amq.topic";
+    bool auto_create_exchange = true;
+    std::string management_url;     // resolved: never empty
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    bool allow_insecure_auth = false;
+    std::chrono::milliseconds idle_timeout{30000};
+    std::chrono::milliseconds timeout{30000};
+
+    // From the section as typed JSON (config::Section::to_json()). Throws notify::ConfigError:
+    // mixed schemes, a password in clear text to a non-loopback host, a missing file, ...
+    static AmqpSettings from_section(const nlohmann::json& section);
+};
+
+bool is_loopback(const std::string& host);
+
+}  // namespace notify::handlers::amqp

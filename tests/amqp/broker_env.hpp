@@ -1,0 +1,83 @@
+// The test broker started by the ctest fixture (scripts/broker): its URLs and helpers to
+// inspect it through the management API and to run pika clients against it.
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "http_client.hpp"
+#include "notify/config/loader.hpp"
+
+namespace notify::test {
+
+struct Broker {
+    std::string amqp_url;        // amqp://127.0.0.1:PORT (no credentials)
+    std::string management_url;  // http://127.0.0.1:PORT
+    std::string dir;             // the broker's state folder (for scripts/broker stop/restart)
+
+    static const Broker& get() {
+        static const Broker broker = load();
+        return broker;
+    }
+
+    std::string amqp_port() const { return amqp_url.substr(amqp_url.rfind(':') + 1); }
+
+    // The [messaging] section as the handler receives it.
+    nlohmann::json messaging(const std::string& extra = "") const {
+        const std::string conf = "[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) +
+                                 "\nmanagement_url = " + management_url + "\ntimeout = 10s\n" + extra;
+        return config::parse(conf, "test.conf", config::Environment{}).section("messaging").to_json();
+    }
+
+    // GET on the management API; the parsed body, or null for 404.
+    nlohmann::json api(const std::string& path) const {
+        handlers::curl::HttpRequest r;
+        r.url = management_url + path;
+        r.username = "guest";
+        r.password = "guest";
+        const auto result = handlers::curl::perform(r);
+        if (!result.response) throw std::runtime_error("management API: " + result.error);
+        if (result.response->status == 404) return nullptr;
+        return nlohmann::json::parse(result.response->body);
+    }
+
+    long api_call(const std::string& method, const std::string& path, const std::string& body = "") const {
+        handlers::curl::HttpRequest r;
+        r.method = method;
+        r.url = management_url + path;
+        r.body = body;
+        r.headers = {"Content-Type: application/json"};
+        r.username = "guest";
+        r.password = "guest";
+        const auto result = handlers::curl::perform(r);
+        return result.response ? result.response->status : -1;
+    }
+
+    // Runs scripts/broker VERB on this broker (stop, restart, kill).
+    void control(const std::string& verb) const {
+        const std::string command = std::string(NOTIFY_SOURCE_DIR) + "/scripts/broker " + verb + " " + dir;
+        if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+    }
+
+private:
+    static Broker load() {
+        const char* dir = std::getenv("NOTIFY_TEST_BROKER_DIR");
+        if (dir == nullptr) throw std::runtime_error("NOTIFY_TEST_BROKER_DIR is not set: run these tests through ctest");
+        std::ifstream in(std::string(dir) + "/env");
+        if (!in) throw std::runtime_error(std::string("no broker env in ") + dir + ": the broker fixture did not start");
+        std::map<std::string, std::string> vars;
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto eq = line.find('=');
+            if (line.rfind("export ", 0) == 0 && eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
+        }
+        return {vars.at("NOTIFY_TEST_AMQP_URL"), vars.at("NOTIFY_TEST_MANAGEMENT_URL"), vars.at("NOTIFY_TEST_BROKER")};
+    }
+};
+
+}  // namespace notify::test

@@ -1,0 +1,48 @@
+"""An AMQP 0-9-1 consumer (pika) for the integration tests.
+
+Usage: pika_consumer.py PORT bind EXCHANGE PATTERN COUNT TIMEOUT
+       pika_consumer.py PORT drain QUEUE COUNT TIMEOUT
+bind: declares an exclusive queue bound to EXCHANGE with PATTERN, prints "ready", then one
+JSON line per message; drain: reads an existing queue. Stops after COUNT messages or
+TIMEOUT seconds without one.
+"""
+import json
+import sys
+
+import pika
+
+
+def main():
+    port = int(sys.argv[1])
+    mode = sys.argv[2]
+    connection = pika.BlockingConnection(
+        pika.ConnectionParameters(host="127.0.0.1", port=port, credentials=pika.PlainCredentials("guest", "guest")))
+    channel = connection.channel()
+    if mode == "bind":
+        exchange, pattern, count, timeout = sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+        queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
+        channel.queue_bind(queue=queue, exchange=exchange, routing_key=pattern)
+    else:
+        queue, count, timeout = sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+    print("ready", flush=True)
+    received = 0
+    for method, properties, body in channel.consume(queue, inactivity_timeout=timeout):
+        if method is None:
+            break
+        print(json.dumps({
+            "routing_key": method.routing_key,
+            "body": body.decode("utf-8"),
+            "content_type": properties.content_type,
+            "delivery_mode": properties.delivery_mode,
+            "message_id": properties.message_id,
+        }), flush=True)
+        channel.basic_ack(method.delivery_tag)
+        received += 1
+        if received >= count:
+            break
+    channel.cancel()
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()

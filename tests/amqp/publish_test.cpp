@@ -1,0 +1,200 @@
+// The amqp handler against a real RabbitMQ with its AMQP 1.0 plugin: formats, routing,
+// exchange creation, seen by a Proton consumer and by a pika (AMQP 0-9-1) consumer.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+#include "broker_env.hpp"
+#include "notify/core/message_format.hpp"
+#include "notify/core/notifier.hpp"
+#include "notify/core/well_known.hpp"
+#include "notify/handlers/amqp/amqp.hpp"
+#include "pika.hpp"
+#include "temp_dir.hpp"
+
+using namespace notify::core;
+using namespace notify::test;
+using notify::handlers::amqp::Consumer;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string unique(const std::string& prefix) {
+    static std::mt19937 rng(std::random_device{}());
+    return prefix + "-" + std::to_string(rng() % 1000000000);
+}
+
+// A Notifier delivering through the amqp handler, with listeners given as (patterns, format, exchange).
+struct AmqpNotifier {
+    TempDir dir;
+    std::unique_ptr<Notifier> notifier;
+    std::vector<std::string> listener_ids;
+
+    AmqpNotifier(const std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>& listeners,
+                 const std::string& extra_messaging = "") {
+        auto registry = std::make_shared<HandlerRegistry>();
+        notify::handlers::amqp::register_handler(*registry);
+        NotifierOptions o;
+        o.store_path = dir / "notify.db";
+        o.handlers = registry;
+        o.handler_sections["messaging"] = Broker::get().messaging(extra_messaging);
+        o.retry.backoff_initial = 100ms;
+        o.retry.backoff_max = 1s;
+        o.poll_interval = 50ms;
+        {
+            ListenerStore store(o.store_path);
+            for (const auto& [patterns, format, exchange] : listeners) {
+                Listener l;
+                l.kind = "amqp";
+                for (const auto& p : patterns) l.event_types.emplace_back(p);
+                l.format = format;
+                if (!exchange.empty()) l.settings = {{"exchange", exchange}};
+                registry->get("amqp").validate(l, o.handler_sections["messaging"]);
+                listener_ids.push_back(store.create(l).id);
+            }
+        }
+        notifier = std::make_unique<Notifier>(o);
+    }
+};
+
+std::vector<Event> mixed_events() {
+    const auto when = parse_rfc3339("2027-01-01T00:00:00Z");
+    return {
+        org_event(OrgService::employee, OrgObject::it, OrgAction::create, "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11", when, "mo"),
+        repo_started(RepoOperation::sync, "zoo", "pulp"),
+        repo_finished(RepoOperation::sync, "zoo", RepoResult::success, {{"added", 3}}, "pulp"),
+        org_event(OrgService::org_unit, OrgObject::manager, OrgAction::delete_, "5d4f1c7f-8d2e-4a66-8b8f-3c9a2d1e0f22", when, "mo"),
+        repo_finished(RepoOperation::publish, "zoo", RepoResult::failure, {{"error", "disk full"}}, "pulp"),
+    };
+}
+
+}  // namespace
+
+TEST_CASE("each format arrives as consumers expect it (Proton consumer)", "[amqp]") {
+    for (const std::string format : {"cloudevents", "data", "pulp"}) {
+        INFO(format);
+        const std::string exchange = unique("notify-test-" + format);
+        AmqpNotifier n({{{"#"}, format, exchange}});
+        notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
+        Consumer consumer(Broker::get().messaging(), exchange, "#");
+        std::map<std::string, Event> sent;  // by delivery id
+        for (const auto& e : mixed_events()) sent.emplace(n.notifier->fire(e).deliveries.at(0).delivery_id, e);
+        REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 20s));
+        for (std::size_t i = 0; i < sent.size(); ++i) {
+            const auto m = consumer.next(10s);
+            REQUIRE(m.has_value());
+            REQUIRE(sent.count(m->message_id) == 1);
+            const Event& e = sent.at(m->message_id);
+            const auto expected = format_message(e, format);
+            CHECK(m->subject == expected.subject);
+            CHECK(m->content_type == expected.content_type);
+            CHECK(nlohmann::json::parse(m->body) == nlohmann::json::parse(expected.body));
+            CHECK(m->durable);
+            REQUIRE(m->creation_time.has_value());
+            CHECK(std::chrono::floor<std::chrono::milliseconds>(*m->creation_time) ==
+                  std::chrono::floor<std::chrono::milliseconds>(e.time()));
+        }
+        CHECK_FALSE(consumer.next(300ms).has_value());  // nothing extra
+        notify::test::Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+    }
+}
+
+TEST_CASE("each format arrives as an AMQP 0-9-1 consumer expects it (pika)", "[amqp]") {
+    for (const std::string format : {"cloudevents", "data", "pulp"}) {
+        INFO(format);
+        const std::string exchange = unique("notify-test-pika-" + format);
+        notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
+        const auto events = mixed_events();
+        PikaConsumer pika({Broker::get().amqp_port(), "bind", exchange, "#", std::to_string(events.size()), "15"});
+        AmqpNotifier n({{{"#"}, format, exchange}});
+        std::map<std::string, Event> sent;
+        for (const auto& e : events) sent.emplace(n.notifier->fire(e).deliveries.at(0).delivery_id, e);
+        const auto received = pika.messages();
+        REQUIRE(received.size() == events.size());
+        for (const auto& m : received) {
+            const std::string id = m.at("message_id");
+            REQUIRE(sent.count(id) == 1);
+            const auto expected = format_message(sent.at(id), format);
+            CHECK(m.at("routing_key") == expected.subject);
+            CHECK(m.at("content_type") == expected.content_type);
+            CHECK(m.at("delivery_mode") == 2);
+            CHECK(nlohmann::json::parse(m.at("body").get<std::string>()) == nlohmann::json::parse(expected.body));
+        }
+        notify::test::Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+    }
+}
+
+TEST_CASE("the data format gives the older organisation messages exactly", "[amqp]") {
+    const std::string exchange = unique("notify-test-mo");
+    AmqpNotifier n({{{"employee.#", "org_unit.#"}, "data", exchange}});
+    notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
+    Consumer consumer(Broker::get().messaging(), exchange, "employee.it.create");
+    n.notifier->fire(org_event(OrgService::employee, OrgObject::it, OrgAction::create,
+                               "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11", parse_rfc3339("2027-01-01T00:00:00Z")));
+    const auto m = consumer.next(10s);
+    REQUIRE(m.has_value());
+    CHECK(m->subject == "employee.it.create");
+    CHECK(m->body == R"({"time":"2027-01-01T00:00:00.000000Z","uuid":"4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11"})");
+    notify::test::Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("a named exchange that did not exist is created as a durable topic exchange", "[amqp]") {
+    const std::string exchange = unique("notify-test-new");
+    const auto& broker = Broker::get();
+    CHECK(broker.api("/api/exchanges/%2F/" + exchange).is_null());
+    AmqpNotifier n({{{"repo.#"}, "cloudevents", exchange}});
+    n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
+    REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 20s));
+    const auto info = broker.api("/api/exchanges/%2F/" + exchange);
+    REQUIRE(info.is_object());
+    CHECK(info.at("type") == "topic");
+    CHECK(info.at("durable") == true);
+    CHECK(info.at("auto_delete") == false);
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("bindings receive exactly their subsets of a mixed stream", "[amqp]") {
+    const std::string exchange = unique("notify-test-routing");
+    notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
+    Consumer finishes(Broker::get().messaging(), exchange, "repo.*.finish");
+    Consumer employees(Broker::get().messaging(), exchange, "employee.#");
+    Consumer everything(Broker::get().messaging(), exchange, "#");
+    AmqpNotifier n({{{"#"}, "cloudevents", exchange}});
+    std::multiset<std::string> fired;
+    for (int round = 0; round < 4; ++round) {
+        for (const auto& e : mixed_events()) {
+            n.notifier->fire(e);
+            fired.insert(e.type());
+        }
+    }
+    REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 20s));
+    const auto drain = [](Consumer& c) {
+        std::multiset<std::string> got;
+        while (auto m = c.next(1500ms)) got.insert(m->subject);
+        return got;
+    };
+    const auto subset = [&](const std::string& pattern) {
+        std::multiset<std::string> out;
+        for (const auto& t : fired) {
+            if (TopicPattern(pattern).matches(t)) out.insert(t);
+        }
+        return out;
+    };
+    CHECK(drain(finishes) == subset("repo.*.finish"));
+    CHECK(drain(employees) == subset("employee.#"));
+    CHECK(drain(everything) == fired);
+    CHECK(subset("repo.*.finish").size() == 8);
+    CHECK(subset("employee.#").size() == 4);
+    Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("a consumer leaves no queue behind", "[amqp]") {
+    std::string queue;
+    {
+        Consumer c(Broker::get().messaging(), "amq.topic", "nothing.here");
+        queue = c.queue();
+        CHECK(Broker::get().api("/api/queues/%2F/" + queue).is_object());
+    }
+    CHECK(Broker::get().api("/api/queues/%2F/" + queue).is_null());
+}
