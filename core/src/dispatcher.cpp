@@ -76,7 +76,6 @@ void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
     recorder_wake_.notify_all();
     recorder_.join();
     try {
-        flush_counts();
         outbox_.release(owner_);  // queued, never attempted: parked for the next start
         outbox_.checkpoint();
     } catch (const Error& e) {
@@ -243,7 +242,7 @@ void Dispatcher::claim_due(Micros now) {
                                       std::string("stored event unreadable: ") + e.what()});
             }
         }
-        if (!unreadable.empty()) outbox_.complete(unreadable, owner_);
+        if (!unreadable.empty()) outbox_.complete(unreadable, owner_, {});
         std::lock_guard lock(mutex_);
         auto it = lanes_.find(want.id);
         if (it == lanes_.end()) continue;  // removed meanwhile; rows were deleted with it
@@ -270,7 +269,6 @@ void Dispatcher::schedule_loop() {
     auto next_refresh = clock::now();
     auto next_heartbeat = clock::now() + heartbeat_every;
     auto next_poll = clock::now() + poll;
-    auto next_flush = clock::now() + std::chrono::seconds(1);
     auto next_checkpoint = clock::now() + std::chrono::milliseconds(500);
     while (true) {
         try {
@@ -295,17 +293,13 @@ void Dispatcher::schedule_loop() {
                 poll_parked();  // rows other processes parked
                 next_poll = now + poll;
             }
-            if (now >= next_flush) {
-                flush_counts();
-                next_flush = now + std::chrono::seconds(1);
-            }
             claim_due(now_micros());
         } catch (const std::exception& e) {
             log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
         }
         std::unique_lock lock(mutex_);
         if (stopping_) break;
-        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_flush, next_checkpoint});
+        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_checkpoint});
         const Micros wall = now_micros();
         for (const auto& [id, lane] : lanes_) {
             const std::size_t chunk = std::max<std::size_t>(1, options_.listener_prefetch / 4);
@@ -409,14 +403,19 @@ void Dispatcher::record_loop() {
         lock.unlock();
 
         std::vector<Completion> completions;
+        Outbox::AttemptCounts counts;
         completions.reserve(batch.size());
-        for (const auto& o : batch) completions.push_back(o.completion);
+        for (const auto& o : batch) {
+            completions.push_back(o.completion);
+            if (o.completion.kind == Completion::Kind::delivered) ++counts[o.listener_id].first;
+            if (o.completion.kind == Completion::Kind::retry) ++counts[o.listener_id].second;
+        }
         // Never attempt a delivery again because recording failed: that would send a
         // duplicate. If the store stays broken the rows stay ours and stop() parks them.
         bool stored = false;
         for (int tries = 0; !stored && tries < 5; ++tries) {
             try {
-                outbox_.complete(completions, owner_);
+                outbox_.complete(completions, owner_, counts);
                 stored = true;
             } catch (const std::exception& e) {
                 log(LogLevel::error, "cannot record " + std::to_string(batch.size()) + " delivery outcomes: " + e.what());
@@ -428,9 +427,7 @@ void Dispatcher::record_loop() {
         bool retries = false;
         lock.lock();
         for (const auto& o : batch) {
-            if (o.completion.kind == Completion::Kind::delivered) ++counts_[o.listener_id].first;
             if (o.completion.kind != Completion::Kind::retry) continue;
-            ++counts_[o.listener_id].second;
             retries = true;
             if (auto it = lanes_.find(o.listener_id); it != lanes_.end()) {
                 it->second.next_parked = std::min(it->second.next_parked, o.completion.due_at);
@@ -441,13 +438,5 @@ void Dispatcher::record_loop() {
     }
 }
 
-void Dispatcher::flush_counts() {
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts;
-    {
-        std::lock_guard lock(mutex_);
-        counts.swap(counts_);
-    }
-    outbox_.add_counts(counts);
-}
 
 }  // namespace notify::core

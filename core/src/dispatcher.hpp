@@ -83,7 +83,6 @@ private:
     void claim_due(Micros now);
     void poll_parked();
     Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
-    void flush_counts();
     void log(LogLevel level, const std::string& message) const;
 
     Outbox& outbox_;
@@ -108,7 +107,6 @@ private:
     std::map<std::string, Lane, std::less<>> lanes_;
     std::string last_picked_;
     std::map<std::string, std::unique_ptr<Handler>, std::less<>> handlers_;  // by kind; live until stop()
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts_;  // delivered, retried, not yet stored
     std::mt19937_64 random_{std::random_device{}()};
     std::shared_ptr<const ListenerSet> synced_;
 

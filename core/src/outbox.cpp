@@ -46,7 +46,10 @@ struct Outbox::Statements {
           retry(db.prepare("UPDATE outbox SET owner = NULL, due_at = ?3, attempts = ?4, last_error = ?5 "
                            "WHERE seq = ?1 AND owner = ?2")),
           dead(db.prepare("UPDATE outbox SET owner = NULL, dead_at = ?3, attempts = ?4, last_error = ?5 "
-                          "WHERE seq = ?1 AND owner = ?2")) {}
+                          "WHERE seq = ?1 AND owner = ?2")),
+          count(db.prepare("INSERT INTO delivery_counts (listener_id, delivered, retried) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT (listener_id) DO UPDATE SET delivered = delivered + excluded.delivered, "
+                           "retried = retried + excluded.retried")) {}
 
     sqlite::Statement insert;
     sqlite::Statement claim;
@@ -54,6 +57,7 @@ struct Outbox::Statements {
     sqlite::Statement delivered;
     sqlite::Statement retry;
     sqlite::Statement dead;
+    sqlite::Statement count;
 };
 
 Outbox::Outbox(std::unique_ptr<sqlite::Database> db, bool durable)
@@ -128,7 +132,7 @@ std::optional<Micros> Outbox::next_due(std::string_view listener_id) {
     return due;
 }
 
-void Outbox::complete(const std::vector<Completion>& completions, std::int64_t owner) {
+void Outbox::complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts) {
     writer_.run([&](sqlite::Database&) {
         for (const auto& c : completions) {
             sqlite::Statement* s = nullptr;
@@ -148,16 +152,7 @@ void Outbox::complete(const std::vector<Completion>& completions, std::int64_t o
             }
             s->run();
         }
-    });
-}
-
-void Outbox::add_counts(const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>& counts) {
-    if (counts.empty()) return;
-    writer_.run([&](sqlite::Database& db) {
-        auto s = db.prepare(
-            "INSERT INTO delivery_counts (listener_id, delivered, retried) VALUES (?1, ?2, ?3) "
-            "ON CONFLICT (listener_id) DO UPDATE SET delivered = delivered + excluded.delivered, "
-            "retried = retried + excluded.retried");
+        auto& s = sql_->count;
         for (const auto& [listener, n] : counts) {
             s.reset();
             s.bind(1, listener).bind(2, static_cast<std::int64_t>(n.first)).bind(3, static_cast<std::int64_t>(n.second));

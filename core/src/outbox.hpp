@@ -92,10 +92,11 @@ public:
     std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner);
     // The earliest due_at among a listener's parked rows.
     std::optional<Micros> next_due(std::string_view listener_id);
-    // Records outcomes of rows `owner` holds; rows it no longer holds are left alone.
-    void complete(const std::vector<Completion>& completions, std::int64_t owner);
-    // Adds to the per-listener delivered/retried counters.
-    void add_counts(const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>& counts);
+    // Per listener: attempts that delivered, attempts that will be retried.
+    using AttemptCounts = std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>;
+    // Records outcomes of rows `owner` holds (rows it no longer holds are left alone) and
+    // adds `counts` to the per-listener counters, in one transaction.
+    void complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts);
 
     // Process registry: who owns rows, and whether they still live.
     std::int64_t register_process(const ProcessIdentity& self, Micros now);

@@ -27,9 +27,10 @@ struct Broker {
 
     std::string amqp_port() const { return amqp_url.substr(amqp_url.rfind(':') + 1); }
 
-    // The [messaging] section as the handler receives it.
-    nlohmann::json messaging(const std::string& extra = "") const {
-        const std::string conf = "[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) +
+    // The [messaging] section as the handler receives it; `extra` adds lines to it.
+    nlohmann::json messaging(const std::string& extra = "", const std::string& credentials = "guest:guest",
+                             const std::string& vhost_path = "") const {
+        const std::string conf = "[messaging]\nurl = amqp://" + credentials + "@" + amqp_url.substr(7) + vhost_path +
                                  "\nmanagement_url = " + management_url + "\ntimeout = 10s\n" + extra;
         return config::parse(conf, "test.conf", config::Environment{}).section("messaging").to_json();
     }

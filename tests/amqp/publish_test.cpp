@@ -2,16 +2,13 @@
 // exchange creation, seen by a Proton consumer and by a pika (AMQP 0-9-1) consumer.
 #include <catch2/catch.hpp>
 
-#include <random>
 #include <set>
 
-#include "broker_env.hpp"
+#include "amqp_notifier.hpp"
 #include "notify/core/message_format.hpp"
-#include "notify/core/notifier.hpp"
 #include "notify/core/well_known.hpp"
 #include "notify/handlers/amqp/amqp.hpp"
 #include "pika.hpp"
-#include "temp_dir.hpp"
 
 using namespace notify::core;
 using namespace notify::test;
@@ -19,44 +16,6 @@ using notify::handlers::amqp::Consumer;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string unique(const std::string& prefix) {
-    static std::mt19937 rng(std::random_device{}());
-    return prefix + "-" + std::to_string(rng() % 1000000000);
-}
-
-// A Notifier delivering through the amqp handler, with listeners given as (patterns, format, exchange).
-struct AmqpNotifier {
-    TempDir dir;
-    std::unique_ptr<Notifier> notifier;
-    std::vector<std::string> listener_ids;
-
-    AmqpNotifier(const std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>& listeners,
-                 const std::string& extra_messaging = "") {
-        auto registry = std::make_shared<HandlerRegistry>();
-        notify::handlers::amqp::register_handler(*registry);
-        NotifierOptions o;
-        o.store_path = dir / "notify.db";
-        o.handlers = registry;
-        o.handler_sections["messaging"] = Broker::get().messaging(extra_messaging);
-        o.retry.backoff_initial = 100ms;
-        o.retry.backoff_max = 1s;
-        o.poll_interval = 50ms;
-        {
-            ListenerStore store(o.store_path);
-            for (const auto& [patterns, format, exchange] : listeners) {
-                Listener l;
-                l.kind = "amqp";
-                for (const auto& p : patterns) l.event_types.emplace_back(p);
-                l.format = format;
-                if (!exchange.empty()) l.settings = {{"exchange", exchange}};
-                registry->get("amqp").validate(l, o.handler_sections["messaging"]);
-                listener_ids.push_back(store.create(l).id);
-            }
-        }
-        notifier = std::make_unique<Notifier>(o);
-    }
-};
 
 std::vector<Event> mixed_events() {
     const auto when = parse_rfc3339("2027-01-01T00:00:00Z");

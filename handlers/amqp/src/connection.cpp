@@ -13,6 +13,9 @@ proton::connection_options connection_options(const AmqpSettings& s) {
         o.user(s.user);
         o.password(s.password);
         o.sasl_enabled(true);
+        // Only PLAIN: offered ANONYMOUS too (RabbitMQ does), Proton would pick it and log in
+        // as the broker's default user, ignoring a wrong password.
+        o.sasl_allowed_mechs("PLAIN");
         // Debian's Proton has no Cyrus SASL, so PLAIN counts as insecure without TLS. Settings
         // only get here with a loopback host or allow_insecure_auth (AmqpSettings checks).
         if (!s.tls) o.sasl_allow_insecure_mechs(true);

@@ -106,9 +106,15 @@ void Publisher::close() {
     links_.clear();
 }
 
+void Publisher::wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline) {
+    // Only the first connection is worth waiting for: once an attempt has failed, callers
+    // get "retry" at once and the dispatcher's backoff paces them until it is back.
+    state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_ || !last_error_.empty(); });
+}
+
 std::optional<std::pair<BrokerInfo, std::uint64_t>> Publisher::connected(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mutex_);
-    state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_; });
+    wait_for_connection(lock, deadline);
     if (!open_) return std::nullopt;
     return std::make_pair(broker_, generation_);
 }
@@ -123,7 +129,7 @@ DeliveryResult Publisher::publish(const std::string& exchange, proton::message m
     proton::work_queue* queue = nullptr;
     {
         std::unique_lock lock(mutex_);
-        state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_; });
+        wait_for_connection(lock, deadline);
         if (closed_) return DeliveryResult::retry("the AMQP connection is closing");
         if (!open_) {
             return DeliveryResult::retry("not connected to the broker" +
@@ -162,7 +168,7 @@ void Publisher::on_connection_open(proton::connection& c) {
         broker_ = {property(props, "product"), property(props, "version")};
         last_error_.clear();
     }
-    reconnect_delay_ = std::chrono::milliseconds(500);
+    opened_at_ = std::chrono::steady_clock::now();
     state_changed_.notify_all();
     log(core::LogLevel::info, std::string(c.reconnected() ? "reconnected" : "connected") + " to " +
                                   broker_.product + " " + broker_.version);
@@ -199,9 +205,18 @@ void Publisher::on_transport_error(proton::transport& t) {
 void Publisher::on_connection_error(proton::connection& c) {
     // A connection error (unknown vhost, refused access) ends Proton's own reconnecting;
     // on_transport_close() starts over after a pause.
-    const std::string why = c.error().what();
-    log(core::LogLevel::error, "AMQP connection refused: " + why);
+    const std::string who = settings_.user.empty() ? "anonymous login" : "user '" + settings_.user + "'";
+    const std::string why = "the broker refused the connection (" + who + ", vhost '" + settings_.vhost +
+                            "'): " + c.error().what();
+    log(core::LogLevel::error, "AMQP " + why);
     connection_lost(why);
+    fail_waiting(why);
+}
+
+void Publisher::fail_waiting(const std::string& why) {
+    for (auto& [exchange, link] : links_) {
+        for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry(why));
+    }
     links_.clear();
 }
 
@@ -212,12 +227,14 @@ void Publisher::on_transport_close(proton::transport&) {
         work_queue_ = nullptr;
         open_ = false;
     }
-    for (auto& [exchange, link] : links_) {
-        for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry("connection to the broker closed"));
-    }
-    links_.clear();
-    connection_lost(last_error().empty() ? "connection closed" : last_error());
-    reconnect_delay_ = std::min(reconnect_delay_ * 2, std::chrono::milliseconds(30000));
+    const std::string why = last_error().empty() ? "connection to the broker closed" : last_error();
+    fail_waiting(why);
+    connection_lost(why);
+    // A broker that accepts connections only to close them again (refused vhost) must not
+    // be asked again and again: the pause grows unless the last connection lasted.
+    const bool lasted = opened_at_ && std::chrono::steady_clock::now() - *opened_at_ > std::chrono::seconds(10);
+    opened_at_.reset();
+    reconnect_delay_ = lasted ? std::chrono::milliseconds(500) : std::min(reconnect_delay_ * 2, std::chrono::milliseconds(30000));
     container_.schedule(proton::duration(reconnect_delay_.count()), [this] {
         auto options = connection_options(settings_);
         options.handler(*this);

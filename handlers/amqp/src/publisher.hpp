@@ -88,11 +88,13 @@ private:
     void on_sendable(proton::sender& s) override;
     void on_tracker_settle(proton::tracker& t) override;
 
+    void wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline);
     void enqueue(const std::string& exchange, Waiting w);
     void open_link(const std::string& exchange, Link& link);
     void flush(Link& link);
     void fail_link(const std::string& exchange, const std::string& why);
     void connection_lost(const std::string& why);
+    void fail_waiting(const std::string& why);
     void log(core::LogLevel level, const std::string& message) const;
 
     const AmqpSettings settings_;
@@ -103,7 +105,8 @@ private:
     std::map<std::string, Link> links_;  // by exchange
     std::map<proton::tracker, std::shared_ptr<Outcome>> in_flight_;
     std::uint64_t next_tag_ = 0;
-    std::chrono::milliseconds reconnect_delay_{500};  // after a connection error ended reconnecting
+    std::chrono::milliseconds reconnect_delay_{250};  // after a connection error ended reconnecting
+    std::optional<std::chrono::steady_clock::time_point> opened_at_;  // of the current connection
 
     // Shared, under mutex_.
     std::mutex mutex_;
