@@ -180,6 +180,10 @@ void Dispatcher::sync_lanes() {
         const bool fresh = lane.listener == nullptr;
         lane.listener = listener;
         lane.handler = handler_for(listener->kind);
+        lane.limit = options_.listener_concurrency;
+        if (lane.handler != nullptr && lane.handler->window() > 0) {
+            lane.limit = static_cast<int>(std::min(lane.handler->window(), options_.listener_prefetch));
+        }
         if (fresh) {
             lane.next_parked = 0;  // look for parked rows at once
             lane.backlog = true;   // until that look finds none
@@ -320,7 +324,7 @@ Dispatcher::Lane* Dispatcher::pick_locked() {
     for (std::size_t i = 0; i < lanes_.size(); ++i, ++start) {
         if (start == lanes_.end()) start = lanes_.begin();
         Lane& lane = start->second;
-        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < options_.listener_concurrency) {
+        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit) {
             last_picked_ = start->first;
             return &lane;
         }
@@ -369,22 +373,37 @@ void Dispatcher::work_loop() {
         lock.unlock();
         if (refill) schedule_wake_.notify_one();
 
-        const DeliveryResult result = handler->deliver(Delivery{d.delivery_id, d.event, listener, d.attempts + 1});
-        Completion completion = decide(result, d, now_micros());
-
-        lock.lock();
-        if (auto it = lanes_.find(listener_id); it != lanes_.end()) --it->second.in_flight;
-        // The row stays ours until the recorder stored the outcome, so nobody else takes it.
-        outcomes_.push_back({listener_id, std::move(completion)});
-        // Wake only who has news: the recorder when it waits for a first outcome or a full
-        // batch, stop() when it waits for the last delivery. This worker takes the next
-        // delivery itself, so the others sleep on.
-        const bool wake_recorder = outcomes_.size() == 1 || outcomes_.size() >= record_batch_limit;
-        const bool wake_stop = stopping_;
-        lock.unlock();
-        if (wake_recorder) recorder_wake_.notify_one();
-        if (wake_stop) idle_.notify_all();
+        const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
+        // Blocking handlers call back on this thread before deliver_async() returns;
+        // asynchronous ones later, from their own thread.
+        const auto worker = std::this_thread::get_id();
+        handler->deliver_async(delivery, [this, listener_id, d = std::move(d), worker](DeliveryResult result) {
+            finish(listener_id, d, result, std::this_thread::get_id() == worker);
+        });
     }
+}
+
+void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result,
+                        bool on_worker) {
+    Completion completion = decide(result, d, now_micros());
+    std::unique_lock lock(mutex_);
+    bool lane_was_full = false;
+    if (auto it = lanes_.find(listener_id); it != lanes_.end()) {
+        lane_was_full = it->second.in_flight >= it->second.limit && !it->second.queue.empty();
+        --it->second.in_flight;
+    }
+    // The row stays ours until the recorder stored the outcome, so nobody else takes it.
+    outcomes_.push_back({listener_id, std::move(completion)});
+    // Wake only who has news: the recorder when it waits for a first outcome or a full
+    // batch, stop() when it waits for the last delivery, a worker when the lane was held up
+    // by its limit and no worker is about to look (a worker calling back takes the next
+    // one itself).
+    const bool wake_recorder = outcomes_.size() == 1 || outcomes_.size() >= record_batch_limit;
+    const bool wake_stop = stopping_;
+    lock.unlock();
+    if (wake_recorder) recorder_wake_.notify_one();
+    if (wake_stop) idle_.notify_all();
+    if (!on_worker && lane_was_full) work_ready_.notify_one();
 }
 
 void Dispatcher::record_loop() {

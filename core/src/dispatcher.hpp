@@ -64,6 +64,7 @@ private:
     struct Lane {
         std::shared_ptr<const Listener> listener;
         Handler* handler = nullptr;  // null: no handler of its kind here; the lane stays idle
+        int limit = 1;               // deliveries under way at once: the handler's window or listener_concurrency
         std::deque<QueuedDelivery> queue;
         std::size_t reserved = 0;
         int in_flight = 0;
@@ -83,6 +84,8 @@ private:
     void claim_due(Micros now);
     void poll_parked();
     Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
+    // An attempt ended (on a worker, or on a handler's own thread for deliver_async()).
+    void finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result, bool on_worker);
     void log(LogLevel level, const std::string& message) const;
 
     Outbox& outbox_;

@@ -28,6 +28,8 @@ std::string_view to_string(DeliveryResult::Outcome outcome) noexcept {
     return "?";
 }
 
+void Handler::deliver_async(const Delivery& delivery, DeliveryCallback done) noexcept { done(deliver(delivery)); }
+
 void HandlerRegistry::add(std::unique_ptr<HandlerFactory> factory) {
     if (!factory) throw ValidationError("cannot register an empty handler factory");
     const std::string kind(factory->kind());

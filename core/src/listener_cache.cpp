@@ -17,6 +17,7 @@ ListenerCache::ListenerCache(ListenerStore& store) : store_(store), current_(std
 
 bool ListenerCache::refresh() {
     std::lock_guard lock(mutex_);
+    seen_local_.store(store_.local_changes(), std::memory_order_release);  // before reading: never miss one
     const auto revision = store_.revision();
     if (revision == revision_) return false;
     auto set = std::make_shared<ListenerSet>();

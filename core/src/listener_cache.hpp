@@ -34,6 +34,12 @@ public:
     bool refresh();
     // refresh(), at most once per `interval`.
     void refresh_every(std::chrono::milliseconds interval);
+    // refresh() if a listener was changed through this process's store object since the
+    // last refresh: one atomic load otherwise. So a host that creates a listener and fires
+    // at once sees it match.
+    void refresh_if_changed_here() {
+        if (store_.local_changes() != seen_local_.load(std::memory_order_acquire)) refresh();
+    }
 
 private:
     ListenerStore& store_;
@@ -44,6 +50,7 @@ private:
     mutable std::mutex current_mutex_;
     std::shared_ptr<const ListenerSet> current_;
     std::atomic<std::int64_t> next_check_ns_{0};
+    std::atomic<std::uint64_t> seen_local_{0};
 };
 
 }  // namespace notify::core

@@ -3,6 +3,7 @@
 
 #include <sys/random.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -100,6 +101,7 @@ struct ListenerStore::Impl {
     std::filesystem::path path;
     std::unique_ptr<sqlite::Database> db;
     mutable std::mutex mutex;
+    std::atomic<std::uint64_t> local_changes{0};
 
     std::optional<Listener> find(const std::string& id) const {
         auto stmt = db->prepare(std::string(select_columns) + " WHERE id = ?1");
@@ -135,6 +137,7 @@ Listener ListenerStore::create(Listener listener) {
         if (db.changes() == 1) {
             bump_revision(db);
             tx.commit();
+            impl_->local_changes.fetch_add(1, std::memory_order_release);
             return listener;
         }
         if (attempt == 16) throw StoreError(db.path() + ": cannot find a free listener id");
@@ -177,6 +180,7 @@ Listener ListenerStore::update(Listener listener) {
     stmt.run();
     bump_revision(db);
     tx.commit();
+    impl_->local_changes.fetch_add(1, std::memory_order_release);
     return listener;
 }
 
@@ -190,6 +194,11 @@ void ListenerStore::remove(std::string_view id) {
     forget_listener_deliveries(db, key);  // in the same transaction
     bump_revision(db);
     tx.commit();
+    impl_->local_changes.fetch_add(1, std::memory_order_release);
+}
+
+std::uint64_t ListenerStore::local_changes() const noexcept {
+    return impl_->local_changes.load(std::memory_order_acquire);
 }
 
 std::uint64_t ListenerStore::revision() const {

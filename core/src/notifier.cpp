@@ -98,6 +98,7 @@ EventBus& Notifier::bus() noexcept { return impl_->bus; }
 FireReceipt Notifier::fire(const Event& event) {
     Impl& m = *impl_;
     if (m.stopped.load()) throw Error("notifier: fire() after stop()");
+    m.cache.refresh_if_changed_here();
     if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
     const auto listeners = m.cache.snapshot()->matching(event.type());
     FireReceipt receipt;

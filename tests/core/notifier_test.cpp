@@ -67,6 +67,22 @@ TEST_CASE("fire stores one delivery per matching listener and the handler gets i
     CHECK(notifier.fire(Event("billing.paid")).deliveries.empty());
 }
 
+TEST_CASE("a listener created through the notifier matches the very next fire", "[notifier]") {
+    NotifierFixture f;
+    for (const auto mode : {NotifierOptions::OutboxMode::durable, NotifierOptions::OutboxMode::memory}) {
+        auto options = f.options();
+        options.outbox = mode;
+        options.poll_interval = 1h;  // no help from polling
+        Notifier n(options);
+        const auto l = n.listeners().create(f.listener({"repo.#"}));
+        const auto receipt = n.fire(repo_started(RepoOperation::sync, "zoo"));
+        REQUIRE(receipt.deliveries.size() == 1);
+        CHECK(receipt.deliveries.at(0).listener_id == l.id);
+        n.listeners().remove(l.id);
+        CHECK(n.fire(repo_started(RepoOperation::sync, "zoo")).deliveries.empty());
+    }
+}
+
 TEST_CASE("a handler failing k times then succeeding ends delivered", "[notifier]") {
     NotifierFixture f;
     Notifier n(f.options());

@@ -4,6 +4,7 @@
 #include <proton/timestamp.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 
@@ -32,12 +33,26 @@ public:
         : settings_(settings), log_(log), publisher_(settings, log), management_(settings) {}
 
     DeliveryResult deliver(const core::Delivery& d) noexcept override {
+        std::mutex mutex;
+        std::condition_variable ready;
+        std::optional<DeliveryResult> result;
+        deliver_async(d, [&](DeliveryResult r) {
+            std::lock_guard lock(mutex);
+            result = std::move(r);
+            ready.notify_all();
+        });
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [&] { return result.has_value(); });
+        return std::move(*result);
+    }
+
+    void deliver_async(const core::Delivery& d, core::DeliveryCallback done) noexcept override {
         try {
             const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
             const std::string exchange = d.listener->settings.value("exchange", settings_.topic_exchange);
             const auto formatted = core::format_message(*d.event, d.listener->format);
             if (settings_.auto_create_exchange) {
-                if (auto refused = ensure(exchange, deadline)) return *refused;
+                if (auto refused = ensure(exchange, deadline)) return done(std::move(*refused));
             }
             proton::message m;
             m.id(proton::message_id(d.id));
@@ -50,13 +65,16 @@ public:
             m.durable(true);
             const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
             m.creation_time(proton::timestamp(millis.count()));
-            return publisher_.publish(exchange, std::move(m), deadline);
+            publisher_.publish_async(exchange, std::move(m), deadline, std::move(done));
         } catch (const notify::ValidationError& e) {
-            return DeliveryResult::failed(e.what());
+            done(DeliveryResult::failed(e.what()));
         } catch (const std::exception& e) {
-            return DeliveryResult::retry(std::string("amqp handler: ") + e.what());
+            done(DeliveryResult::retry(std::string("amqp handler: ") + e.what()));
         }
     }
+
+    // Messages of one listener in flight at once: enough to keep a connection busy.
+    std::size_t window() const noexcept override { return 128; }
 
     void shutdown(std::chrono::steady_clock::time_point) noexcept override { publisher_.close(); }
 

@@ -45,24 +45,24 @@ std::string property(const std::map<proton::symbol, proton::value>& props, const
 
 }  // namespace
 
-void Outcome::resolve(DeliveryResult result) {
+bool Outcome::resolve(DeliveryResult result) {
+    core::DeliveryCallback done;
+    std::function<void(Outcome*)> forget;
     {
         std::lock_guard lock(mutex_);
-        if (result_) return;
-        result_ = std::move(result);
+        if (resolved_) return false;
+        resolved_ = true;
+        done.swap(done_);
+        forget.swap(forget_);
     }
-    done_.notify_all();
-}
-
-std::optional<DeliveryResult> Outcome::wait_until(std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    done_.wait_until(lock, deadline, [&] { return result_.has_value(); });
-    return result_;
+    if (forget) forget(this);
+    if (done) done(std::move(result));
+    return true;
 }
 
 bool Outcome::resolved() {
     std::lock_guard lock(mutex_);
-    return result_.has_value();
+    return resolved_;
 }
 
 Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
@@ -74,6 +74,7 @@ Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
             this->log(core::LogLevel::error, std::string("AMQP container stopped: ") + e.what());
         }
     });
+    watchdog_ = std::thread([this] { watch_deadlines(); });
 }
 
 Publisher::~Publisher() { close(); }
@@ -97,13 +98,17 @@ void Publisher::close() {
     state_changed_.notify_all();
     container_.stop();
     if (thread_.joinable()) thread_.join();
-    // The container thread is gone: its members are ours now.
-    for (auto& [tracker, outcome] : in_flight_) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
+    if (watchdog_.joinable()) watchdog_.join();
+    // The container thread is gone: its members are ours now. Work it never ran is in
+    // unresolved_ too.
     in_flight_.clear();
-    for (auto& [exchange, link] : links_) {
-        for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry("notify is shutting down"));
-    }
     links_.clear();
+    std::map<Outcome*, std::shared_ptr<Outcome>> left;
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(unresolved_);
+    }
+    for (auto& [raw, outcome] : left) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
 }
 
 void Publisher::wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline) {
@@ -124,29 +129,52 @@ std::string Publisher::last_error() {
     return last_error_;
 }
 
-DeliveryResult Publisher::publish(const std::string& exchange, proton::message message,
-                                  std::chrono::steady_clock::time_point deadline) {
+void Publisher::publish_async(const std::string& exchange, proton::message message,
+                              std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done) {
     proton::work_queue* queue = nullptr;
+    std::optional<DeliveryResult> refused;
+    std::shared_ptr<Outcome> outcome;
     {
         std::unique_lock lock(mutex_);
         wait_for_connection(lock, deadline);
-        if (closed_) return DeliveryResult::retry("the AMQP connection is closing");
-        if (!open_) {
-            return DeliveryResult::retry("not connected to the broker" +
-                                         (last_error_.empty() ? std::string() : ": " + last_error_));
+        if (closed_) {
+            refused = DeliveryResult::retry("the AMQP connection is closing");
+        } else if (!open_) {
+            refused = DeliveryResult::retry("not connected to the broker" +
+                                            (last_error_.empty() ? std::string() : ": " + last_error_));
+        } else {
+            queue = work_queue_;
+            outcome = std::make_shared<Outcome>(deadline, std::move(done), [this](Outcome* self) {
+                std::lock_guard forget_lock(mutex_);
+                unresolved_.erase(self);  // whoever resolves it
+            });
+            unresolved_.emplace(outcome.get(), outcome);
         }
-        queue = work_queue_;
     }
-    auto outcome = std::make_shared<Outcome>();
+    if (refused) {
+        done(std::move(*refused));
+        return;
+    }
     auto shared = std::make_shared<proton::message>(std::move(message));
     if (!queue->add([this, exchange, shared, outcome] { enqueue(exchange, {*shared, outcome}); })) {
-        return DeliveryResult::retry("the AMQP connection closed");
+        outcome->resolve(DeliveryResult::retry("the AMQP connection closed"));
     }
-    if (auto result = outcome->wait_until(deadline)) return *result;
-    // Give up on it; if it is still waiting for credit it will not be sent any more.
+}
+
+void Publisher::watch_deadlines() {
     const auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(settings_.timeout).count());
-    outcome->resolve(DeliveryResult::retry("the broker did not confirm within " + seconds + " s"));
-    return *outcome->wait_until(deadline);
+    std::unique_lock lock(mutex_);
+    while (!closed_) {
+        state_changed_.wait_for(lock, std::chrono::seconds(1));
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::shared_ptr<Outcome>> overdue;
+        for (const auto& [raw, outcome] : unresolved_) {
+            if (outcome->deadline() <= now) overdue.push_back(outcome);
+        }
+        lock.unlock();
+        for (auto& o : overdue) o->resolve(DeliveryResult::retry("the broker did not confirm within " + seconds + " s"));
+        lock.lock();
+    }
 }
 
 // --- container thread -------------------------------------------------------------------

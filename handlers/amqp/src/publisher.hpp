@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,17 +32,25 @@ struct BrokerInfo {
     std::string version;  // e.g. "3.10.8"
 };
 
-// The outcome of one send: set once (first writer wins), awaited by the caller.
+// The outcome of one send: set once (first writer wins), then handed to the callback.
 class Outcome {
 public:
-    void resolve(core::DeliveryResult result);
-    std::optional<core::DeliveryResult> wait_until(std::chrono::steady_clock::time_point deadline);
+    // `forget` runs just before `done` (to drop it from a registry).
+    Outcome(std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done,
+            std::function<void(Outcome*)> forget)
+        : deadline_(deadline), done_(std::move(done)), forget_(std::move(forget)) {}
+    // Sets the result unless one was set; the first call runs forget and the callback (on
+    // this thread, with no lock of its own held). True for that first call.
+    bool resolve(core::DeliveryResult result);
     bool resolved();
+    std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
 private:
+    const std::chrono::steady_clock::time_point deadline_;
     std::mutex mutex_;
-    std::condition_variable done_;
-    std::optional<core::DeliveryResult> result_;
+    bool resolved_ = false;
+    core::DeliveryCallback done_;
+    std::function<void(Outcome*)> forget_;
 };
 
 // Threads: Proton's handler callbacks run on the container thread only and touch the
@@ -53,11 +62,12 @@ public:
     Publisher(AmqpSettings settings, core::LogFunction log);
     ~Publisher() override;
 
-    // Sends to /exchange/<exchange> and waits until the broker settles it or `deadline`:
-    // accepted = delivered, rejected = failed (with the broker's condition), released,
-    // modified, a lost connection or no answer = retry.
-    core::DeliveryResult publish(const std::string& exchange, proton::message message,
-                                 std::chrono::steady_clock::time_point deadline);
+    // Sends to /exchange/<exchange>; `done` gets the outcome exactly once, when the broker
+    // settles it or at `deadline` (from the container thread, or from this one when it
+    // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
+    // condition), released, modified, a lost connection or no answer = retry.
+    void publish_async(const std::string& exchange, proton::message message,
+                       std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done);
 
     // Waits until connected (or `deadline`); what the broker said about itself, and the
     // number of the connection (it grows with every reconnect).
@@ -65,7 +75,8 @@ public:
     // Why the last connection attempt failed, if it did.
     std::string last_error();
 
-    // Stops sending; calls waiting for an answer get retry. Idempotent.
+    // Stops sending; every outcome not yet known becomes retry (callbacks run before it
+    // returns). Idempotent.
     void close();
 
 private:
@@ -96,6 +107,10 @@ private:
     void connection_lost(const std::string& why);
     void fail_waiting(const std::string& why);
     void log(core::LogLevel level, const std::string& message) const;
+    // The watchdog thread: once a second, outcomes past their deadline become retry (a
+    // Proton timer would hold up container::stop(), and connection timers outlive their
+    // connection in Proton 0.37).
+    void watch_deadlines();
 
     const AmqpSettings settings_;
     const core::LogFunction log_;
@@ -117,9 +132,11 @@ private:
     std::uint64_t generation_ = 0;
     BrokerInfo broker_;
     std::string last_error_;
+    std::map<Outcome*, std::shared_ptr<Outcome>> unresolved_;  // every send whose outcome is not known yet
 
     proton::container container_;
     std::thread thread_;
+    std::thread watchdog_;
 };
 
 }  // namespace notify::handlers::amqp

@@ -53,6 +53,9 @@ private:
 
 std::string_view to_string(DeliveryResult::Outcome outcome) noexcept;
 
+// Receives the outcome of deliver_async(), exactly once.
+using DeliveryCallback = std::function<void(DeliveryResult)>;
+
 // One instance serves every listener of its kind in a process.
 class Handler {
 public:
@@ -64,8 +67,22 @@ public:
     // timeouts. Returns `delivered` only once the broker or server confirmed the message.
     virtual DeliveryResult deliver(const Delivery& delivery) noexcept = 0;
 
+    // The asynchronous form, for handlers that confirm in the background (as the amqp
+    // handler does, many messages in flight on one connection): starts the delivery and
+    // returns without waiting for the confirmation. `done` is called exactly once with the
+    // outcome, from any thread, possibly before this returns; it must not be called while
+    // the handler holds a lock that deliver_async() takes. The default calls deliver() and
+    // then `done` on the calling thread. Same thread-safety as deliver().
+    virtual void deliver_async(const Delivery& delivery, DeliveryCallback done) noexcept;
+
+    // How many deliveries of one listener may be under way at once through
+    // deliver_async(). 0 (the default): the handler blocks in deliver(), and
+    // [delivery] listener_concurrency limits them, since each holds a worker thread.
+    virtual std::size_t window() const noexcept { return 0; }
+
     // Ends or abandons in-flight work by `deadline`; later deliver() calls return `retry`.
-    // Called once, from any thread, after the last deliver() call was started.
+    // Called once, from any thread, after the last deliver() call was started. When it
+    // returns, every deliver_async() callback has been called.
     virtual void shutdown(std::chrono::steady_clock::time_point deadline) noexcept = 0;
 };
 

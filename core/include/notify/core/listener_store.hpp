@@ -44,6 +44,9 @@ public:
 
     // A number that changes whenever any process changes a listener in this file.
     std::uint64_t revision() const;
+    // How many changes went through this object; lock-free, for cheap "did we just change
+    // something" checks (other processes' changes show only in revision()).
+    std::uint64_t local_changes() const noexcept;
 
     const std::filesystem::path& path() const noexcept;
 

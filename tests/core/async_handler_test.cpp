@@ -1,0 +1,118 @@
+// The asynchronous side of the handler port: a handler that confirms on its own thread gets
+// up to its window of one listener's deliveries at once, and shutdown() settles the rest.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "notifier_fixture.hpp"
+
+using namespace notify::core;
+using namespace notify::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Holds every delivery until release() (or shutdown()), then confirms it from its own thread.
+class HoldingHandler : public Handler {
+public:
+    explicit HoldingHandler(std::size_t window) : window_(window) {}
+
+    DeliveryResult deliver(const Delivery&) noexcept override { return DeliveryResult::retry("not used"); }
+
+    void deliver_async(const Delivery& d, DeliveryCallback done) noexcept override {
+        std::lock_guard lock(mutex_);
+        held_.emplace_back(d.id, std::move(done));
+        max_held_ = std::max(max_held_, held_.size());
+        changed_.notify_all();
+    }
+
+    std::size_t window() const noexcept override { return window_; }
+
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override {
+        settle_all(DeliveryResult::retry("shutting down"));
+    }
+
+    // Waits until `n` deliveries are held at once.
+    bool wait_held(std::size_t n, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return held_.size() >= n; });
+    }
+    std::size_t max_held() {
+        std::lock_guard lock(mutex_);
+        return max_held_;
+    }
+    // Confirms everything held so far, from another thread.
+    void release() {
+        std::thread([this] { settle_all(DeliveryResult::delivered()); }).join();
+    }
+
+private:
+    void settle_all(const DeliveryResult& result) {
+        std::deque<std::pair<std::string, DeliveryCallback>> held;
+        {
+            std::lock_guard lock(mutex_);
+            held.swap(held_);
+        }
+        for (auto& [id, done] : held) done(result);
+    }
+
+    const std::size_t window_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::pair<std::string, DeliveryCallback>> held_;
+    std::size_t max_held_ = 0;
+};
+
+class HoldingFactory : public HandlerFactory {
+public:
+    explicit HoldingFactory(HoldingHandler*& created) : created_(created) {}
+    std::string_view kind() const noexcept override { return "hold"; }
+    std::string_view config_section() const noexcept override { return "hold"; }
+    std::vector<std::string> formats() const override { return {"cloudevents"}; }
+    void validate(Listener&, const nlohmann::json&) const override {}
+    std::unique_ptr<Handler> create(const HandlerContext&) const override {
+        auto h = std::make_unique<HoldingHandler>(16);
+        created_ = h.get();
+        return h;
+    }
+
+private:
+    HoldingHandler*& created_;
+};
+
+}  // namespace
+
+TEST_CASE("an asynchronous handler gets its window of deliveries at once, not listener_concurrency", "[notifier]") {
+    NotifierFixture f;
+    HoldingHandler* handler = nullptr;
+    auto options = f.options();
+    auto registry = std::make_shared<HandlerRegistry>();
+    registry->add(std::make_unique<HoldingFactory>(handler));
+    options.handlers = registry;
+    options.listener_concurrency = 2;
+    Listener l;
+    l.kind = "hold";
+    l.event_types.emplace_back("#");
+    ListenerStore(options.store_path).create(l);
+
+    Notifier n(options);
+    for (int i = 0; i < 40; ++i) n.fire(Event("repo.sync.start"));
+    REQUIRE(handler != nullptr);
+    REQUIRE(handler->wait_held(16, 5s));
+    std::this_thread::sleep_for(100ms);
+    CHECK(handler->max_held() == 16);  // the window, never more
+    while (!n.flush(in(100ms))) handler->release();
+    CHECK(n.stats().at(0).delivered == 40);
+
+    // Held at stop: shutdown() settles them as retry, and they stay in the outbox.
+    n.fire(Event("repo.sync.start"));
+    REQUIRE(handler->wait_held(1, 5s));
+    n.stop(in(200ms));
+    auto reader = options;
+    reader.dispatch = false;
+    Notifier after(reader);
+    CHECK(after.pending().size() == 1);
+}
