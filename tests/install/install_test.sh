@@ -26,4 +26,10 @@ grep -q '^listener [a-z0-9]\{8\} wants repo.\*.finish$' <<<"$out"
 grep -q '^delivered repo.sync.finish to listener [a-z0-9]\{8\}: {"repo_id":"zoo","result":"success","summary":{"units_added":3}}$' <<<"$out"
 [ "$(grep -c '^delivered' <<<"$out")" = 1 ]
 grep -q '^fired 2 events, 2 seen on the bus, 1 delivery stored for the listener$' <<<"$out"
-echo "install test: package found, host built and ran"
+# The amqp handler is part of the package too: a host publishing to a broker builds against it.
+cmake -S "$source_dir/examples/amqp_host" -B "$tmp/amqp_host" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" \
+    || { cat "$tmp/configure.log"; exit 1; }
+cmake --build "$tmp/amqp_host" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
+[ -x "$tmp/amqp_host/amqp_host" ]
+ls "$prefix"/include/notify/handlers/amqp/amqp.hpp >/dev/null
+echo "install test: package found, hosts built, host_minimal ran"
