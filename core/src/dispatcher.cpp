@@ -12,6 +12,7 @@ namespace {
 
 constexpr Micros never = std::numeric_limits<Micros>::max();
 constexpr std::size_t record_batch_limit = 256;
+constexpr int max_async_batch = 64;  // deliveries one worker hands an asynchronous handler at once
 
 std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_now) {
     const auto delta = std::chrono::microseconds(std::max<Micros>(0, wall_target - wall_now));
@@ -181,7 +182,8 @@ void Dispatcher::sync_lanes() {
         lane.listener = listener;
         lane.handler = handler_for(listener->kind);
         lane.limit = options_.listener_concurrency;
-        if (lane.handler != nullptr && lane.handler->window() > 0) {
+        lane.asynchronous = lane.handler != nullptr && lane.handler->window() > 0;
+        if (lane.asynchronous) {
             lane.limit = static_cast<int>(std::min(lane.handler->window(), options_.listener_prefetch));
         }
         if (fresh) {
@@ -324,7 +326,7 @@ Dispatcher::Lane* Dispatcher::pick_locked() {
     for (std::size_t i = 0; i < lanes_.size(); ++i, ++start) {
         if (start == lanes_.end()) start = lanes_.begin();
         Lane& lane = start->second;
-        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit) {
+        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit && !lane.starting) {
             last_picked_ = start->first;
             return &lane;
         }
@@ -362,9 +364,17 @@ void Dispatcher::work_loop() {
         work_ready_.wait(lock, [&] { return stopping_ || (lane = pick_locked()) != nullptr; });
         if (stopping_) return;  // queued deliveries stay owned; stop() parks them
         const std::string listener_id = lane->listener->id;
-        QueuedDelivery d = std::move(lane->queue.front());
-        lane->queue.pop_front();
-        ++lane->in_flight;
+        // A blocking handler gets one delivery per worker. An asynchronous one gets them in
+        // batches from one worker at a time, so they reach it (and the wire) in fire order.
+        std::vector<QueuedDelivery> batch;
+        const int room = lane->asynchronous ? lane->limit - lane->in_flight : 1;
+        while (!lane->queue.empty() && static_cast<int>(batch.size()) < std::min(room, max_async_batch)) {
+            batch.push_back(std::move(lane->queue.front()));
+            lane->queue.pop_front();
+        }
+        lane->in_flight += static_cast<int>(batch.size());
+        const bool asynchronous = lane->asynchronous;
+        lane->starting = asynchronous;
         const auto listener = lane->listener;
         Handler* handler = lane->handler;
         const bool refill = lane->next_parked != never &&
@@ -373,13 +383,20 @@ void Dispatcher::work_loop() {
         lock.unlock();
         if (refill) schedule_wake_.notify_one();
 
-        const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
         // Blocking handlers call back on this thread before deliver_async() returns;
         // asynchronous ones later, from their own thread.
         const auto worker = std::this_thread::get_id();
-        handler->deliver_async(delivery, [this, listener_id, d = std::move(d), worker](DeliveryResult result) {
-            finish(listener_id, d, result, std::this_thread::get_id() == worker);
-        });
+        for (auto& d : batch) {
+            const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
+            handler->deliver_async(delivery, [this, listener_id, d = std::move(d), worker](DeliveryResult result) {
+                finish(listener_id, d, result, std::this_thread::get_id() == worker);
+            });
+        }
+        if (asynchronous) {
+            lock.lock();
+            // The lane may be gone (listener removed): look it up again.
+            if (auto it = lanes_.find(listener_id); it != lanes_.end()) it->second.starting = false;
+        }
     }
 }
 

@@ -65,6 +65,8 @@ private:
         std::shared_ptr<const Listener> listener;
         Handler* handler = nullptr;  // null: no handler of its kind here; the lane stays idle
         int limit = 1;               // deliveries under way at once: the handler's window or listener_concurrency
+        bool asynchronous = false;   // the handler confirms through deliver_async() callbacks
+        bool starting = false;       // a worker is handing a batch to the (asynchronous) handler
         std::deque<QueuedDelivery> queue;
         std::size_t reserved = 0;
         int in_flight = 0;

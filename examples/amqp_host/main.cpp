@@ -45,16 +45,16 @@ int main(int argc, char** argv) {
                   << ")\n";
 
         Notifier notifier(options);
-        const auto now = std::chrono::system_clock::now();
+        const Timestamp when = now();
         const std::vector<Event> events = {
             repo_started(RepoOperation::sync, "zoo", "pulp"),
             repo_finished(RepoOperation::sync, "zoo", RepoResult::success, {{"units_added", 3}}, "pulp"),
             repo_started(RepoOperation::publish, "zoo", "pulp"),
             repo_finished(RepoOperation::publish, "zoo", RepoResult::success, {}, "pulp"),
             org_event(OrgService::employee, OrgObject::it, OrgAction::create, "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11",
-                      now, "mo"),
+                      when, "mo"),
             org_event(OrgService::org_unit, OrgObject::manager, OrgAction::delete_,
-                      "5d4f1c7f-8d2e-4a66-8b8f-3c9a2d1e0f22", now, "mo"),
+                      "5d4f1c7f-8d2e-4a66-8b8f-3c9a2d1e0f22", when, "mo"),
         };
         for (const auto& e : events) {
             notifier.fire(e);

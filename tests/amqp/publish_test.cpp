@@ -38,11 +38,16 @@ TEST_CASE("each format arrives as consumers expect it (Proton consumer)", "[amqp
         notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
         Consumer consumer(Broker::get().messaging(), exchange, "#");
         std::map<std::string, Event> sent;  // by delivery id
-        for (const auto& e : mixed_events()) sent.emplace(n.notifier->fire(e).deliveries.at(0).delivery_id, e);
+        std::vector<std::string> order;
+        for (const auto& e : mixed_events()) {
+            order.push_back(n.notifier->fire(e).deliveries.at(0).delivery_id);
+            sent.emplace(order.back(), e);
+        }
         REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 20s));
         for (std::size_t i = 0; i < sent.size(); ++i) {
             const auto m = consumer.next(10s);
             REQUIRE(m.has_value());
+            CHECK(m->message_id == order.at(i));  // in fire order
             REQUIRE(sent.count(m->message_id) == 1);
             const Event& e = sent.at(m->message_id);
             const auto expected = format_message(e, format);

@@ -25,6 +25,7 @@ public:
     void deliver_async(const Delivery& d, DeliveryCallback done) noexcept override {
         std::lock_guard lock(mutex_);
         held_.emplace_back(d.id, std::move(done));
+        order_.push_back(d.id);
         max_held_ = std::max(max_held_, held_.size());
         changed_.notify_all();
     }
@@ -39,6 +40,10 @@ public:
     bool wait_held(std::size_t n, std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, timeout, [&] { return held_.size() >= n; });
+    }
+    std::vector<std::string> order() {
+        std::lock_guard lock(mutex_);
+        return order_;
     }
     std::size_t max_held() {
         std::lock_guard lock(mutex_);
@@ -63,6 +68,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::pair<std::string, DeliveryCallback>> held_;
+    std::vector<std::string> order_;  // delivery ids in the order they were handed over
     std::size_t max_held_ = 0;
 };
 
@@ -85,7 +91,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("an asynchronous handler gets its window of deliveries at once, not listener_concurrency", "[notifier]") {
+TEST_CASE("an asynchronous handler gets its window of deliveries at once, in fire order", "[notifier]") {
     NotifierFixture f;
     HoldingHandler* handler = nullptr;
     auto options = f.options();
@@ -99,13 +105,15 @@ TEST_CASE("an asynchronous handler gets its window of deliveries at once, not li
     ListenerStore(options.store_path).create(l);
 
     Notifier n(options);
-    for (int i = 0; i < 40; ++i) n.fire(Event("repo.sync.start"));
+    std::vector<std::string> fired;
+    for (int i = 0; i < 40; ++i) fired.push_back(n.fire(Event("repo.sync.start")).deliveries.at(0).delivery_id);
     REQUIRE(handler != nullptr);
     REQUIRE(handler->wait_held(16, 5s));
     std::this_thread::sleep_for(100ms);
     CHECK(handler->max_held() == 16);  // the window, never more
     while (!n.flush(in(100ms))) handler->release();
     CHECK(n.stats().at(0).delivered == 40);
+    CHECK(handler->order() == fired);  // handed over in fire order, though 4 workers run
 
     // Held at stop: shutdown() settles them as retry, and they stay in the outbox.
     n.fire(Event("repo.sync.start"));
