@@ -55,6 +55,27 @@ SectionSpec email() {
          {"starttls", "ssl", "none"}},
         {"username", ValueType::string, "", "SMTP user; empty = no authentication.", false, 0, 0, {}},
         {"password", ValueType::string, "", "SMTP password.", true, 0, 0, {}},
+        {"allow_insecure_auth", ValueType::boolean, "false",
+         "Allow a password with tls = none to hosts other than loopback.", false, 0, 0, {}},
+        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
+         false, 0, 0, {}},
+        {"connect_timeout", ValueType::duration, "10s", "How long connecting to the server may take.", false,
+         100, 600 * 1000, {}},
+        {"timeout", ValueType::duration, "60s", "How long sending one mail may take in all.", false, 1000,
+         3600 * 1000, {}},
+    }};
+}
+
+SectionSpec http() {
+    return {"http", "How the http (webhook) handler makes its requests.", {
+        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust for https://; empty = the system trust store.",
+         false, 0, 0, {}},
+        {"connect_timeout", ValueType::duration, "10s", "How long connecting to a receiver may take.", false, 100,
+         600 * 1000, {}},
+        {"timeout", ValueType::duration, "30s", "How long one request may take in all, redirects included.", false,
+         1000, 3600 * 1000, {}},
+        {"max_redirects", ValueType::integer, "3", "Redirects followed (to http and https only); 0 = none.", false,
+         0, 3, {}},
     }};
 }
 
@@ -104,7 +125,7 @@ const KeySpec* SectionSpec::find(std::string_view key) const noexcept {
 
 Schema Schema::builtin() {
     Schema schema;
-    schema.sections_ = {messaging(), email(), store(), delivery()};
+    schema.sections_ = {messaging(), email(), http(), store(), delivery()};
     return schema;
 }
 

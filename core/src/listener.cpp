@@ -27,10 +27,22 @@ bool Listener::matches(std::string_view type) const noexcept {
 
 nlohmann::json Listener::masked_settings() const {
     nlohmann::json out = settings;
+    const auto mask = [](nlohmann::json& value) {
+        if (!value.is_null() && !(value.is_string() && value.get_ref<const std::string&>().empty())) {
+            value = masked_secret;
+        }
+    };
     for (const auto& key : secret_keys) {
-        const auto it = out.find(key);
-        if (it != out.end() && !it->is_null() && !(it->is_string() && it->get_ref<const std::string&>().empty())) {
-            *it = masked_secret;
+        if (key.front() == '/') {
+            // A JSON pointer to a nested secret, e.g. "/headers/X-Api-Key".
+            try {
+                const nlohmann::json::json_pointer pointer(key);
+                if (out.contains(pointer)) mask(out[pointer]);
+            } catch (const nlohmann::json::exception&) {
+                // validate_listener() refuses such keys; nothing to mask.
+            }
+        } else if (const auto it = out.find(key); it != out.end()) {
+            mask(*it);
         }
     }
     return out;
@@ -69,6 +81,13 @@ void validate_listener(const Listener& listener) {
     for (const auto& key : listener.secret_keys) {
         if (key.empty() || !secrets.insert(key).second) {
             throw ValidationError("invalid secret key list: " + quote_text(key) + " is empty or repeated");
+        }
+        if (key.front() == '/') {
+            try {
+                (void)nlohmann::json::json_pointer(key);
+            } catch (const nlohmann::json::exception&) {
+                throw ValidationError("invalid secret key " + quote_text(key) + ": not a JSON pointer");
+            }
         }
     }
 }

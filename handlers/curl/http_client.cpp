@@ -1,13 +1,11 @@
-// libcurl easy handles, one per thread, with TLS verification always on.
+// HTTP over libcurl, TLS verification always on.
 #include "http_client.hpp"
-
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <mutex>
 
+#include "easy_handle.hpp"
 #include "notify/config/settings.hpp"
 #include "notify/core/error.hpp"
 
@@ -15,37 +13,24 @@ namespace notify::handlers::curl {
 
 namespace {
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct EasyDeleter {
-    void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-
-struct ListDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 struct UrlDeleter {
     void operator()(CURLU* u) const { curl_url_cleanup(u); }
 };
 
-CURL* thread_handle() {
-    global_init();
-    thread_local std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
-    curl_easy_reset(handle.get());
-    return handle.get();
-}
-
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-    static_cast<std::string*>(user)->append(data, size * n);
+    auto* body = static_cast<std::string*>(user);
+    const std::size_t room = max_response_body - std::min(max_response_body, body->size());
+    body->append(data, std::min(room, size * n));
     return size * n;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* headers = static_cast<std::map<std::string, std::string>*>(user);
     const std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {
+        headers->clear();  // a new response (after a redirect or a 100 Continue)
+        return size * n;
+    }
     const auto colon = line.find(':');
     if (colon != std::string_view::npos) {
         std::string name(line.substr(0, colon));
@@ -53,7 +38,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
         std::string_view value = line.substr(colon + 1);
         while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
         while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
-        (*static_cast<std::map<std::string, std::string>*>(user))[name] = std::string(value);
+        (*headers)[name] = std::string(value);
     }
     return size * n;
 }
@@ -66,33 +51,34 @@ std::string url_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
     return out;
 }
 
+bool is_permanent(CURLcode code) {
+    return code == CURLE_TOO_MANY_REDIRECTS || code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT;
+}
+
 }  // namespace
 
 HttpResult perform(const HttpRequest& request) {
     CURL* h = thread_handle();
     HttpResult result;
     HttpResponse response;
-    std::unique_ptr<curl_slist, ListDeleter> headers;
-    for (const auto& header : request.headers) {
-        curl_slist* next = curl_slist_append(headers.get(), header.c_str());
-        if (next == nullptr) return {std::nullopt, "out of memory"};
-        headers.release();
-        headers.reset(next);
-    }
+    const Slist headers = make_slist(request.headers);
     char error[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    set_common_options(h, request.ca_file, static_cast<long>(request.connect_timeout.count()),
+                       static_cast<long>(request.total_timeout.count()));
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, request.max_redirects);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "POST") {
+        // Not CURLOPT_CUSTOMREQUEST: that would also apply to a 303's GET. POSTREDIR keeps
+        // the body on 301 and 302, as webhook receivers that move expect.
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
+    } else if (request.method != "GET") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
     if (request.method != "GET" && request.method != "DELETE") {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
@@ -110,10 +96,15 @@ HttpResult perform(const HttpRequest& request) {
     const CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     if (rc != CURLE_OK) {
-        result.error = std::string(curl_easy_strerror(rc)) + (error[0] != '\0' ? std::string(": ") + error : "");
+        result.error = describe(rc, error);
+        result.permanent = is_permanent(rc);
         return result;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
+        response.retry_after = std::chrono::seconds(retry_after);
+    }
     result.response = std::move(response);
     return result;
 }
@@ -132,6 +123,10 @@ std::string escape_segment(std::string_view text) {
         }
     }
     return out;
+}
+
+bool is_loopback(std::string_view host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 UrlParts parse_url(std::string_view url) {

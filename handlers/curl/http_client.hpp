@@ -1,4 +1,4 @@
-// A small RAII layer over libcurl shared by the handlers (internal: never installed).
+// HTTP requests through libcurl, shared by the handlers (internal: never installed).
 // Transport problems are values, not exceptions.
 #pragma once
 
@@ -21,18 +21,22 @@ struct HttpRequest {
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds total_timeout{30000};
     std::string ca_file;                // empty: the system trust store
-    long max_redirects = 0;             // followed only to http and https
+    long max_redirects = 0;             // followed only to http and https; a POST stays a POST
 };
 
 struct HttpResponse {
     long status = 0;
-    std::string body;
-    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;                                 // at most max_response_body bytes
+    std::map<std::string, std::string> headers;       // of the last response, names in lower case
+    std::optional<std::chrono::seconds> retry_after;  // Retry-After, as seconds or an HTTP date
 };
+
+inline constexpr std::size_t max_response_body = 64 * 1024;
 
 struct HttpResult {
     std::optional<HttpResponse> response;  // set when the server answered
     std::string error;                     // what went wrong otherwise (no secrets)
+    bool permanent = false;                // the request cannot work as it is (bad redirect, ...)
 };
 
 // Thread-safe; each thread reuses its own easy handle (and its connections).
@@ -49,6 +53,9 @@ struct UrlParts {
     int port = 0;       // 0: none given
     std::string path;   // percent-decoded, "/" when empty
 };
+
+// localhost, ::1 or 127.x.y.z: traffic to it never leaves the machine.
+bool is_loopback(std::string_view host);
 
 // Splits a URL with libcurl's parser. Throws notify::ConfigError naming the URL (its
 // password masked) when it cannot be parsed.

@@ -1,7 +1,6 @@
 // A Notifier delivering through the amqp handler to the test broker, for the integration tests.
 #pragma once
 
-#include <mutex>
 #include <random>
 #include <string>
 #include <tuple>
@@ -10,6 +9,7 @@
 #include "broker_env.hpp"
 #include "notify/core/notifier.hpp"
 #include "notify/handlers/amqp/amqp.hpp"
+#include "handler_notifier.hpp"
 #include "temp_dir.hpp"
 
 namespace notify::test {
@@ -19,17 +19,6 @@ inline std::string unique(const std::string& prefix) {
     return prefix + "-" + std::to_string(rng() % 1000000000);
 }
 
-// What the notifier logged, for tests that assert on it.
-struct LogLines {
-    std::mutex mutex;
-    std::vector<std::string> lines;
-
-    std::vector<std::string> snapshot() {
-        std::lock_guard lock(mutex);
-        return lines;
-    }
-};
-
 struct AmqpNotifier {
     // One listener: event type patterns, format, exchange ("" = [messaging] topic_exchange).
     using ListenerSpec = std::tuple<std::vector<std::string>, std::string, std::string>;
@@ -38,16 +27,6 @@ struct AmqpNotifier {
     std::shared_ptr<LogLines> log = std::make_shared<LogLines>();
     std::unique_ptr<core::Notifier> notifier;
     std::vector<std::string> listener_ids;
-
-    // Retries are quick here (100 ms doubling to 1 s) so that tests finish soon.
-    static core::RetryPolicy quick_retries(int max_attempts = 25) {
-        using namespace std::chrono_literals;
-        core::RetryPolicy r;
-        r.backoff_initial = 100ms;
-        r.backoff_max = 1s;
-        r.max_attempts = max_attempts;
-        return r;
-    }
 
     explicit AmqpNotifier(const std::vector<ListenerSpec>& listeners,
                           nlohmann::json messaging = Broker::get().messaging(),

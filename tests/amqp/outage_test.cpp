@@ -24,7 +24,7 @@ TEST_CASE("the broker stopped mid-stream and started again: nothing fired is los
     REQUIRE(broker.api_call("POST", "/api/bindings/%2F/e/" + exchange + "/q/" + queue, R"({"routing_key":"#"})") == 201);
 
     // No limit on attempts: with quick retries an outage of this length would use 25 up.
-    AmqpNotifier n({{{"repo.#"}, "data", exchange}}, broker.messaging(), AmqpNotifier::quick_retries(0));
+    AmqpNotifier n({{{"repo.#"}, "data", exchange}}, broker.messaging(), quick_retries(0));
     std::set<std::string> fired;  // delivery ids
     std::atomic<bool> stop_firing{false};
     std::thread firer([&] {

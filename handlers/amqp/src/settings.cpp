@@ -9,10 +9,6 @@
 
 namespace notify::handlers::amqp {
 
-bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
     AmqpSettings s;
     const auto text = [&](const char* key, const char* fallback = "") {
@@ -51,7 +47,7 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
         }
         const std::string host = p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
         s.urls.push_back(p.scheme + "://" + host + ":" + std::to_string(p.port != 0 ? p.port : (tls ? 5671 : 5672)));
-        if (!tls && !s.password.empty() && !is_loopback(p.host) && !s.allow_insecure_auth) {
+        if (!tls && !s.password.empty() && !curl::is_loopback(p.host) && !s.allow_insecure_auth) {
             throw ConfigError("[messaging] would send a password in clear text to " + p.host +
                               "; use amqps:// or set allow_insecure_auth = true");
         }

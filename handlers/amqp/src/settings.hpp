@@ -30,6 +30,4 @@ struct AmqpSettings {
     static AmqpSettings from_section(const nlohmann::json& section);
 };
 
-bool is_loopback(const std::string& host);
-
 }  // namespace notify::handlers::amqp

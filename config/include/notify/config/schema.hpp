@@ -43,7 +43,7 @@ struct SectionSpec {
 // Not synchronised: build it before loading and share it as const.
 class Schema {
 public:
-    // [messaging], [email], [store] and [delivery].
+    // [messaging], [email], [http], [store] and [delivery].
     static Schema builtin();
 
     // Adds a section (a plugin's own). Throws notify::ConfigError when the name is taken.

@@ -22,7 +22,7 @@ struct Listener {
     std::vector<TopicPattern> event_types; // the event types it wants, as patterns
     std::string format = std::string(default_format);
     nlohmann::json settings = nlohmann::json::object();  // handler settings
-    std::vector<std::string> secret_keys;  // names of settings that hold secrets
+    std::vector<std::string> secret_keys;  // settings that hold secrets: names, or JSON pointers ("/headers/X-Key")
     bool delay_until_effective = false;    // hold each event until its effective time
     Timestamp created{};
     Timestamp updated{};

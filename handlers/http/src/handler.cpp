@@ -1,0 +1,108 @@
+// The http (webhook) handler and its factory.
+#include <chrono>
+
+#include "http_client.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/message_format.hpp"
+#include "notify/core/text.hpp"
+#include "notify/handlers/http/http.hpp"
+#include "webhook.hpp"
+
+namespace notify::handlers::http {
+
+namespace {
+
+using core::DeliveryResult;
+
+std::string unix_seconds() {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+}
+
+class HttpHandler : public core::Handler {
+public:
+    explicit HttpHandler(HttpSettings settings) : settings_(std::move(settings)) {}
+
+    DeliveryResult deliver(const core::Delivery& d) noexcept override {
+        try {
+            // Checked at creation, and again here: the store file may have been edited.
+            const auto webhook = Webhook::from_listener(*d.listener);
+            const auto formatted = core::format_message(*d.event, d.listener->format);
+            curl::HttpRequest request;
+            request.method = "POST";
+            request.url = webhook.url;
+            request.body = formatted.body;
+            request.headers = {
+                "Content-Type: " + formatted.content_type,
+                "X-Notify-Event-Type: " + d.event->type(),
+                "X-Notify-Delivery-Id: " + d.id,
+                "Expect:",  // no 100-continue round trip
+            };
+            if (!webhook.secret.empty()) {
+                const std::string timestamp = unix_seconds();
+                request.headers.push_back("X-Notify-Timestamp: " + timestamp);
+                request.headers.push_back("X-Notify-Signature: " + signature(webhook.secret, timestamp, request.body));
+            }
+            for (const auto& [name, value] : webhook.headers) request.headers.push_back(name + ": " + value);
+            request.username = webhook.username;
+            request.password = webhook.password;
+            request.connect_timeout = settings_.connect_timeout;
+            request.total_timeout = settings_.timeout;
+            request.ca_file = settings_.ca_file;
+            request.max_redirects = settings_.max_redirects;
+            return outcome(webhook, curl::perform(request));
+        } catch (const ValidationError& e) {
+            return DeliveryResult::failed(e.what());
+        } catch (const std::exception& e) {
+            return DeliveryResult::retry(std::string("http handler: ") + e.what());
+        }
+    }
+
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
+
+private:
+    static DeliveryResult outcome(const Webhook& webhook, const curl::HttpResult& result) {
+        const std::string where = "POST " + core::quote_text(webhook.url, 200);
+        if (!result.response) {
+            const std::string what = where + ": " + result.error;
+            return result.permanent ? DeliveryResult::failed(what) : DeliveryResult::retry(what);
+        }
+        const auto& r = *result.response;
+        if (r.status >= 200 && r.status < 300) return DeliveryResult::delivered("HTTP " + std::to_string(r.status));
+        std::string what = where + ": HTTP " + std::to_string(r.status);
+        if (!r.body.empty()) what += ": " + core::quote_text(r.body, 200);
+        if (r.status == 408 || r.status == 429 || (r.status >= 500 && r.status < 600)) {
+            std::optional<std::chrono::milliseconds> after;
+            if (r.retry_after) after = std::chrono::duration_cast<std::chrono::milliseconds>(*r.retry_after);
+            return DeliveryResult::retry(what, after);
+        }
+        return DeliveryResult::failed(what);
+    }
+
+    const HttpSettings settings_;
+};
+
+class HttpFactory : public core::HandlerFactory {
+public:
+    std::string_view kind() const noexcept override { return "http"; }
+    std::string_view config_section() const noexcept override { return "http"; }
+    std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+
+    void validate(core::Listener& listener, const nlohmann::json&) const override {
+        if (!core::is_message_format(listener.format)) {
+            throw ValidationError("an http listener's format must be cloudevents, data or pulp, not " +
+                                  core::quote_text(listener.format));
+        }
+        validate_webhook_listener(listener);
+    }
+
+    std::unique_ptr<core::Handler> create(const core::HandlerContext& context) const override {
+        return std::make_unique<HttpHandler>(HttpSettings::from_section(context.section));
+    }
+};
+
+}  // namespace
+
+void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_unique<HttpFactory>()); }
+
+}  // namespace notify::handlers::http

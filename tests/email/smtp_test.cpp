@@ -1,0 +1,330 @@
+// The email handler against a real SMTP server (aiosmtpd) on loopback.
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "handler_notifier.hpp"
+#include "mail_server.hpp"
+#include "notify/core/error.hpp"
+#include "notify/handlers/email/email.hpp"
+
+using namespace notify;
+using namespace notify::test;
+using namespace std::chrono_literals;
+using State = core::DeliveryStatus::State;
+
+namespace {
+
+HandlerNotifier email_notifier(const nlohmann::json& section, core::RetryPolicy retry = quick_retries()) {
+    return HandlerNotifier([](core::HandlerRegistry& r) { handlers::email::register_handler(r); },
+                           {{"email", section}}, retry);
+}
+
+core::Listener mail_listener(const std::string& subject, nlohmann::json addresses, const std::string& format = "cloudevents") {
+    return listener("email", {"repo.#"}, {{"subject", subject}, {"addresses", std::move(addresses)}}, format);
+}
+
+core::Event repo_event(nlohmann::json data = {{"repo_id", "zoo"}}) {
+    return core::Event("repo.sync.finish", std::move(data), "pulp.test");
+}
+
+// The JSON at the end of the mail body.
+nlohmann::json json_in_body(const std::string& body) {
+    const auto start = body.find("\n{");
+    REQUIRE(start != std::string::npos);
+    return nlohmann::json::parse(body.substr(start + 1));
+}
+
+}  // namespace
+
+TEST_CASE("a mail carries RFC 5322 headers, the recipients and the event", "[email][smtp]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    const auto id = n.add_listener(mail_listener("Repo {data.repo_id}: {type} \xE2\x9C\x93", {"ops@example.com", "dev@example.org"}));
+    n.start();
+    const auto event = repo_event();
+    const auto status = n.fire_and_flush(event);
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::delivered);
+
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    const auto& m = mails[0];
+    CHECK(m["mail_from"] == "notify@example.com");
+    CHECK(m["rcpt_tos"] == nlohmann::json({"ops@example.com", "dev@example.org"}));
+    CHECK(header(m, "From") == "notify@example.com");
+    CHECK(header(m, "To") == "ops@example.com, dev@example.org");
+    CHECK(header(m, "Subject") == "Repo zoo: repo.sync.finish \xE2\x9C\x93");
+    CHECK(header(m, "Message-ID") == "<" + status[0].delivery_id + "@example.com>");
+    CHECK(header(m, "X-Notify-Event-Type") == "repo.sync.finish");
+    CHECK(header(m, "X-Notify-Delivery-Id") == status[0].delivery_id);
+    CHECK(header(m, "MIME-Version") == "1.0");
+    CHECK(std::regex_match(header(m, "Date"), std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000)")));
+    CHECK(m["content_type"] == "text/plain");
+    CHECK(m["charset"] == "utf-8");
+
+    // On the wire: the non-ASCII subject is RFC 2047 encoded, every line ends in CRLF and
+    // stays within 78 bytes.
+    const std::string raw = m["raw"];
+    CHECK(raw.find("\r\nSubject: =?UTF-8?B?") != std::string::npos);
+    std::size_t start = 0;
+    while (start < raw.size()) {
+        const auto end = raw.find('\n', start);
+        REQUIRE(end != std::string::npos);
+        INFO("line: " << raw.substr(start, end - start));
+        CHECK(end > start);
+        CHECK(raw[end - 1] == '\r');
+        CHECK(end - start - 1 <= 78);
+        start = end + 1;
+    }
+
+    // The text as a reader sees it (the parser keeps the CRLF line ends).
+    const std::string body = std::regex_replace(m["body"].get<std::string>(), std::regex("\r\n"), "\n");
+    CHECK(body.rfind("Event repo.sync.finish happened at " + core::format_rfc3339(event.time()) + ".\n", 0) == 0);
+    CHECK(body.find("Source:      pulp.test\n") != std::string::npos);
+    CHECK(body.find("Listener:    " + id + "\n") != std::string::npos);
+    const auto json = json_in_body(body);
+    CHECK(json["specversion"] == "1.0");
+    CHECK(json["type"] == "repo.sync.finish");
+    CHECK(json["id"] == event.id());
+    CHECK(json["data"] == event.data());
+}
+
+TEST_CASE("the data and pulp formats show the event as their consumers know it", "[email][smtp]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    n.add_listener(mail_listener("{type}", {"ops@example.com"}, "data"));
+    n.add_listener(mail_listener("{type}", {"dev@example.com"}, "pulp"));
+    n.start();
+    const auto event = repo_event({{"repo_id", "zoo"}, {"units", 3}});
+    for (const auto& s : n.fire_and_flush(event)) CHECK(s.state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 2);
+    for (const auto& m : mails) {
+        const auto json = json_in_body(m["body"]);
+        if (m["rcpt_tos"][0] == "ops@example.com") {
+            CHECK(json == event.data());
+        } else {
+            CHECK(json == nlohmann::json({{"event_type", "repo.sync.finish"}, {"payload", event.data()}, {"call_report", nullptr}}));
+        }
+    }
+}
+
+TEST_CASE("event data cannot end the message early, add headers or break line limits", "[email][smtp]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    n.add_listener(mail_listener("{data.title}", {"ops@example.com"}));
+    n.start();
+    const std::string long_line(5000, 'x');
+    const nlohmann::json data = {
+        {"title", "hi\r\nBcc: victim@example.net\r\n.\r\nQUIT"},
+        {"lone_dot", "a\n.\nb\r\n.\r\nc"},
+        {"bare_lf", "one\ntwo\rthree"},
+        {"long", long_line},
+        {"unicode", "\xC3\xA9t\xC3\xA9 \xE2\x82\xAC"},
+    };
+    const auto status = n.fire_and_flush(repo_event(data));
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    const auto& m = mails[0];
+    CHECK(m["rcpt_tos"] == nlohmann::json({"ops@example.com"}));
+    CHECK(header(m, "Bcc").empty());
+    // The control characters became spaces: one line, nothing injected.
+    CHECK(header(m, "Subject") == "hi  Bcc: victim@example.net  .  QUIT");
+    CHECK(json_in_body(m["body"])["data"] == data);
+    const std::string raw = m["raw"];
+    CHECK(raw.find("\r\nBcc:") == std::string::npos);
+    CHECK(raw.find("\r\n.\r\n") == std::string::npos);
+}
+
+TEST_CASE("addresses and subjects that could inject headers are refused at creation", "[email][validation]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    const auto refused = [&](const core::Listener& l, const std::string& expected) {
+        INFO(expected);
+        CHECK_THROWS_WITH(n.add_listener(l), Catch::Contains(expected));
+    };
+    refused(mail_listener("x", {"ops@example.com\r\nBcc: victim@example.net"}), "control character");
+    refused(mail_listener("x", {"ops@example.com>"}), "is not a valid address");
+    refused(mail_listener("x", {"<ops@example.com>"}), "is not a valid address");
+    refused(mail_listener("x", {"Ops Team <ops@example.com>"}), "is not a valid address");
+    refused(mail_listener("x", {"op\xC3\xA9@example.com"}), "only ASCII addresses");
+    refused(mail_listener("x", {"ops@-example.com"}), "host name");
+    refused(mail_listener("x", "ops@example.com,"), "it is empty");
+    refused(mail_listener("x", nlohmann::json::array()), "needs addresses");
+    refused(mail_listener("Hi\r\nBcc: victim@example.net", {"ops@example.com"}), "could forge mail headers");
+    refused(mail_listener("{tpye} done", {"ops@example.com"}), "unknown placeholder {tpye}; did you mean {type}?");
+    refused(mail_listener("{type", {"ops@example.com"}), "a '{' without its '}'");
+    refused(mail_listener("", {"ops@example.com"}), "needs a subject");
+    auto extra = mail_listener("x", {"ops@example.com"});
+    extra.settings["cc"] = "boss@example.com";
+    refused(extra, "unknown setting 'cc'");
+    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+
+    // A comma-separated text is a list; repeats are dropped.
+    const auto id = n.add_listener(mail_listener("{{literal}} {type}", "ops@example.com, dev@example.com,OPS@example.com"));
+    CHECK(core::ListenerStore(n.options.store_path).get(id).settings["addresses"] ==
+          nlohmann::json({"ops@example.com", "dev@example.com"}));
+}
+
+TEST_CASE("email listeners are refused while [email] is not enabled", "[email][validation]") {
+    auto n = email_notifier(config::parse("", "test.conf", config::Environment{}).section("email").to_json());
+    CHECK_THROWS_WITH(n.add_listener(mail_listener("x", {"ops@example.com"})),
+                      Catch::Contains("email listeners are disabled: set enabled = true in the [email] section"));
+    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+}
+
+TEST_CASE("a listener edited in the store is checked again before sending", "[email][validation]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    const auto id = n.add_listener(mail_listener("x", {"ops@example.com"}));
+    {
+        core::ListenerStore store(n.options.store_path);
+        auto l = store.get(id);
+        l.settings["addresses"] = {"ops@example.com\r\nDATA"};
+        store.update(l);
+    }
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::dead);
+    CHECK_THAT(status[0].last_error, Catch::Contains("control character"));
+    CHECK(smtp.mails().empty());
+}
+
+TEST_CASE("a server answering 451 then 250: delivered after a retry", "[email][smtp][retry]") {
+    MailServer smtp({"--fail-data", "1"});
+    auto n = email_notifier(smtp.section());
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::delivered);
+    const auto stats = n.notifier->stats();
+    REQUIRE(stats.size() == 1);
+    CHECK(stats[0].retried == 1);
+    CHECK(stats[0].delivered == 1);
+    CHECK(smtp.mails().size() == 1);
+}
+
+TEST_CASE("refused recipients: the others get the mail and the refusal is reported", "[email][smtp]") {
+    MailServer smtp({"--refuse", "gone@example.com", "--defer", "busy@example.com"});
+    auto n = email_notifier(smtp.section(), quick_retries(1));
+    n.add_listener(mail_listener("x", {"ops@example.com", "gone@example.com", "busy@example.com"}));
+    n.add_listener(listener("email", {"org_unit.#"}, {{"subject", "x"}, {"addresses", {"gone@example.com"}}}));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::delivered);
+    auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    CHECK(mails[0]["rcpt_tos"] == nlohmann::json({"ops@example.com"}));
+    bool reported = false;
+    for (const auto& line : n.log->snapshot()) {
+        if (line.find("refused gone@example.com: 550 5.1.1") != std::string::npos &&
+            line.find("busy@example.com: 450 4.2.1") != std::string::npos) {
+            reported = true;
+        }
+    }
+    CHECK(reported);
+
+    // Every recipient refused with 5xx: a permanent failure naming the server's answer.
+    const auto only_refused = n.fire_and_flush(core::Event("org_unit.it.create", {{"uuid", "u"}}));
+    REQUIRE(only_refused.size() == 1);
+    CHECK(only_refused[0].state == State::dead);
+    CHECK_THAT(only_refused[0].last_error, Catch::Contains("550 5.1.1"));
+    CHECK(smtp.mails().size() == 1);
+}
+
+TEST_CASE("STARTTLS with a CA made for the test, and AUTH inside it", "[email][smtp][tls]") {
+    MailServer smtp({"--starttls", cert("server.pem"), cert("server.key"), "--auth", "mailer:s3cret-pw"});
+    auto n = email_notifier(smtp.section("tls = starttls\nca_file = " + cert("ca.pem") + "\nusername = mailer\npassword = s3cret-pw\n",
+                                         "localhost"));
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    CHECK(mails[0]["tls"] == true);
+    CHECK(mails[0]["auth"] == "mailer");
+    for (const auto& line : n.log->snapshot()) CHECK(line.find("s3cret-pw") == std::string::npos);
+}
+
+TEST_CASE("implicit TLS (tls = ssl)", "[email][smtp][tls]") {
+    MailServer smtp({"--implicit-tls", cert("server.pem"), cert("server.key")});
+    auto n = email_notifier(smtp.section("tls = ssl\nca_file = " + cert("ca.pem") + "\n", "localhost"));
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    CHECK(n.fire_and_flush(repo_event())[0].state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    CHECK(mails[0]["tls"] == true);
+}
+
+TEST_CASE("TLS failures never fall back to plain text", "[email][smtp][tls]") {
+    SECTION("the server offers no STARTTLS") {
+        MailServer smtp;
+        auto n = email_notifier(smtp.section("tls = starttls\n"), quick_retries(2));
+        n.add_listener(mail_listener("x", {"ops@example.com"}));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK(status[0].attempts == 2);
+        CHECK_THAT(status[0].last_error, Catch::Contains("SSL") || Catch::Contains("TLS"));
+        CHECK(smtp.mails().empty());
+    }
+    SECTION("a certificate from another CA") {
+        MailServer smtp({"--starttls", cert("server.pem"), cert("server.key")});
+        auto n = email_notifier(smtp.section("tls = starttls\nca_file = " + cert("other-ca.pem") + "\n", "localhost"),
+                                quick_retries(1));
+        n.add_listener(mail_listener("x", {"ops@example.com"}));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK_THAT(status[0].last_error, Catch::Contains("certificate"));
+        CHECK(smtp.mails().empty());
+    }
+    SECTION("a certificate for another host name") {
+        MailServer smtp({"--starttls", cert("wrong-host.pem"), cert("wrong-host.key")});
+        auto n = email_notifier(smtp.section("tls = starttls\nca_file = " + cert("ca.pem") + "\n", "localhost"),
+                                quick_retries(1));
+        n.add_listener(mail_listener("x", {"ops@example.com"}));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK_THAT(status[0].last_error, Catch::Contains("localhost"));
+        CHECK(smtp.mails().empty());
+    }
+}
+
+TEST_CASE("a server that never answers: the attempt times out and is retried", "[email][smtp][retry]") {
+    MailServer smtp({"--hang"});
+    auto n = email_notifier(smtp.section("tls = none\ntimeout = 1s\n"), quick_retries(2));
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    const auto started = std::chrono::steady_clock::now();
+    const auto status = n.fire_and_flush(repo_event());
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+    CHECK(status[0].state == State::dead);
+    CHECK(status[0].attempts == 2);
+    CHECK_THAT(status[0].last_error, Catch::Contains("imeout"));
+}
+
+TEST_CASE("[email] settings are checked", "[email][validation]") {
+    const auto section = [](const std::string& conf) {
+        return config::parse("[email]\nenabled = true\n" + conf, "test.conf", config::Environment{}).section("email").to_json();
+    };
+    const auto refused = [&](const std::string& conf, const std::string& expected) {
+        INFO(conf);
+        auto n = email_notifier(section(conf));
+        CHECK_THROWS_WITH(n.add_listener(mail_listener("x", {"ops@example.com"})), Catch::Contains(expected));
+    };
+    refused("from = Notify <notify@example.com>\n", "[email] from");
+    refused("host = smtp.example.com\ntls = none\nusername = u\npassword = secret-pw\n", "in clear text to smtp.example.com");
+    refused("ca_file = /nonexistent/ca.pem\n", "does not exist");
+    refused("password = secret-pw\n", "username is empty");
+}

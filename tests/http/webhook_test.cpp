@@ -1,0 +1,298 @@
+// The http handler against a real HTTP server (http.server) on loopback.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "child_process.hpp"
+#include "handler_notifier.hpp"
+#include "notify/config/loader.hpp"
+#include "notify/core/error.hpp"
+#include "notify/handlers/http/http.hpp"
+
+using namespace notify;
+using namespace notify::test;
+using namespace std::chrono_literals;
+using State = core::DeliveryStatus::State;
+
+namespace {
+
+struct WebServer {
+    TempDir dir;
+    TestServer server;
+
+    explicit WebServer(const std::vector<std::string>& options = {}) : server(arguments(dir.path().string(), options)) {}
+
+    std::string url(const std::string& path = "/hook", const std::string& scheme = "http",
+                    const std::string& host = "127.0.0.1") const {
+        return scheme + "://" + host + ":" + std::to_string(server.port()) + path;
+    }
+
+    // Each request received: {"method", "path", "headers", "body", "time", ["signature_valid"]}.
+    std::vector<nlohmann::json> requests() const {
+        std::vector<nlohmann::json> out;
+        std::ifstream in(dir / "requests.jsonl");
+        std::string line;
+        while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+        return out;
+    }
+
+private:
+    static std::vector<std::string> arguments(const std::string& dir, const std::vector<std::string>& options) {
+        std::vector<std::string> argv{std::string(NOTIFY_SOURCE_DIR) + "/tests/http/http_server.py", "--dir", dir};
+        argv.insert(argv.end(), options.begin(), options.end());
+        return argv;
+    }
+};
+
+// Test certificates made by tests/support/make_certs.sh, once per test process.
+std::string cert(const std::string& name) {
+    static TempDir dir;
+    static const bool made = [] {
+        const std::string command = std::string(NOTIFY_SOURCE_DIR) + "/tests/support/make_certs.sh " + dir.path().string();
+        return std::system(command.c_str()) == 0;
+    }();
+    REQUIRE(made);
+    return (dir / name).string();
+}
+
+std::string header(const nlohmann::json& request, const std::string& name) {
+    for (const auto& h : request.at("headers")) {
+        if (h.at(0).get<std::string>() == name) return h.at(1).get<std::string>();
+    }
+    return {};
+}
+
+HandlerNotifier http_notifier(const std::string& conf = "", core::RetryPolicy retry = quick_retries()) {
+    const auto section = config::parse("[http]\n" + conf, "test.conf", config::Environment{}).section("http").to_json();
+    return HandlerNotifier([](core::HandlerRegistry& r) { handlers::http::register_handler(r); }, {{"http", section}}, retry);
+}
+
+core::Listener hook(const std::string& url, nlohmann::json extra = nlohmann::json::object(),
+                    const std::string& format = "cloudevents") {
+    extra["url"] = url;
+    return listener("http", {"repo.#", "employee.#"}, std::move(extra), format);
+}
+
+core::Event repo_event() { return core::Event("repo.publish.finish", {{"repo_id", "zoo"}, {"units", 3}}, "pulp.test"); }
+
+}  // namespace
+
+TEST_CASE("a POST carries the formatted body and notify's headers, for each format", "[http]") {
+    WebServer web;
+    auto n = http_notifier();
+    const auto ce = n.add_listener(hook(web.url("/ce")));
+    const auto data = n.add_listener(hook(web.url("/data"), {}, "data"));
+    const auto pulp = n.add_listener(hook(web.url("/pulp"), {}, "pulp"));
+    n.start();
+    const auto event = repo_event();
+    const auto status = n.fire_and_flush(event);
+    REQUIRE(status.size() == 3);
+    std::map<std::string, std::string> delivery_of;
+    for (const auto& s : status) {
+        CHECK(s.state == State::delivered);
+        delivery_of[s.listener_id] = s.delivery_id;
+    }
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 3);
+    for (const auto& r : requests) {
+        INFO(r.dump());
+        CHECK(r["method"] == "POST");
+        CHECK(header(r, "X-Notify-Event-Type") == "repo.publish.finish");
+        CHECK(header(r, "X-Notify-Signature").empty());
+        const auto body = nlohmann::json::parse(r["body"].get<std::string>());
+        if (r["path"] == "/ce") {
+            CHECK(header(r, "Content-Type") == "application/cloudevents+json");
+            CHECK(header(r, "X-Notify-Delivery-Id") == delivery_of[ce]);
+            CHECK(body["specversion"] == "1.0");
+            CHECK(body["id"] == event.id());
+            CHECK(body["source"] == "pulp.test");
+            CHECK(body["data"] == event.data());
+        } else if (r["path"] == "/data") {
+            CHECK(header(r, "Content-Type") == "application/json");
+            CHECK(header(r, "X-Notify-Delivery-Id") == delivery_of[data]);
+            CHECK(body == event.data());
+        } else {
+            CHECK(r["path"] == "/pulp");
+            CHECK(header(r, "X-Notify-Delivery-Id") == delivery_of[pulp]);
+            CHECK(body == nlohmann::json({{"event_type", "repo.publish.finish"}, {"payload", event.data()}, {"call_report", nullptr}}));
+        }
+    }
+}
+
+TEST_CASE("a signed request verifies with the receiver's own check", "[http][signature]") {
+    const std::string secret = "whsec-2f9c1e7a";
+    WebServer web({"--secret", secret});
+    auto n = http_notifier();
+    n.add_listener(hook(web.url(), {{"secret", secret}}));
+    n.start();
+    const auto before = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    CHECK(n.fire_and_flush(repo_event())[0].state == State::delivered);
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 1);
+    const auto& r = requests[0];
+    CHECK(r["signature_valid"] == true);
+    CHECK(std::regex_match(header(r, "X-Notify-Signature"), std::regex("sha256=[0-9a-f]{64}")));
+    const auto timestamp = std::stoll(header(r, "X-Notify-Timestamp"));
+    CHECK(timestamp >= before.count());
+    CHECK(timestamp <= before.count() + 30);
+    // Known answer, from: printf '%s' '1795000000.{"a":1}' | openssl dgst -sha256 -hmac whsec-test
+    CHECK(handlers::http::signature("whsec-test", "1795000000", R"({"a":1})") ==
+          "sha256=0156708aaf8b565d38436a4f55e4b264341b8caa1fed1a375d92868a5d220c09");
+}
+
+TEST_CASE("basic auth and extra headers are sent, and masked wherever the listener is shown", "[http][secrets]") {
+    WebServer web;
+    auto n = http_notifier();
+    const auto id = n.add_listener(hook(web.url(), {{"username", "hooks"}, {"password", "pa55-w0rd"},
+                                                    {"secret", "sig-secret"}, {"headers", {{"X-Api-Key", "key-123"}}}}));
+    n.start();
+    CHECK(n.fire_and_flush(repo_event())[0].state == State::delivered);
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(header(requests[0], "Authorization") == "Basic aG9va3M6cGE1NS13MHJk");  // hooks:pa55-w0rd
+    CHECK(header(requests[0], "X-Api-Key") == "key-123");
+    const std::string shown = core::to_json(n.notifier->listeners().get(id)).dump();
+    CHECK(shown.find("pa55-w0rd") == std::string::npos);
+    CHECK(shown.find("sig-secret") == std::string::npos);
+    CHECK(shown.find("key-123") == std::string::npos);
+    CHECK(shown.find("\"username\":\"hooks\"") != std::string::npos);
+    CHECK(shown.find("\"X-Api-Key\":\"********\"") != std::string::npos);
+}
+
+TEST_CASE("503 then 200: retried, then delivered", "[http][retry]") {
+    WebServer web({"--answers", "503,200"});
+    auto n = http_notifier();
+    n.add_listener(hook(web.url()));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    CHECK(status[0].state == State::delivered);
+    CHECK(n.notifier->stats().at(0).retried == 1);
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(header(requests[0], "X-Notify-Delivery-Id") == header(requests[1], "X-Notify-Delivery-Id"));
+}
+
+TEST_CASE("404: a permanent failure with the status and the start of the answer", "[http]") {
+    WebServer web({"--answers", "404"});
+    auto n = http_notifier();
+    n.add_listener(hook(web.url()));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    CHECK(status[0].state == State::dead);
+    CHECK(status[0].attempts == 1);
+    CHECK_THAT(status[0].last_error, Catch::Contains("HTTP 404") && Catch::Contains("answer 404"));
+    CHECK(web.requests().size() == 1);
+}
+
+TEST_CASE("429 with Retry-After: the next attempt waits as long as the server asked", "[http][retry]") {
+    WebServer web({"--answers", "429:2,200"});
+    auto n = http_notifier();  // backoff alone would retry after 100 ms
+    n.add_listener(hook(web.url()));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    CHECK(status[0].state == State::delivered);
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 2);
+    const double waited = requests[1]["time"].get<double>() - requests[0]["time"].get<double>();
+    CHECK(waited >= 1.9);
+    CHECK(waited < 5.0);
+}
+
+TEST_CASE("a receiver that never answers: the attempt times out and is retried", "[http][retry]") {
+    WebServer web({"--hang"});
+    auto n = http_notifier("timeout = 1s\n", quick_retries(2));
+    n.add_listener(hook(web.url()));
+    n.start();
+    const auto started = std::chrono::steady_clock::now();
+    const auto status = n.fire_and_flush(repo_event());
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+    CHECK(status[0].state == State::dead);
+    CHECK(status[0].attempts == 2);
+    CHECK_THAT(status[0].last_error, Catch::Contains("imeout"));
+    CHECK(web.requests().size() == 2);
+}
+
+TEST_CASE("redirects: followed as POST to http(s), at most 3", "[http][redirect]") {
+    SECTION("a 307 and a 302 keep the POST and its body") {
+        WebServer web({"--answers", "307:/moved,302:/final,200"});
+        auto n = http_notifier();
+        n.add_listener(hook(web.url()));
+        n.start();
+        CHECK(n.fire_and_flush(repo_event())[0].state == State::delivered);
+        const auto requests = web.requests();
+        REQUIRE(requests.size() == 3);
+        CHECK(requests[2]["path"] == "/final");
+        CHECK(requests[2]["method"] == "POST");
+        CHECK(requests[2]["body"] == requests[0]["body"]);
+    }
+    SECTION("more than 3 redirects is a permanent failure") {
+        WebServer web({"--answers", "307:/again"});
+        auto n = http_notifier();
+        n.add_listener(hook(web.url()));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK_THAT(status[0].last_error, Catch::Contains("redirects"));
+        CHECK(web.requests().size() == 4);
+    }
+    SECTION("a redirect to another scheme is not followed") {
+        WebServer web({"--answers", "307:file:///etc/passwd"});
+        auto n = http_notifier();
+        n.add_listener(hook(web.url()));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK(web.requests().size() == 1);
+    }
+}
+
+TEST_CASE("https: the server certificate is verified", "[http][tls]") {
+    WebServer web({"--tls", cert("server.pem"), cert("server.key")});
+    SECTION("with the CA that signed it") {
+        auto n = http_notifier("ca_file = " + cert("ca.pem") + "\n");
+        n.add_listener(hook(web.url("/hook", "https", "localhost")));
+        n.start();
+        CHECK(n.fire_and_flush(repo_event())[0].state == State::delivered);
+        CHECK(web.requests().size() == 1);
+    }
+    SECTION("another CA, or the system store: refused, never sent") {
+        for (const std::string& conf : {"ca_file = " + cert("other-ca.pem") + "\n", std::string()}) {
+            auto n = http_notifier(conf, quick_retries(1));
+            n.add_listener(hook(web.url("/hook", "https", "localhost")));
+            n.start();
+            const auto status = n.fire_and_flush(repo_event());
+            CHECK(status[0].state == State::dead);
+            CHECK_THAT(status[0].last_error, Catch::Contains("certificate"));
+        }
+        CHECK(web.requests().empty());
+    }
+}
+
+TEST_CASE("webhook listeners are checked at creation; nothing is stored on error", "[http][validation]") {
+    auto n = http_notifier();
+    const auto refused = [&](const core::Listener& l, const std::string& expected) {
+        INFO(expected);
+        CHECK_THROWS_WITH(n.add_listener(l), Catch::Contains(expected));
+    };
+    refused(hook("ftp://127.0.0.1/x"), "must start with http:// or https://");
+    refused(hook("file:///etc/passwd"), "must start with http:// or https://");
+    refused(hook("http://"), "is not a valid URL");
+    refused(hook("http://127.0.0.1/a\r\nX-Evil: 1"), "control character");
+    refused(hook("https://admin:hunter2@example.com/"), "must not hold credentials");
+    refused(hook("http://hooks.example.com/", {{"username", "u"}, {"password", "p"}}), "use https://");
+    refused(hook("https://example.com/", {{"password", "p"}}), "needs a username");
+    refused(hook("https://example.com/", {{"headers", {{"X-Notify-Signature", "sha256=00"}}}}), "set by notify");
+    refused(hook("https://example.com/", {{"headers", {{"Content-Type", "text/plain"}}}}), "set by notify");
+    refused(hook("https://example.com/", {{"headers", {{"X-Evil", "a\r\nHost: b"}}}}), "without CR or LF");
+    refused(hook("https://example.com/", {{"headers", {{"Bad Name", "v"}}}}), "not a valid HTTP token");
+    refused(hook("https://example.com/", {{"method", "GET"}}), "unknown setting 'method'");
+    refused(hook("https://example.com/", {}, "xml"), "format must be cloudevents, data or pulp");
+    refused(hook(""), "needs a url");
+    try {
+        n.add_listener(hook("https://admin:hunter2@example.com/"));
+    } catch (const ValidationError& e) {
+        CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+    }
+    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+}
