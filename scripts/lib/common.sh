@@ -11,12 +11,12 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 NOTIFY_BUILD_PACKAGES=(
     cmake g++ make pkg-config
     libboost-dev nlohmann-json3-dev libsqlite3-dev libinih-dev libhowardhinnant-date-dev
-    libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev
+    libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev libssl-dev
 )
 
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
-    rabbitmq-server curl python3 python3-pika python3-qpid-proton
+    rabbitmq-server curl openssl python3 python3-pika python3-qpid-proton python3-aiosmtpd
 )
 
 # ensure_packages PKG...: installs the missing ones (apt-get update only when needed).

@@ -44,7 +44,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("factories are found by kind; unknown kinds list the known ones", "[registry]") {
+TEST_CASE("factories are found by kind, and unknown kinds list the known ones", "[registry]") {
     HandlerRegistry registry;
     CHECK_THROWS_WITH(registry.get("amqp"), Contains("no handler for kind 'amqp' (known: none)"));
     registry.add(std::make_unique<FakeFactory>("fake"));

@@ -62,7 +62,7 @@ void raw_sql(const std::filesystem::path& path, const char* sql) {
 
 }  // namespace
 
-TEST_CASE("create assigns a short id and timestamps; get returns what was stored", "[store]") {
+TEST_CASE("create assigns a short id and timestamps, and get returns what was stored", "[store]") {
     TempDir dir;
     ListenerStore store(dir / "notify.db");
     const auto before = now();

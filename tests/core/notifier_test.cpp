@@ -136,7 +136,7 @@ TEST_CASE("an always failing delivery becomes a dead letter with its reason, and
     CHECK(f.recorder->delivered(l.id).front().attempt == 1);  // attempts start over
 }
 
-TEST_CASE("a rejected delivery is a dead letter at once; purge removes dead letters", "[notifier]") {
+TEST_CASE("a rejected delivery is a dead letter at once, and purge removes dead letters", "[notifier]") {
     NotifierFixture f;
     Notifier n(f.options());
     n.listeners().create(f.listener({"#"}, {{"mode", "reject"}}));

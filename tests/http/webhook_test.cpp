@@ -269,7 +269,7 @@ TEST_CASE("https: the server certificate is verified", "[http][tls]") {
     }
 }
 
-TEST_CASE("webhook listeners are checked at creation; nothing is stored on error", "[http][validation]") {
+TEST_CASE("webhook listeners are checked at creation, and nothing is stored on error", "[http][validation]") {
     auto n = http_notifier();
     const auto refused = [&](const core::Listener& l, const std::string& expected) {
         INFO(expected);
