@@ -13,6 +13,7 @@
 #include "child_process.hpp"
 #include "notify/config/loader.hpp"
 #include "temp_dir.hpp"
+#include "test_certs.hpp"
 
 namespace notify::test {
 
@@ -48,20 +49,6 @@ private:
         return argv;
     }
 };
-
-// Test certificates made by tests/support/make_certs.sh, once per test process.
-inline const std::filesystem::path& certificates() {
-    static TempDir dir;
-    static const bool made = [] {
-        const std::string command = std::string(NOTIFY_SOURCE_DIR) + "/tests/support/make_certs.sh " + dir.path().string();
-        if (std::system(command.c_str()) != 0) throw std::runtime_error("cannot make test certificates: " + command);
-        return true;
-    }();
-    (void)made;
-    return dir.path();
-}
-
-inline std::string cert(const std::string& name) { return (certificates() / name).string(); }
 
 // The value of the first header `name` (as the mail parser decoded it), or "".
 inline std::string header(const nlohmann::json& mail, const std::string& name) {

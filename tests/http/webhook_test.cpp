@@ -9,6 +9,7 @@
 #include "notify/config/loader.hpp"
 #include "notify/core/error.hpp"
 #include "notify/handlers/http/http.hpp"
+#include "test_certs.hpp"
 
 using namespace notify;
 using namespace notify::test;
@@ -44,17 +45,6 @@ private:
         return argv;
     }
 };
-
-// Test certificates made by tests/support/make_certs.sh, once per test process.
-std::string cert(const std::string& name) {
-    static TempDir dir;
-    static const bool made = [] {
-        const std::string command = std::string(NOTIFY_SOURCE_DIR) + "/tests/support/make_certs.sh " + dir.path().string();
-        return std::system(command.c_str()) == 0;
-    }();
-    REQUIRE(made);
-    return (dir / name).string();
-}
 
 std::string header(const nlohmann::json& request, const std::string& name) {
     for (const auto& h : request.at("headers")) {
