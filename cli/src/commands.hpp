@@ -1,0 +1,24 @@
+// The command groups of the notify tool; one file each (internal).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+
+namespace notify::cli {
+
+// What runs once parsing chose a command; returns the exit code. Throwing
+// notify::ValidationError, ConfigError or NotFound means exit 2, anything else exit 1.
+using Action = std::function<int()>;
+
+// Each adds its subcommands to `app`; the chosen one stores its work in `action`.
+void add_listener_commands(CLI::App& app, Context& context, Action& action);
+void add_event_commands(CLI::App& app, Context& context, Action& action);
+void add_delivery_commands(CLI::App& app, Context& context, Action& action);
+void add_listen_command(CLI::App& app, Context& context, Action& action);
+void add_serve_command(CLI::App& app, Context& context, Action& action);
+void add_config_commands(CLI::App& app, Context& context, Action& action);
+
+}  // namespace notify::cli

@@ -1,0 +1,17 @@
+// notify check-config.
+#include "commands.hpp"
+
+namespace notify::cli {
+
+void add_config_commands(CLI::App& app, Context& context, Action& action) {
+    auto* check = app.add_subcommand("check-config",
+                                     "Load server.conf and the environment, print the effective settings (secrets masked)");
+    check->callback([&] {
+        action = [&] {
+            context.print_json(context.settings().to_masked_json());
+            return exit_ok;
+        };
+    });
+}
+
+}  // namespace notify::cli

@@ -1,0 +1,60 @@
+// What every notify command shares: global options, settings, the handlers, output (internal).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "notify/config/settings.hpp"
+#include "notify/core/handler_registry.hpp"
+#include "notify/core/notifier.hpp"
+
+namespace notify::cli {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // runtime failure: a server, the store, a timeout
+inline constexpr int exit_usage = 2;    // usage or validation error
+
+// A runtime failure a command reports (exit 1); its message is one line.
+class CommandFailed : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Not thread-safe: one per command run, used from the thread that runs it.
+class Context {
+public:
+    Context(std::ostream& out, std::ostream& err) : out(out), err(err) {}
+
+    std::string config_file;  // --config
+    bool json = false;        // --json
+    std::ostream& out;
+    std::ostream& err;
+
+    // server.conf (--config, $NOTIFY_CONFIG or /etc/notify/server.conf) and the
+    // environment, loaded on first use. Throws notify::ConfigError.
+    const config::Settings& settings();
+    // The section `name` as typed JSON, for handler factories.
+    nlohmann::json section(std::string_view name);
+    // amqp, email and http.
+    std::shared_ptr<const core::HandlerRegistry> handlers();
+    // A Notifier on the configured store; `dispatch` = deliver from this process.
+    // Its log goes to stderr as "notify: <level>: <message>".
+    std::unique_ptr<core::Notifier> notifier(bool dispatch);
+
+    void warn(const std::string& message) const;
+    // True when stderr is a terminal and output is for people: progress may be shown.
+    bool interactive() const;
+    // Writes `document` as the one JSON document of this command.
+    void print_json(const nlohmann::json& document) const;
+
+private:
+    std::optional<config::Settings> settings_;
+    std::shared_ptr<core::HandlerRegistry> handlers_;
+};
+
+}  // namespace notify::cli

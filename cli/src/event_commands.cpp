@@ -1,0 +1,142 @@
+// notify event types, notify event fire.
+#include <chrono>
+#include <iomanip>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "commands.hpp"
+#include "notify/core/catalogue.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
+#include "notify/core/timestamp.hpp"
+#include "progress.hpp"
+
+namespace notify::cli {
+
+namespace {
+
+using State = core::DeliveryStatus::State;
+
+struct FireArgs {
+    std::string type;
+    std::string data = "{}";
+    std::string effective;
+    std::string source = "notify-cli";
+    double wait = 0;
+};
+
+std::string_view state_name(State s) {
+    switch (s) {
+        case State::pending: return "pending";
+        case State::delivered: return "delivered";
+        case State::dead: return "dead";
+    }
+    return "?";
+}
+
+core::Event make_event(const FireArgs& args) {
+    nlohmann::json data;
+    try {
+        data = nlohmann::json::parse(args.data);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw ValidationError("--data is not JSON: " + std::string(e.what()));
+    }
+    if (!data.is_object()) throw ValidationError("--data must be a JSON object, e.g. '{\"uuid\": \"...\"}'");
+    core::validate_event_type(args.type);
+    core::Event event(args.type, std::move(data), args.source);
+    if (!args.effective.empty()) {
+        try {
+            event.set_effective(core::parse_rfc3339(args.effective));
+        } catch (const ValidationError& e) {
+            throw ValidationError(std::string("--effective: ") + e.what());
+        }
+    }
+    return event;
+}
+
+int fire(Context& context, const FireArgs& args) {
+    if (args.wait < 0) throw ValidationError("--wait must be 0 or more seconds");
+    const auto event = make_event(args);
+    auto notifier = context.notifier(args.wait > 0);
+    const auto receipt = notifier->fire(event);
+    auto status = notifier->status(receipt);
+    if (args.wait > 0) {
+        Progress progress(context.err, context.interactive());
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(args.wait * 1000));
+        while (true) {
+            status = notifier->status(receipt);
+            const auto pending = std::count_if(status.begin(), status.end(), [](const auto& s) { return s.state == State::pending; });
+            if (pending == 0 || std::chrono::steady_clock::now() >= deadline) break;
+            progress.show("waiting for " + std::to_string(pending) + " of " + std::to_string(status.size()) +
+                          " deliveries to be confirmed...");
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        progress.clear();
+        // Whatever is not confirmed stays in the outbox for `notify serve` or a later run.
+        notifier->stop(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    }
+    const bool all_delivered = std::all_of(status.begin(), status.end(), [](const auto& s) { return s.state == State::delivered; });
+    if (context.json) {
+        nlohmann::json deliveries = nlohmann::json::array();
+        for (const auto& s : status) {
+            deliveries.push_back({{"listener_id", s.listener_id}, {"delivery_id", s.delivery_id},
+                                  {"state", state_name(s.state)}, {"attempts", s.attempts}, {"last_error", s.last_error}});
+        }
+        context.print_json({{"event", core::to_json(event)}, {"deliveries", deliveries}});
+    } else {
+        context.out << "Fired " << event.type() << " (event " << event.id() << "): " << status.size()
+                    << (status.size() == 1 ? " listener matches" : " listeners match") << '\n';
+        for (const auto& s : status) {
+            context.out << "  listener " << s.listener_id << ": " << (args.wait > 0 ? state_name(s.state) : "stored");
+            if (!s.last_error.empty()) context.out << " (" << s.last_error << ")";
+            context.out << '\n';
+        }
+        if (args.wait <= 0 && !status.empty()) {
+            context.out << "Stored in the outbox: `notify serve` (or a host application) delivers it.\n";
+        }
+    }
+    if (args.wait > 0 && !all_delivered) {
+        const auto pending = std::count_if(status.begin(), status.end(), [](const auto& s) { return s.state == State::pending; });
+        const auto dead = std::count_if(status.begin(), status.end(), [](const auto& s) { return s.state == State::dead; });
+        std::ostringstream why;
+        why << pending << " of " << status.size() << " deliveries still pending after " << args.wait
+            << " s (kept in the outbox for notify serve or a later run), " << dead << " failed";
+        throw CommandFailed(why.str());
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_event_commands(CLI::App& app, Context& context, Action& action) {
+    auto* event = app.add_subcommand("event", "Event types and firing events");
+    event->require_subcommand(1);
+
+    auto* types = event->add_subcommand("types", "List the well-known event types");
+    types->callback([&] {
+        action = [&] {
+            const auto list = core::EventCatalogue::with_well_known().list();
+            if (context.json) {
+                nlohmann::json all = nlohmann::json::array();
+                for (const auto& t : list) all.push_back({{"type", t.type}, {"description", t.description}});
+                context.print_json(all);
+            } else {
+                for (const auto& t : list) context.out << std::left << std::setw(34) << t.type << t.description << '\n';
+            }
+            return exit_ok;
+        };
+    });
+
+    auto args = std::make_shared<FireArgs>();
+    auto* fire_cmd = event->add_subcommand("fire", "Fire an event through the same path a host uses");
+    fire_cmd->add_option("type", args->type, "The event type, e.g. repo.sync.finish")->required();
+    fire_cmd->add_option("--data", args->data, "The event data, a JSON object (default {})");
+    fire_cmd->add_option("--effective", args->effective, "When it takes effect (RFC 3339), if not now");
+    fire_cmd->add_option("--source", args->source, "Who fired it (default notify-cli)");
+    fire_cmd->add_option("--wait", args->wait,
+                         "Deliver now and wait up to SECONDS for every delivery to be confirmed; exit 1 if not");
+    fire_cmd->callback([&context, &action, args] { action = [&context, args] { return fire(context, *args); }; });
+}
+
+}  // namespace notify::cli

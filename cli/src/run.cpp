@@ -1,0 +1,61 @@
+// Parsing the command line, running the chosen command, mapping errors to exit codes.
+#include "notify/cli/run.hpp"
+
+#include "commands.hpp"
+#include "notify/core/error.hpp"
+
+namespace notify::cli {
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    Context context(out, err);
+    Action action;
+    CLI::App app{"notify: event notifications to AMQP brokers, mail and webhooks", "notify"};
+    app.set_version_flag("--version", std::string("notify ") + NOTIFY_VERSION);
+    app.add_option("--config", context.config_file,
+                   "server.conf to use (default: $NOTIFY_CONFIG, then /etc/notify/server.conf)");
+    app.add_flag("--json", context.json, "Print exactly one JSON document on stdout");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return "notify: " + std::string(e.what()) + " (see --help)\n";
+    });
+    add_listener_commands(app, context, action);
+    add_event_commands(app, context, action);
+    add_listen_command(app, context, action);
+    add_delivery_commands(app, context, action);
+    add_serve_command(app, context, action);
+    add_config_commands(app, context, action);
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version end parsing "successfully"; every other parse error is a
+        // usage error.
+        return app.exit(e, out, err) == 0 ? exit_ok : exit_usage;
+    }
+    const auto fail = [&](int code, const std::string& message) {
+        out.flush();
+        std::string line = message;
+        for (char& c : line) {
+            if (c == '\n' || c == '\r') c = ' ';
+        }
+        err << "notify: " << line << '\n';
+        return code;
+    };
+    try {
+        return action ? action() : exit_usage;
+    } catch (const ValidationError& e) {
+        return fail(exit_usage, e.what());
+    } catch (const ConfigError& e) {
+        return fail(exit_usage, e.what());
+    } catch (const NotFound& e) {
+        return fail(exit_usage, e.what());
+    } catch (const CommandFailed& e) {
+        return fail(exit_failure, e.what());
+    } catch (const std::exception& e) {
+        return fail(exit_failure, e.what());
+    }
+}
+
+}  // namespace notify::cli
