@@ -14,7 +14,6 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.add_option("--config", context.config_file,
                    "server.conf to use (default: $NOTIFY_CONFIG, then /etc/notify/server.conf)");
     app.add_flag("--json", context.json, "Print exactly one JSON document on stdout");
-    app.require_subcommand(1);
     app.fallthrough();
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return "notify: " + std::string(e.what()) + " (see --help)\n";
@@ -44,7 +43,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         return code;
     };
     try {
-        return action ? action() : exit_usage;
+        if (!action) return fail(exit_usage, "a command is required (see --help)");
+        return action();
     } catch (const ValidationError& e) {
         return fail(exit_usage, e.what());
     } catch (const ConfigError& e) {

@@ -57,7 +57,7 @@ std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std
 
 }  // namespace
 
-TEST_CASE("--version and --help on every level", "[cli]") {
+TEST_CASE("version and help on every level", "[cli]") {
     Cli cli;
     const auto version = cli.run({"--version"});
     CHECK(version.code == 0);

@@ -1,0 +1,142 @@
+// The built notify executable end to end against the test RabbitMQ and a real SMTP server.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "binary.hpp"
+#include "broker_env.hpp"
+#include "mail_server.hpp"
+
+using namespace notify;
+using namespace notify::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string unique(const std::string& prefix) {
+    return prefix + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
+}
+
+// A server.conf for the test broker (or `amqp_url`, with no management API) and, when
+// given, an SMTP server.
+struct Setup {
+    TempDir dir;
+    std::vector<std::string> env;
+
+    explicit Setup(const std::string& amqp_url = "", const MailServer* smtp = nullptr) {
+        const auto& broker = Broker::get();
+        const std::string conf = (dir / "server.conf").string();
+        std::ofstream out(conf);
+        out << "[store]\npath = " << (dir / "notify.db").string() << "\n[messaging]\nurl = "
+            << (amqp_url.empty() ? "amqp://guest:guest@" + broker.amqp_url.substr(7) : amqp_url)
+            << "\nmanagement_url = " << (amqp_url.empty() ? broker.management_url : "http://127.0.0.1:1") << "\ntimeout = 5s\n"
+            << "[delivery]\nbackoff_initial = 100ms\nbackoff_max = 1s\n";
+        if (smtp != nullptr) {
+            out << "[email]\nenabled = true\nhost = 127.0.0.1\ntls = none\nport = " << smtp->server.port()
+                << "\nfrom = notify@example.com\n";
+        }
+        env = {"NOTIFY_CONFIG=" + conf};
+    }
+
+    Ran run(const std::vector<std::string>& args) const { return run_notify(args, env); }
+};
+
+// Waits until something is bound to `exchange` (a listen command is ready).
+void wait_for_binding(const std::string& exchange) {
+    const auto& broker = Broker::get();
+    for (int i = 0; i < 200; ++i) {
+        const auto bindings = broker.api("/api/exchanges/%2F/" + exchange + "/bindings/source");
+        if (bindings.is_array() && !bindings.empty()) return;
+        std::this_thread::sleep_for(50ms);
+    }
+    FAIL("nothing bound to " << exchange << " within 10 s");
+}
+
+}  // namespace
+
+TEST_CASE("listener amqp create makes the exchange, event fire --wait delivers, listen prints it", "[cli][e2e]") {
+    Setup s;
+    const auto& broker = Broker::get();
+    const std::string exchange = unique("cli");
+    const auto created = s.run({"--json", "listener", "amqp", "create", "--event-type", "repo.*.finish", "--exchange", exchange});
+    INFO(created.err);
+    REQUIRE(created.code == 0);
+    const auto listener_id = nlohmann::json::parse(created.out)["id"].get<std::string>();
+    const auto ex = broker.api("/api/exchanges/%2F/" + exchange);
+    REQUIRE(ex.is_object());
+    CHECK(ex["type"] == "topic");
+    CHECK(ex["durable"] == true);
+
+    NotifyProcess listen({"--json", "listen", "--exchange", exchange, "--subject", "repo.#", "--count", "2", "--timeout", "30"}, s.env);
+    wait_for_binding(exchange);
+
+    const auto fired = s.run({"--json", "event", "fire", "repo.sync.finish", "--data", R"({"repo_id": "zoo"})", "--wait", "20"});
+    INFO(fired.err);
+    CHECK(fired.code == 0);
+    const auto receipt = nlohmann::json::parse(fired.out);
+    REQUIRE(receipt["deliveries"].size() == 1);
+    CHECK(receipt["deliveries"][0]["listener_id"] == listener_id);
+    CHECK(receipt["deliveries"][0]["state"] == "delivered");
+    CHECK(s.run({"event", "fire", "repo.sync.start", "--wait", "5"}).code == 0);  // matches no listener
+    const auto human = s.run({"event", "fire", "repo.publish.finish", "--wait", "20"});
+    CHECK(human.code == 0);
+    CHECK(human.out.find("listener " + listener_id + ": delivered") != std::string::npos);
+
+    REQUIRE(listen.wait(30s) == 0);
+    const auto messages = nlohmann::json::parse(listen.out());
+    REQUIRE(messages.size() == 2);
+    CHECK(messages[0]["subject"] == "repo.sync.finish");
+    CHECK(messages[0]["message_id"] == receipt["deliveries"][0]["delivery_id"]);
+    CHECK(messages[0]["body"]["data"] == nlohmann::json({{"repo_id", "zoo"}}));
+    CHECK(messages[1]["subject"] == "repo.publish.finish");
+    // listen left nothing bound to the exchange.
+    CHECK(broker.api("/api/exchanges/%2F/" + exchange + "/bindings/source").empty());
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("an email listener: event fire --wait ends when the SMTP server took the mail", "[cli][e2e]") {
+    MailServer smtp;
+    Setup s("", &smtp);
+    REQUIRE(s.run({"listener", "email", "create", "--event-type", "employee.#", "--subject", "{type} {data.uuid}",
+                   "--addresses", "hr@example.com"}).code == 0);
+    const auto fired = s.run({"event", "fire", "employee.it.create", "--data", R"({"uuid": "u-42"})", "--wait", "20"});
+    INFO(fired.err);
+    CHECK(fired.code == 0);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    CHECK(mails[0]["rcpt_tos"] == nlohmann::json({"hr@example.com"}));
+    CHECK(header(mails[0], "Subject") == "employee.it.create u-42");
+}
+
+TEST_CASE("broker down: event fire --wait exits 1 saying what is pending, kept in the outbox", "[cli][e2e]") {
+    Setup s("amqp://guest:guest@127.0.0.1:1");
+    const auto created = s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "nowhere"});
+    CHECK(created.code == 0);
+    CHECK(created.err.find("not ensured now") != std::string::npos);  // a warning, not a failure
+    const auto fired = s.run({"event", "fire", "repo.sync.finish", "--wait", "2"});
+    CHECK(fired.code == 1);
+    CHECK(fired.err.find("1 of 1 deliveries still pending after 2 s") != std::string::npos);
+    const auto pending = s.run({"--json", "delivery", "list", "--state", "pending"});
+    REQUIRE(pending.code == 0);
+    CHECK(nlohmann::json::parse(pending.out).size() == 1);
+    CHECK(fired.err.find("guest:guest") == std::string::npos);
+}
+
+TEST_CASE("serve delivers what was stored and drains on SIGTERM", "[cli][e2e]") {
+    Setup s;
+    const std::string exchange = unique("serve");
+    REQUIRE(s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange}).code == 0);
+    for (int i = 0; i < 10; ++i) REQUIRE(s.run({"event", "fire", "repo.sync.finish"}).code == 0);
+    NotifyProcess listen({"listen", "--quiet", "--exchange", exchange, "--count", "10", "--timeout", "40"}, s.env);
+    wait_for_binding(exchange);
+    NotifyProcess serve({"serve"}, s.env);
+    CHECK(listen.wait(40s) == 0);
+    std::string expected;
+    for (int i = 0; i < 10; ++i) expected += "repo.sync.finish\n";
+    CHECK(listen.out() == expected);
+    serve.signal(SIGTERM);
+    CHECK(serve.wait(20s) == 0);
+    CHECK(serve.err().find("0 deliveries left in the outbox") != std::string::npos);
+    CHECK(nlohmann::json::parse(s.run({"--json", "delivery", "list"}).out).empty());
+    Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
