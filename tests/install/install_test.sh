@@ -26,10 +26,24 @@ grep -q '^listener [a-z0-9]\{8\} wants repo.\*.finish$' <<<"$out"
 grep -q '^delivered repo.sync.finish to listener [a-z0-9]\{8\}: {"repo_id":"zoo","result":"success","summary":{"units_added":3}}$' <<<"$out"
 [ "$(grep -c '^delivered' <<<"$out")" = 1 ]
 grep -q '^fired 2 events, 2 seen on the bus, 1 delivery stored for the listener$' <<<"$out"
-# The amqp handler is part of the package too: a host publishing to a broker builds against it.
-cmake -S "$source_dir/examples/amqp_host" -B "$tmp/amqp_host" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" \
+# examples/host-app embeds all three handlers; with the test broker it also runs against it.
+cmake -S "$source_dir/examples/host-app" -B "$tmp/host-app" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" \
     || { cat "$tmp/configure.log"; exit 1; }
-cmake --build "$tmp/amqp_host" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
-[ -x "$tmp/amqp_host/amqp_host" ]
-ls "$prefix"/include/notify/handlers/amqp/amqp.hpp >/dev/null
-echo "install test: package found, hosts built, host_minimal ran"
+cmake --build "$tmp/host-app" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
+for h in amqp email http; do
+    ls "$prefix/include/notify/handlers/$h/$h.hpp" >/dev/null
+done
+if [ -n "${NOTIFY_TEST_BROKER_DIR:-}" ]; then
+    # shellcheck disable=SC1091
+    source "$NOTIFY_TEST_BROKER_DIR/env"
+    printf '[messaging]\nurl = amqp://guest:guest@%s\nmanagement_url = %s\n[store]\npath = %s\n' \
+        "${NOTIFY_TEST_AMQP_URL#amqp://}" "$NOTIFY_TEST_MANAGEMENT_URL" "$tmp/app-store/notify.db" >"$tmp/app.conf"
+    exchange=host-app-$$
+    out=$(NOTIFY_CONFIG="$tmp/app.conf" "$tmp/host-app/host-app" "$exchange" 'repo.*.finish')
+    echo "$out"
+    grep -q '^confirmed 6 of 6$' <<<"$out"
+    [ "$(grep -c '^received repo\.[a-z]*\.finish$' <<<"$out")" = 2 ]
+    grep -q "^2 messages matched 'repo.\*.finish'$" <<<"$out"
+    curl -s -o /dev/null -u guest:guest -X DELETE "$NOTIFY_TEST_MANAGEMENT_URL/api/exchanges/%2F/$exchange"
+fi
+echo "install test: package found, hosts built, host_minimal and host-app ran"
