@@ -1,4 +1,4 @@
-// The built notify executable end to end against the test RabbitMQ and a real SMTP server.
+// The installed notify executable end to end against the test RabbitMQ and a real SMTP server.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -139,4 +139,25 @@ TEST_CASE("serve delivers what was stored and drains on SIGTERM", "[cli][e2e]") 
     CHECK(serve.err().find("0 deliveries left in the outbox") != std::string::npos);
     CHECK(nlohmann::json::parse(s.run({"--json", "delivery", "list"}).out).empty());
     Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("the installed tool: create, list, update, delete, and a refused create changes nothing", "[cli][e2e]") {
+    MailServer smtp;
+    Setup s("", &smtp);
+    const auto created = s.run({"--json", "listener", "email", "create", "--event-type", "repo.*.finish", "--subject",
+                                "{type}", "--addresses", "ops@example.com"});
+    REQUIRE(created.code == 0);
+    const std::string id = nlohmann::json::parse(created.out)["id"];
+    const auto updated = s.run({"listener", "email", "update", "--listener-id", id, "--addresses", "dev@example.com",
+                                "--json"});
+    REQUIRE(updated.code == 0);
+    CHECK(nlohmann::json::parse(updated.out)["settings"]["addresses"] == nlohmann::json({"dev@example.com"}));
+    const auto before = s.run({"--json", "listener", "list"});
+    const auto refused = s.run({"listener", "http", "create", "--event-type", "repo.#", "--url", "file:///etc/passwd"});
+    CHECK(refused.code == 2);
+    CHECK(refused.err == "notify: url 'file:///etc/passwd' must start with http:// or https://\n");
+    CHECK(s.run({"--json", "listener", "list"}).out == before.out);
+    CHECK(nlohmann::json::parse(before.out).size() == 1);
+    CHECK(s.run({"listener", "delete", "--listener-id", id}).code == 0);
+    CHECK(nlohmann::json::parse(s.run({"--json", "listener", "list"}).out).empty());
 }
