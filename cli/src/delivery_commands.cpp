@@ -86,8 +86,9 @@ void add_delivery_commands(CLI::App& app, Context& context, Action& action) {
     auto dead = std::make_shared<bool>(false);
     auto* purge = delivery->add_subcommand("purge", "Delete dead letters");
     purge->add_flag("--dead", *dead, "Delete every dead letter")->required();
-    purge->callback([&context, &action] {
-        action = [&context] {
+    // The flag's storage must live as long as the parser: the callback keeps it.
+    purge->callback([&context, &action, dead] {
+        action = [&context, dead] {
             const auto count = context.notifier(false)->purge_dead();
             if (context.json) {
                 context.print_json({{"purged", count}});
