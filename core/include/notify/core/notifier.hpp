@@ -60,8 +60,8 @@ struct DeliveryStatus {
     std::string delivery_id;
     std::string listener_id;
     State state = State::pending;
-    int attempts = 0;
-    std::string last_error;
+    int attempts = 0;        // of a pending or dead delivery; 0 once delivered (its row is gone)
+    std::string last_error;  // likewise
 };
 
 // A delivery still in the outbox (pending) or given up (dead letter).
