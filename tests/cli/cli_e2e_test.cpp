@@ -6,6 +6,7 @@
 #include "binary.hpp"
 #include "broker_env.hpp"
 #include "mail_server.hpp"
+#include "test_certs.hpp"
 
 using namespace notify;
 using namespace notify::test;
@@ -160,4 +161,62 @@ TEST_CASE("the installed tool: create, list, update, delete, and a refused creat
     CHECK(nlohmann::json::parse(before.out).size() == 1);
     CHECK(s.run({"listener", "delete", "--listener-id", id}).code == 0);
     CHECK(nlohmann::json::parse(s.run({"--json", "listener", "list"}).out).empty());
+}
+
+TEST_CASE("known secrets never appear in any output, log line, error or JSON document", "[cli][e2e][secrets]") {
+    const auto& broker = Broker::get();
+    const std::string broker_password = "Br0ker-" + unique("pw");
+    const std::string user = unique("notify-user");
+    REQUIRE(broker.api_call("PUT", "/api/users/" + user, R"({"password": ")" + broker_password + R"(", "tags": ""})") / 100 == 2);
+    REQUIRE(broker.api_call("PUT", "/api/permissions/%2F/" + user, R"({"configure": ".*", "write": ".*", "read": ".*"})") / 100 == 2);
+
+    const std::string smtp_password = "Smtp-S3cret-pw";
+    const std::string hook_password = "Hook-pa55";
+    const std::string hook_secret = "Hook-s1gning";
+    const std::string header_value = "Api-key-9f8e7d";
+    MailServer smtp({"--starttls", cert("server.pem"), cert("server.key"), "--auth", "mailer:" + smtp_password});
+    Setup s("", nullptr);
+    {
+        std::ofstream out(s.dir / "server.conf");
+        out << "[store]\npath = " << (s.dir / "notify.db").string() << "\n[messaging]\nurl = amqp://" << user << ":"
+            << broker_password << "@" << broker.amqp_url.substr(7) << "\nmanagement_url = " << broker.management_url
+            << "\ntimeout = 5s\n[email]\nenabled = true\nhost = localhost\nport = " << smtp.server.port()
+            << "\nfrom = notify@example.com\nca_file = " << cert("ca.pem") << "\nusername = mailer\npassword = "
+            << smtp_password << "\n[delivery]\nbackoff_initial = 100ms\nmax_attempts = 2\n";
+    }
+    const std::string exchange = unique("secrets");
+    std::vector<Ran> runs;
+    runs.push_back(s.run({"check-config"}));
+    runs.push_back(s.run({"--json", "listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange}));
+    runs.push_back(s.run({"listener", "email", "create", "--event-type", "repo.#", "--subject", "{type}", "--addresses",
+                          "ops@example.com"}));
+    // A webhook on a closed port: its failure and retries are logged and stored.
+    runs.push_back(s.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url",
+                          "http://127.0.0.1:1/hook", "--username", "hooks", "--password", hook_password, "--secret",
+                          hook_secret, "--header", "X-Api-Key: " + header_value}));
+    const std::string http_id = nlohmann::json::parse(runs.back().out)["id"];
+    runs.push_back(s.run({"listener", "list"}));
+    runs.push_back(s.run({"--json", "listener", "list"}));
+    runs.push_back(s.run({"listener", "http", "update", "--listener-id", http_id, "--url", "https://u:" + hook_password + "@x.example/"}));
+    CHECK(runs.back().code == 2);
+    runs.push_back(s.run({"--json", "event", "fire", "repo.sync.finish", "--wait", "15"}));
+    runs.push_back(s.run({"event", "fire", "repo.publish.finish", "--wait", "15"}));
+    runs.push_back(s.run({"--json", "delivery", "list"}));
+    runs.push_back(s.run({"delivery", "list"}));
+    // A wrong broker password: the refusal is reported without it.
+    runs.push_back(run_notify({"listen", "--exchange", exchange, "--timeout", "2"},
+                              {"NOTIFY_CONFIG=" + (s.dir / "server.conf").string(),
+                               "NOTIFY_MESSAGING__URL=amqp://" + user + ":Wrong-" + broker_password + "@" + broker.amqp_url.substr(7)}));
+    CHECK(runs.back().code != 0);
+    CHECK(smtp.mails().size() == 2);  // the mail part of the cycle really happened
+
+    for (const auto& r : runs) {
+        for (const auto& secret : {broker_password, smtp_password, hook_password, hook_secret, header_value}) {
+            INFO("secret " << secret << " in:\n" << r.out << r.err);
+            CHECK(r.out.find(secret) == std::string::npos);
+            CHECK(r.err.find(secret) == std::string::npos);
+        }
+    }
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+    broker.api_call("DELETE", "/api/users/" + user);
 }
