@@ -60,6 +60,8 @@ TEST_CASE("header text is RFC 2047 encoded when not short printable ASCII", "[em
         start = end + 3;
     }
     CHECK(words == 4);  // 160 bytes in words of at most 45 bytes, each ending on a character
+    // With its header name, the first line stays within 78 bytes too.
+    CHECK(encoded.find("\r\n") + 9 <= 78);
 }
 
 TEST_CASE("dates are RFC 5322, in UTC, whatever the locale", "[email][encoding]") {

@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -88,10 +89,12 @@ std::string quoted_printable(std::string_view text) {
 
 std::string encode_header_text(std::string_view text, std::size_t name_length) {
     if (is_plain_header_text(text, name_length)) return std::string(text);
-    // Each encoded word stays within 75 bytes: "=?UTF-8?B?" + 60 base64 bytes + "?=".
+    // Each encoded word is at most 75 bytes ("=?UTF-8?B?" + base64 + "?=") and each line at
+    // most 78: the first shares its line with "Name: ", the others follow a folding space.
     std::string out;
     while (!text.empty()) {
-        const std::size_t n = utf8_prefix(text, 45);
+        const std::size_t room = out.empty() ? 78 - (name_length + 2) : 77;
+        const std::size_t n = utf8_prefix(text, (std::min<std::size_t>(room, 75) - 12) / 4 * 3);
         if (!out.empty()) out += "\r\n ";
         out += "=?UTF-8?B?" + base64(text.substr(0, n)) + "?=";
         text.remove_prefix(n);
