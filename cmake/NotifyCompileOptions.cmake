@@ -3,13 +3,22 @@ add_compile_options(-Wall -Wextra -Werror -Wpedantic)
 # Calls inside a notify library bind locally instead of through the PLT.
 add_compile_options(-fno-semantic-interposition)
 # A shared library with a missing symbol must fail where it is built, not where it is used.
-if(NOT NOTIFY_SANITIZE AND NOT NOTIFY_TSAN)
+if(NOT NOTIFY_SANITIZE AND NOT NOTIFY_TSAN AND NOT NOTIFY_FUZZ)
   add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,SHARED_LIBRARY>:LINKER:--no-undefined>)
 endif()
 
 if(NOTIFY_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+
+if(NOTIFY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "NOTIFY_FUZZ needs clang (e.g. CXX=clang++-14)")
+  endif()
+  # Coverage for the fuzzer everywhere; the fuzz executables add -fsanitize=fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
 endif()
 
 if(NOTIFY_TSAN)

@@ -6,7 +6,9 @@
 // date.h's parser reads a long double it initialises only on the paths that use it; GCC 12
 // cannot see that once inlined and warns (a known false positive), so only here it is muted.
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <date/date.h>
 
 #include "notify/core/error.hpp"
@@ -33,6 +35,34 @@ Timestamp parse_rfc3339(std::string_view text) {
     if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[13] != ':' ||
         text[16] != ':' || (text[10] != 'T' && text[10] != 't')) {
         throw fail();
+    }
+    // The whole shape is checked here too: the date library's parser misreads some
+    // malformed fields (a '[' among the minutes gave a NaN second) instead of failing.
+    const auto digits = [&](std::size_t from, std::size_t count) {
+        for (std::size_t i = from; i < from + count; ++i) {
+            if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+        }
+        return true;
+    };
+    if (!digits(0, 4) || !digits(5, 2) || !digits(8, 2) || !digits(11, 2) || !digits(14, 2) || !digits(17, 2)) {
+        throw fail();
+    }
+    std::size_t zone = 19;
+    if (zone < text.size() && text[zone] == '.') {
+        ++zone;
+        while (zone < text.size() && text[zone] >= '0' && text[zone] <= '9') ++zone;
+        if (zone == 20) throw fail();
+    }
+    const auto rest = text.substr(zone);
+    const bool zone_ok = rest == "Z" || rest == "z" ||
+                         (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && digits(zone + 1, 2) && rest[3] == ':' &&
+                          digits(zone + 4, 2));
+    if (!zone_ok) throw fail();
+    // Parsed with nanosecond precision (to accept 9 fractional digits), whose 64-bit range
+    // spans 1677-09-21 to 2262-04-11: other years are refused rather than overflowing.
+    const std::string year(text.substr(0, 4));
+    if (year.find_first_not_of("0123456789") != std::string::npos || year < "1678" || year > "2261") {
+        throw ValidationError("invalid time " + quote_text(text) + ": the year must be between 1678 and 2261");
     }
     std::string normal(text);
     normal[10] = 'T';

@@ -14,6 +14,9 @@ NOTIFY_BUILD_PACKAGES=(
     libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev libssl-dev
 )
 
+# What the fuzz targets are built with (libFuzzer ships with clang's runtime).
+NOTIFY_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
     rabbitmq-server curl openssl python3 python3-pika python3-qpid-proton python3-aiosmtpd

@@ -61,3 +61,25 @@ TEST_CASE("non-RFC 3339 text is rejected with the text in the message", "[timest
         }
     }
 }
+
+// Found by tests/fuzz (event_fuzz): year 4052 overflowed the nanosecond parse (UBSan).
+TEST_CASE("years outside what the parser can hold are refused, not overflowed", "[timestamp]") {
+    CHECK(format_rfc3339(parse_rfc3339("2261-12-31T23:59:59Z")) == "2261-12-31T23:59:59.000000Z");
+    CHECK(format_rfc3339(parse_rfc3339("1678-01-01T00:00:00Z")) == "1678-01-01T00:00:00.000000Z");
+    for (const char* text : {"4052-11-24T09:00:00Z", "2262-05-01T00:00:00Z", "1677-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                             "0000-01-01T00:00:00Z"}) {
+        INFO(text);
+        CHECK_THROWS_WITH(parse_rfc3339(text), Catch::Contains("the year must be between 1678 and 2261"));
+    }
+}
+
+// Found by tests/fuzz (event_fuzz): a '[' among the minutes made the date library's parser
+// produce a NaN second (UBSan) instead of failing.
+TEST_CASE("malformed fields are refused before the date library sees them", "[timestamp]") {
+    for (const char* text : {"2026-11-24T09:0[:00.5+01:00", "2026-11-24T09:00:0 Z", "2026-1a-24T09:00:00Z",
+                             "2026-11-24T09:00:00.Z", "2026-11-24T09:00:00+1:00", "2026-11-24T09:00:00+01:0x"}) {
+        INFO(text);
+        CHECK_THROWS_WITH(parse_rfc3339(text), Catch::Contains("RFC 3339"));
+    }
+    CHECK(format_rfc3339(parse_rfc3339("2026-11-24T09:00:00.5+01:00")) == "2026-11-24T08:00:00.500000Z");
+}
