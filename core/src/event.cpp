@@ -89,11 +89,41 @@ void Event::set_source(std::string source) {
     source_ = std::move(source);
 }
 
+namespace {
+
+// Bytes `value` takes as compact JSON, roughly (strings and keys exactly, plus quotes and
+// separators; numbers as 8); throws once it passes max_event_data_bytes or nests deeper
+// than max_event_data_depth. Recursion is bounded by the depth check.
+std::size_t data_size(const nlohmann::json& value, std::size_t depth, std::size_t so_far) {
+    if (depth > max_event_data_depth && value.is_structured()) {
+        throw ValidationError("invalid event data: nested deeper than " + std::to_string(max_event_data_depth) +
+                              " levels");
+    }
+    std::size_t size = 0;
+    if (value.is_object()) {
+        for (const auto& [key, item] : value.items()) size += key.size() + 4 + data_size(item, depth + 1, so_far + size);
+    } else if (value.is_array()) {
+        for (const auto& item : value) size += 1 + data_size(item, depth + 1, so_far + size);
+    } else if (value.is_string()) {
+        size = value.get_ref<const std::string&>().size() + 2;
+    } else {
+        size = 8;
+    }
+    if (so_far + size > max_event_data_bytes) {
+        throw ValidationError("invalid event data: larger than " + std::to_string(max_event_data_bytes / 1024) +
+                              " KiB as JSON");
+    }
+    return size + 2;
+}
+
+}  // namespace
+
 void Event::set_data(nlohmann::json data) {
     if (!data.is_object()) {
         throw ValidationError(std::string("invalid event data: it must be a JSON object, not ") +
                               data.type_name());
     }
+    (void)data_size(data, 1, 0);
     data_ = std::move(data);
 }
 

@@ -167,3 +167,27 @@ TEST_CASE("malformed event JSON names the member at fault", "[event]") {
     }
     CHECK_THROWS_AS(event_from_json(nlohmann::json::array()), notify::ValidationError);
 }
+
+TEST_CASE("event data is bounded in size and depth", "[event]") {
+    using namespace notify::core;
+    const auto nested = [](std::size_t levels) {  // an object holding `levels` levels in all
+        std::string text = "{\"a\":";
+        for (std::size_t i = 1; i < levels; ++i) text += "[";
+        text += "1";
+        for (std::size_t i = 1; i < levels; ++i) text += "]";
+        return nlohmann::json::parse(text + "}");
+    };
+    CHECK_NOTHROW(Event("repo.sync.finish", nested(64)));
+    CHECK_THROWS_WITH(Event("repo.sync.finish", nested(65)), Catch::Contains("nested deeper than 64 levels"));
+    CHECK_THROWS_WITH(Event("repo.sync.finish", nested(10000)), Catch::Contains("nested deeper than 64 levels"));
+    CHECK_NOTHROW(Event("repo.sync.finish", {{"blob", std::string(1000 * 1000, 'x')}}));
+    CHECK_THROWS_WITH(Event("repo.sync.finish", {{"blob", std::string(10 * 1024 * 1024, 'x')}}),
+                      Catch::Contains("larger than 1024 KiB"));
+    nlohmann::json many = nlohmann::json::object();
+    for (int i = 0; i < 200000; ++i) many["k" + std::to_string(i)] = i;
+    CHECK_THROWS_WITH(Event("repo.sync.finish", many), Catch::Contains("larger than 1024 KiB"));
+    // The same limits hold for events read back from JSON.
+    auto json = to_json(Event("repo.sync.finish"));
+    json["data"] = nested(65);
+    CHECK_THROWS_AS(event_from_json(json), notify::ValidationError);
+}

@@ -14,6 +14,10 @@ namespace notify::core {
 
 inline constexpr std::size_t max_event_type_bytes = 255;
 inline constexpr std::size_t max_event_id_bytes = 255;
+// Event data limits: brokers, mail servers and receivers all have message size limits,
+// and deep nesting is a denial-of-service vector for every JSON reader downstream.
+inline constexpr std::size_t max_event_data_bytes = 1024 * 1024;
+inline constexpr std::size_t max_event_data_depth = 64;
 inline constexpr std::string_view default_event_source = "notify";
 
 // Throws notify::ValidationError unless `type` is 1-255 bytes of dot-separated,
@@ -51,7 +55,8 @@ public:
     const std::string& source() const noexcept { return source_; }
     void set_source(std::string source);
 
-    // The payload: always a JSON object.
+    // The payload: always a JSON object of at most max_event_data_bytes as JSON, nested at
+    // most max_event_data_depth levels.
     const nlohmann::json& data() const noexcept { return data_; }
     void set_data(nlohmann::json data);
 
