@@ -52,7 +52,7 @@ std::string secret_value(const std::string& flag, const std::string& value) {
 }
 
 // Applies the options given on the command line to `l`; an empty value removes a setting.
-void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFactory& factory) {
+void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFactory& factory, bool create) {
     if (!args.event_types.empty()) {
         l.event_types.clear();
         for (const auto& t : args.event_types) {
@@ -77,6 +77,7 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     for (const auto& setting : kind_settings.at(l.kind)) {
         const auto& [option, value] = args.texts.at(setting.key);
         if (option->count() == 0) continue;
+        if (value.empty() && create) throw ValidationError(std::string(setting.flag) + " must not be empty");
         if (value.empty()) {
             l.settings.erase(setting.key);
         } else {
@@ -168,7 +169,7 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const std::s
                                               l.kind + " update --listener-id " + l.id);
                     }
                 }
-                apply(l, *args, factory);
+                apply(l, *args, factory, create);
                 factory.validate(l, context.section(factory.config_section()));
                 warn_unknown_patterns(context, l);
                 const auto stored = create ? store.create(l) : store.update(l);

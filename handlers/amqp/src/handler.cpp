@@ -133,7 +133,8 @@ public:
     std::string_view config_section() const noexcept override { return "messaging"; }
     std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
 
-    void validate(core::Listener& listener, const nlohmann::json&) const override {
+    void validate(core::Listener& listener, const nlohmann::json& section) const override {
+        (void)AmqpSettings::from_section(section);  // a listener is refused while [messaging] cannot work
         if (!core::is_message_format(listener.format)) {
             throw ValidationError("an amqp listener's format must be cloudevents, data or pulp, not " +
                                   core::quote_text(listener.format));
