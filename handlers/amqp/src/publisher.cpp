@@ -12,6 +12,7 @@
 #include <proton/value.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "connection.hpp"
 
@@ -96,6 +97,25 @@ void Publisher::close() {
         work_queue_ = nullptr;
     }
     state_changed_.notify_all();
+    // Close the connection first, also one that is still connecting or waiting to
+    // reconnect: stopping the container under a pending reconnect leaks Proton's
+    // connection and transport (seen by LeakSanitizer). Bounded: a broker that does not
+    // answer the close is not waited for long.
+    std::promise<void> closed;
+    auto done = closed.get_future();
+    container_.schedule(proton::duration(0), [this, &closed] {
+        closing_ = true;
+        {
+            std::lock_guard lock(mutex_);
+            transport_closed_ = false;
+        }
+        if (connection_ && !connection_.closed()) connection_.close();
+        closed.set_value();
+    });
+    if (done.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+        std::unique_lock lock(mutex_);
+        state_changed_.wait_for(lock, std::chrono::milliseconds(500), [&] { return transport_closed_; });
+    }
     container_.stop();
     if (thread_.joinable()) thread_.join();
     if (watchdog_.joinable()) watchdog_.join();
@@ -182,7 +202,7 @@ void Publisher::watch_deadlines() {
 void Publisher::on_container_start(proton::container& c) {
     auto options = connection_options(settings_);
     options.handler(*this);
-    c.connect(settings_.urls.front(), options);
+    connection_ = c.connect(settings_.urls.front(), options);
 }
 
 void Publisher::on_connection_open(proton::connection& c) {
@@ -251,6 +271,11 @@ void Publisher::fail_waiting(const std::string& why) {
 void Publisher::on_transport_close(proton::transport&) {
     {
         std::lock_guard lock(mutex_);
+        transport_closed_ = true;
+    }
+    state_changed_.notify_all();
+    {
+        std::lock_guard lock(mutex_);
         if (closed_) return;
         work_queue_ = nullptr;
         open_ = false;
@@ -264,9 +289,10 @@ void Publisher::on_transport_close(proton::transport&) {
     opened_at_.reset();
     reconnect_delay_ = lasted ? std::chrono::milliseconds(500) : std::min(reconnect_delay_ * 2, std::chrono::milliseconds(30000));
     container_.schedule(proton::duration(reconnect_delay_.count()), [this] {
+        if (closing_) return;
         auto options = connection_options(settings_);
         options.handler(*this);
-        container_.connect(settings_.urls.front(), options);
+        connection_ = container_.connect(settings_.urls.front(), options);
     });
 }
 

@@ -122,12 +122,14 @@ private:
     std::uint64_t next_tag_ = 0;
     std::chrono::milliseconds reconnect_delay_{250};  // after a connection error ended reconnecting
     std::optional<std::chrono::steady_clock::time_point> opened_at_;  // of the current connection
+    bool closing_ = false;  // close() has begun: no new connection attempts
 
     // Shared, under mutex_.
     std::mutex mutex_;
     std::condition_variable state_changed_;
     proton::work_queue* work_queue_ = nullptr;
     bool open_ = false;
+    bool transport_closed_ = false;  // the last transport has closed (close() waits for it)
     bool closed_ = false;
     std::uint64_t generation_ = 0;
     BrokerInfo broker_;
