@@ -4,40 +4,16 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <sstream>
 
-#include "notify/cli/run.hpp"
+#include "cli_runner.hpp"
 #include "notify/core/listener_store.hpp"
-#include "temp_dir.hpp"
 
 using namespace notify;
 using namespace notify::test;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out;
-    std::string err;
-};
-
-struct Cli {
-    TempDir dir;
-    std::string conf = (dir / "server.conf").string();
-
-    Cli() {
-        std::ofstream(conf) << "[store]\npath = " << (dir / "notify.db").string()
-                            << "\n[messaging]\nauto_create_exchange = false\n[email]\nenabled = true\ntls = none\n";
-    }
-
-    Result run(std::vector<std::string> args) const {
-        args.insert(args.begin(), {"--config", conf});
-        std::ostringstream out;
-        std::ostringstream err;
-        const int code = cli::run(args, out, err);
-        return {code, out.str(), err.str()};
-    }
-
+struct Cli : CliRunner {
     nlohmann::json json(std::vector<std::string> args) const {
         args.insert(args.begin(), "--json");
         const auto r = run(args);

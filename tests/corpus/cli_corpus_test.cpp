@@ -4,45 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <sstream>
 
-#include "notify/cli/run.hpp"
-#include "temp_dir.hpp"
+#include "cli_runner.hpp"
 
 using namespace notify;
 using namespace notify::test;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out;
-    std::string err;
-};
-
-struct Corpus {
-    TempDir dir;
-    std::string conf = (dir / "server.conf").string();
-    std::string store = (dir / "notify.db").string();
-
-    Corpus() { write_conf(""); }
-
-    void write_conf(const std::string& extra) const {
-        write_raw("[messaging]\nauto_create_exchange = false\n[email]\nenabled = true\ntls = none\n" + extra);
-    }
-    // [store] and `text` only.
-    void write_raw(const std::string& text) const {
-        std::ofstream(conf, std::ios::binary) << "[store]\npath = " << store << "\n" << text;
-    }
-
-    Result run(std::vector<std::string> args) const {
-        args.insert(args.begin(), {"--config", conf});
-        std::ostringstream out;
-        std::ostringstream err;
-        const int code = cli::run(args, out, err);
-        return {code, out.str(), err.str()};
-    }
-
+struct Corpus : CliRunner {
     std::string stored() const { return run({"--json", "listener", "list"}).out + run({"--json", "delivery", "list"}).out; }
 };
 

@@ -1,0 +1,46 @@
+// Runs the notify CLI in-process with a server.conf of the test's own, capturing the exit
+// code, stdout and stderr.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "notify/cli/run.hpp"
+#include "temp_dir.hpp"
+
+namespace notify::test {
+
+struct CliResult {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+// A store in a temporary folder; server.conf is [store] plus what the test writes. By
+// default exchanges are not auto-created and email listeners are allowed (tls = none), so
+// nothing needs a server.
+class CliRunner {
+public:
+    TempDir dir;
+    std::string conf = (dir / "server.conf").string();
+    std::string store = (dir / "notify.db").string();
+
+    CliRunner() { write_raw("[messaging]\nauto_create_exchange = false\n[email]\nenabled = true\ntls = none\n"); }
+
+    // server.conf = [store] path + `text`.
+    void write_raw(const std::string& text) const {
+        std::ofstream(conf, std::ios::binary) << "[store]\npath = " << store << "\n" << text;
+    }
+
+    CliResult run(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"--config", conf});
+        std::ostringstream out;
+        std::ostringstream err;
+        const int code = cli::run(args, out, err);
+        return {code, out.str(), err.str()};
+    }
+};
+
+}  // namespace notify::test
