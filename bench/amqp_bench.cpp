@@ -16,6 +16,7 @@
 #include "notify/config/loader.hpp"
 #include "notify/core/message_format.hpp"
 #include "notify/core/notifier.hpp"
+#include "rss.hpp"
 #include "notify/core/well_known.hpp"
 #include "notify/handlers/amqp/amqp.hpp"
 #include "raw_proton_sender.hpp"
@@ -28,19 +29,6 @@ namespace {
 bool quick = false;
 std::string amqp_url;  // amqp://127.0.0.1:PORT
 
-long rss_kib() {
-    std::ifstream in("/proc/self/status");
-    std::string key;
-    while (in >> key) {
-        if (key == "VmRSS:") {
-            long kib = 0;
-            in >> kib;
-            return kib;
-        }
-        in.ignore(1 << 20, '\n');
-    }
-    return -1;
-}
 
 Event sample_event(int i) {
     return repo_finished(RepoOperation::sync, "repo-" + std::to_string(i % 100), RepoResult::success, {{"added", i}},
@@ -151,7 +139,7 @@ void memory_table() {
     for (int done = 0; done < total; done += step) {
         for (int i = 0; i < step; ++i) n->fire(sample_event(done + i));
         if (!n->flush(clock_type::now() + std::chrono::minutes(10))) throw std::runtime_error("not all accepted");
-        std::printf("| %d | %.1f |\n", done + step, rss_kib() / 1024.0);
+        std::printf("| %d | %.1f |\n", done + step, notify::bench::rss_kib() / 1024.0);
         std::fflush(stdout);
     }
 }

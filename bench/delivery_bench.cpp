@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "notify/core/notifier.hpp"
+#include "rss.hpp"
 
 using namespace notify::core;
 using clock_type = std::chrono::steady_clock;
@@ -100,19 +101,6 @@ Percentiles percentiles(std::vector<double> us) {
     return {at(0.50), at(0.99), at(0.999)};
 }
 
-long rss_kib() {
-    std::ifstream in("/proc/self/status");
-    std::string key;
-    while (in >> key) {
-        if (key == "VmRSS:") {
-            long kib = 0;
-            in >> kib;
-            return kib;
-        }
-        in.ignore(1 << 20, '\n');
-    }
-    return -1;
-}
 
 // The baseline for a durable append: one INSERT of the same row, one commit, same disk.
 struct RawSqlite {
@@ -284,11 +272,11 @@ void memory_table() {
     };
     long fired = 0;
     const long step = n / 5;
-    std::printf("| 0 | %.1f | %.1f |\n", rss_kib() / 1024.0, file_mib());
+    std::printf("| 0 | %.1f | %.1f |\n", notify::bench::rss_kib() / 1024.0, file_mib());
     while (fired < n) {
         events_per_second(2, static_cast<int>(step / 2), [&] { notifier.fire(e); });
         fired += step;
-        std::printf("| %ld | %.1f | %.1f |\n", fired, rss_kib() / 1024.0, file_mib());
+        std::printf("| %ld | %.1f | %.1f |\n", fired, notify::bench::rss_kib() / 1024.0, file_mib());
     }
     const auto stats = notifier.stats();
     std::printf("\nOutbox afterwards: %llu pending, %llu held by the dispatcher, %llu retries recorded.\n",
