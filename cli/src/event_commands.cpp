@@ -43,7 +43,6 @@ core::Event make_event(const FireArgs& args) {
         throw ValidationError("--data is not JSON: " + std::string(e.what()));
     }
     if (!data.is_object()) throw ValidationError("--data must be a JSON object, e.g. '{\"uuid\": \"...\"}'");
-    core::validate_event_type(args.type);
     core::Event event(args.type, std::move(data), args.source);
     if (!args.effective.empty()) {
         try {

@@ -12,6 +12,13 @@ bool is_message_format(std::string_view format) noexcept {
     return std::find(message_formats.begin(), message_formats.end(), format) != message_formats.end();
 }
 
+void check_listener_format(std::string_view kind, std::string_view format) {
+    if (!is_message_format(format)) {
+        throw ValidationError("an " + std::string(kind) + " listener's format must be cloudevents, data or pulp, not " +
+                              quote_text(format));
+    }
+}
+
 FormattedMessage format_message(const Event& event, std::string_view format) {
     if (format == "cloudevents") {
         nlohmann::json body = {

@@ -7,10 +7,8 @@
 #include <vector>
 
 #include "broker_env.hpp"
-#include "notify/core/notifier.hpp"
-#include "notify/handlers/amqp/amqp.hpp"
 #include "handler_notifier.hpp"
-#include "temp_dir.hpp"
+#include "notify/handlers/amqp/amqp.hpp"
 
 namespace notify::test {
 
@@ -19,44 +17,25 @@ inline std::string unique(const std::string& prefix) {
     return prefix + "-" + std::to_string(rng() % 1000000000);
 }
 
-struct AmqpNotifier {
+// A started Notifier with the amqp handler and the given listeners, created as the CLI
+// creates them (checked by the handler's factory).
+struct AmqpNotifier : HandlerNotifier {
     // One listener: event type patterns, format, exchange ("" = [messaging] topic_exchange).
     using ListenerSpec = std::tuple<std::vector<std::string>, std::string, std::string>;
 
-    TempDir dir;
-    std::shared_ptr<LogLines> log = std::make_shared<LogLines>();
-    std::unique_ptr<core::Notifier> notifier;
     std::vector<std::string> listener_ids;
 
     explicit AmqpNotifier(const std::vector<ListenerSpec>& listeners,
                           nlohmann::json messaging = Broker::get().messaging(),
-                          core::RetryPolicy retry = quick_retries()) {
-        using namespace std::chrono_literals;
-        auto registry = std::make_shared<core::HandlerRegistry>();
-        handlers::amqp::register_handler(*registry);
-        core::NotifierOptions o;
-        o.store_path = dir / "notify.db";
-        o.handlers = registry;
-        o.handler_sections["messaging"] = messaging;
-        o.retry = retry;
-        o.poll_interval = 50ms;
-        o.log = [log = log](core::LogLevel, std::string_view message) {
-            std::lock_guard lock(log->mutex);
-            log->lines.emplace_back(message);
-        };
-        {
-            core::ListenerStore store(o.store_path);
-            for (const auto& [patterns, format, exchange] : listeners) {
-                core::Listener l;
-                l.kind = "amqp";
-                for (const auto& p : patterns) l.event_types.emplace_back(p);
-                l.format = format;
-                if (!exchange.empty()) l.settings = {{"exchange", exchange}};
-                registry->get("amqp").validate(l, messaging);
-                listener_ids.push_back(store.create(l).id);
-            }
+                          core::RetryPolicy retry = quick_retries())
+        : HandlerNotifier([](core::HandlerRegistry& r) { handlers::amqp::register_handler(r); },
+                          {{"messaging", std::move(messaging)}}, retry) {
+        for (const auto& [patterns, format, exchange] : listeners) {
+            nlohmann::json settings = nlohmann::json::object();
+            if (!exchange.empty()) settings["exchange"] = exchange;
+            listener_ids.push_back(add_listener(listener("amqp", patterns, settings, format)));
         }
-        notifier = std::make_unique<core::Notifier>(o);
+        start();
     }
 };
 

@@ -135,10 +135,7 @@ public:
 
     void validate(core::Listener& listener, const nlohmann::json& section) const override {
         (void)AmqpSettings::from_section(section);  // a listener is refused while [messaging] cannot work
-        if (!core::is_message_format(listener.format)) {
-            throw ValidationError("an amqp listener's format must be cloudevents, data or pulp, not " +
-                                  core::quote_text(listener.format));
-        }
+        core::check_listener_format(kind(), listener.format);
         for (const auto& [key, value] : listener.settings.items()) {
             if (key != "exchange") {
                 throw ValidationError("unknown setting " + core::quote_text(key) + " for an amqp listener (known: exchange)");

@@ -117,10 +117,7 @@ public:
             throw ValidationError("email listeners are disabled: set enabled = true in the [email] section of "
                                   "server.conf (or NOTIFY_EMAIL__ENABLED=true)");
         }
-        if (!core::is_message_format(listener.format)) {
-            throw ValidationError("an email listener's format must be cloudevents, data or pulp, not " +
-                                  core::quote_text(listener.format));
-        }
+        core::check_listener_format(kind(), listener.format);
         for (const auto& [key, value] : listener.settings.items()) {
             if (key != "subject" && key != "addresses") {
                 throw ValidationError("unknown setting " + core::quote_text(key) +

@@ -89,10 +89,7 @@ public:
     std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
 
     void validate(core::Listener& listener, const nlohmann::json&) const override {
-        if (!core::is_message_format(listener.format)) {
-            throw ValidationError("an http listener's format must be cloudevents, data or pulp, not " +
-                                  core::quote_text(listener.format));
-        }
+        core::check_listener_format(kind(), listener.format);
         validate_webhook_listener(listener);
     }
 

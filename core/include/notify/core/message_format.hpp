@@ -22,6 +22,10 @@ struct FormattedMessage {
 
 bool is_message_format(std::string_view format) noexcept;
 
+// For handler factories: throws notify::ValidationError ("an amqp listener's format must be
+// cloudevents, data or pulp, not 'xml'") unless `format` is one of message_formats.
+void check_listener_format(std::string_view kind, std::string_view format);
+
 // Throws notify::ValidationError naming the format when it is not one of message_formats.
 FormattedMessage format_message(const Event& event, std::string_view format);
 
