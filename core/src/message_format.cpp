@@ -19,7 +19,7 @@ void check_listener_format(std::string_view kind, std::string_view format) {
     }
 }
 
-FormattedMessage format_message(const Event& event, std::string_view format) {
+nlohmann::json message_body(const Event& event, std::string_view format) {
     if (format == "cloudevents") {
         nlohmann::json body = {
             {"specversion", "1.0"},
@@ -32,20 +32,24 @@ FormattedMessage format_message(const Event& event, std::string_view format) {
         };
         // An extension attribute (lower-case letters only, as CloudEvents asks).
         if (event.effective()) body["effective"] = format_rfc3339(*event.effective());
-        return {event.type(), "application/cloudevents+json", body.dump()};
+        return body;
     }
-    if (format == "data") {
-        return {event.type(), "application/json", event.data().dump()};
-    }
+    if (format == "data") return event.data();
     if (format == "pulp") {
-        const nlohmann::json body = {
+        return {
             {"event_type", event.type()},
             {"payload", event.data()},
             {"call_report", nullptr},
         };
-        return {"pulp.server." + event.type(), "application/json", body.dump()};
     }
     throw ValidationError("unknown message format " + quote_text(format) + "; use cloudevents, data or pulp");
+}
+
+FormattedMessage format_message(const Event& event, std::string_view format) {
+    std::string body = message_body(event, format).dump();
+    if (format == "cloudevents") return {event.type(), "application/cloudevents+json", std::move(body)};
+    if (format == "pulp") return {"pulp.server." + event.type(), "application/json", std::move(body)};
+    return {event.type(), "application/json", std::move(body)};
 }
 
 }  // namespace notify::core

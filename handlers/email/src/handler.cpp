@@ -26,7 +26,7 @@ std::vector<std::string> addresses_of(const core::Listener& listener) {
     return out;
 }
 
-std::string body_text(const core::Delivery& d, const core::FormattedMessage& formatted) {
+std::string body_text(const core::Delivery& d) {
     const auto& e = *d.event;
     std::string text = "Event " + e.type() + " happened at " + core::format_rfc3339(e.time()) + ".\n\n";
     text += "Event type:  " + e.type() + "\n";
@@ -36,7 +36,7 @@ std::string body_text(const core::Delivery& d, const core::FormattedMessage& for
     text += "Event id:    " + e.id() + "\n";
     text += "Listener:    " + d.listener->id + "\n";
     text += "\nThe event (" + d.listener->format + " format):\n\n";
-    text += nlohmann::json::parse(formatted.body).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    text += core::message_body(e, d.listener->format).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     text += "\n";
     return text;
 }
@@ -59,7 +59,7 @@ public:
             mail.message_id = "<" + d.id + "@" + settings_.from.substr(settings_.from.rfind('@') + 1) + ">";
             mail.date = core::now();
             mail.extra_headers = {{"X-Notify-Event-Type", d.event->type()}, {"X-Notify-Delivery-Id", d.id}};
-            mail.body = body_text(d, core::format_message(*d.event, d.listener->format));
+            mail.body = body_text(d);
 
             curl::SmtpRequest request;
             request.url = settings_.url();

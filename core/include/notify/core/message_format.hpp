@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "notify/core/event.hpp"
 
 namespace notify::core {
@@ -28,5 +30,9 @@ void check_listener_format(std::string_view kind, std::string_view format);
 
 // Throws notify::ValidationError naming the format when it is not one of message_formats.
 FormattedMessage format_message(const Event& event, std::string_view format);
+
+// The body of format_message() as JSON, for handlers that show it another way (the email
+// handler indents it). Throws like format_message().
+nlohmann::json message_body(const Event& event, std::string_view format);
 
 }  // namespace notify::core
