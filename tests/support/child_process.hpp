@@ -61,8 +61,6 @@ public:
         }
     }
 
-    pid_t pid() const noexcept { return pid_; }
-
     // SIGTERM, then SIGKILL after 5 s; idempotent.
     void stop() {
         if (pid_ <= 0) return;
@@ -94,7 +92,6 @@ public:
     }
 
     int port() const noexcept { return port_; }
-    void stop() { process_.stop(); }
 
 private:
     // Debian's python3, where aiosmtpd lives (not whatever python3 comes first on PATH).
