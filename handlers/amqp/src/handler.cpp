@@ -65,7 +65,14 @@ public:
             m.durable(true);
             const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
             m.creation_time(proton::timestamp(millis.count()));
-            publisher_.publish_async(exchange, std::move(m), deadline, std::move(done));
+            publisher_.publish_async(exchange, std::move(m), deadline,
+                                     [this, exchange, done = std::move(done)](DeliveryResult r) {
+                                         if (r.outcome() != DeliveryResult::Outcome::delivered &&
+                                             r.detail().find("amqp:not-found") != std::string::npos) {
+                                             forget(exchange);  // deleted behind our back: make it again
+                                         }
+                                         done(std::move(r));
+                                     });
         } catch (const notify::ValidationError& e) {
             done(DeliveryResult::failed(e.what()));
         } catch (const std::exception& e) {
@@ -108,6 +115,11 @@ private:
         std::lock_guard lock(mutex_);
         ensured_[exchange] = generation;
         return std::nullopt;
+    }
+
+    void forget(const std::string& exchange) {
+        std::lock_guard lock(mutex_);
+        ensured_.erase(exchange);
     }
 
     void warn_once(const std::string& message) {
