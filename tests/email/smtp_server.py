@@ -7,10 +7,13 @@ its headers and body as Python's email parser reads them, and whether the sessio
   --starttls CERT KEY   offer STARTTLS (without it, none is offered)
   --implicit-tls CERT KEY  TLS from the first byte (smtps)
   --auth USER:PASS      require AUTH PLAIN/LOGIN with these credentials
-  --fail-data N         answer the first N DATA commands with 451
+  --fail-data N         answer the first N DATA commands with 451 (or --fail-code)
+  --fail-code CODE      the reply for --fail-data, e.g. 421 (service not available)
   --refuse ADDR         answer RCPT TO:<ADDR> with 550 (repeatable)
   --defer ADDR          answer RCPT TO:<ADDR> with 450 (repeatable)
   --hang                accept connections and never say anything
+  --hang-for S          the same for connections in the first S seconds, then serve
+  --port N              listen on this port instead of a free one (a server that comes back)
 """
 import argparse
 import asyncio
@@ -42,6 +45,8 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         self.data_seen += 1
         if self.data_seen <= self.args.fail_data:
+            if self.args.fail_code == 421:
+                return "421 4.3.2 service not available, try again later"
             return "451 4.3.0 try again later"
         self.saved += 1
         # Also as a mail client reads it: headers decoded (RFC 2047), body decoded.
@@ -77,7 +82,7 @@ async def main(args):
     if args.hang:
         async def silent(reader, writer):
             await stop
-        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        server = await asyncio.start_server(silent, "127.0.0.1", args.port)
     else:
         recorder = Recorder(args)
         options = {"decode_data": False, "enable_SMTPUTF8": False, "hostname": "smtp.test"}
@@ -95,7 +100,13 @@ async def main(args):
             options["auth_required"] = True
             options["auth_require_tls"] = bool(args.starttls or args.implicit_tls)
         ssl_context = tls_context(*args.implicit_tls) if args.implicit_tls else None
-        server = await loop.create_server(lambda: SMTP(recorder, **options), "127.0.0.1", 0, ssl=ssl_context)
+        hang_until = loop.time() + args.hang_for
+
+        def protocol():
+            # Within --hang-for: a connection that is accepted and never hears a word.
+            return asyncio.Protocol() if loop.time() < hang_until else SMTP(recorder, **options)
+
+        server = await loop.create_server(protocol, "127.0.0.1", args.port, ssl=ssl_context)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     await stop
     server.close()
@@ -110,6 +121,9 @@ if __name__ == "__main__":
     parser.add_argument("--fail-data", type=int, default=0)
     parser.add_argument("--refuse", action="append", default=[])
     parser.add_argument("--defer", action="append", default=[])
+    parser.add_argument("--fail-code", type=int, default=451, choices=[421, 451])
     parser.add_argument("--hang", action="store_true")
+    parser.add_argument("--hang-for", type=float, default=0)
+    parser.add_argument("--port", type=int, default=0)
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

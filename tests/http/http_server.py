@@ -7,6 +7,7 @@ with --secret, whether its signature verifies the way docs/webhooks.md tells rec
   --answers LIST   status codes for successive requests, e.g. "503,503,200"; the last
                    repeats. "429:2" adds "Retry-After: 2"; "307:/moved" redirects there.
   --hang           read each request, then never answer
+  --hang-for S     the same for requests in the first S seconds, then answer
   --tls CERT KEY   serve https
   --secret S       verify X-Notify-Signature with this secret
 """
@@ -45,22 +46,24 @@ def make_handler(args, lock, state):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with lock:
+                answers = args.answers.split(",")
+                answer = answers[min(state["count"], len(answers) - 1)]
+                hang = args.hang or time.monotonic() < state["hang_until"]
+                state["count"] += 1
                 record = {
                     "method": self.command,
                     "path": self.path,
                     "headers": [[k, v] for k, v in self.headers.items()],
                     "body": body.decode("utf-8", "replace"),
                     "time": time.time(),
+                    "answer": None if hang else int(answer.partition(":")[0]),
                 }
                 if args.secret is not None:
                     record["signature_valid"] = verify(args.secret, self.headers, body)
                 with open(os.path.join(args.dir, "requests.jsonl"), "a") as f:
                     f.write(json.dumps(record) + "\n")
-                answers = args.answers.split(",")
-                answer = answers[min(state["count"], len(answers) - 1)]
-                state["count"] += 1
-            if args.hang:
-                time.sleep(3600)
+            if hang:
+                time.sleep(3600 if args.hang else max(0.0, state["hang_until"] - time.monotonic()) + 30)
                 return
             code, _, extra = answer.partition(":")
             reply = ("answer %s\n" % code).encode()
@@ -82,10 +85,11 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--answers", default="200")
     parser.add_argument("--hang", action="store_true")
+    parser.add_argument("--hang-for", type=float, default=0)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--secret")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args, threading.Lock(), {"count": 0}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args, threading.Lock(), {"count": 0, "hang_until": time.monotonic() + args.hang_for}))
     server.daemon_threads = True
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -4,12 +4,12 @@
 #include <fstream>
 #include <regex>
 
-#include "child_process.hpp"
 #include "handler_notifier.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/core/error.hpp"
 #include "notify/handlers/http/http.hpp"
 #include "test_certs.hpp"
+#include "web_server.hpp"
 
 using namespace notify;
 using namespace notify::test;
@@ -17,34 +17,6 @@ using namespace std::chrono_literals;
 using State = core::DeliveryStatus::State;
 
 namespace {
-
-struct WebServer {
-    TempDir dir;
-    TestServer server;
-
-    explicit WebServer(const std::vector<std::string>& options = {}) : server(arguments(dir.path().string(), options)) {}
-
-    std::string url(const std::string& path = "/hook", const std::string& scheme = "http",
-                    const std::string& host = "127.0.0.1") const {
-        return scheme + "://" + host + ":" + std::to_string(server.port()) + path;
-    }
-
-    // Each request received: {"method", "path", "headers", "body", "time", ["signature_valid"]}.
-    std::vector<nlohmann::json> requests() const {
-        std::vector<nlohmann::json> out;
-        std::ifstream in(dir / "requests.jsonl");
-        std::string line;
-        while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
-        return out;
-    }
-
-private:
-    static std::vector<std::string> arguments(const std::string& dir, const std::vector<std::string>& options) {
-        std::vector<std::string> argv{std::string(NOTIFY_SOURCE_DIR) + "/tests/http/http_server.py", "--dir", dir};
-        argv.insert(argv.end(), options.begin(), options.end());
-        return argv;
-    }
-};
 
 std::string header(const nlohmann::json& request, const std::string& name) {
     for (const auto& h : request.at("headers")) {
