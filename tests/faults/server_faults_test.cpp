@@ -1,0 +1,163 @@
+// Faults of the real SMTP server (aiosmtpd) and HTTP server (http.server) the cases start on
+// loopback: down, refusing for a while, silent. What counts as delivered is what the
+// server accepted (a saved mail, a request answered 2xx), by X-Notify-Delivery-Id.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fault_table.hpp"
+#include "firer.hpp"
+#include "handler_notifier.hpp"
+#include "mail_server.hpp"
+#include "notify/config/loader.hpp"
+#include "notify/handlers/email/email.hpp"
+#include "notify/handlers/http/http.hpp"
+#include "web_server.hpp"
+
+using namespace notify;
+using namespace notify::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A loopback port nothing listens on now.
+int free_port() {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t length = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &length);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+nlohmann::json section(const std::string& name, const std::string& lines) {
+    return config::parse("[" + name + "]\n" + lines, "test.conf", config::Environment{}).section(name).to_json();
+}
+
+// One email listener (one address) on 127.0.0.1:port, short timeouts, retries that never end.
+std::unique_ptr<HandlerNotifier> mail_notifier(int port) {
+    auto n = std::make_unique<HandlerNotifier>(
+        [](core::HandlerRegistry& r) { handlers::email::register_handler(r); },
+        std::map<std::string, nlohmann::json, std::less<>>{
+            {"email", section("email", "enabled = true\nhost = 127.0.0.1\ntls = none\nport = " + std::to_string(port) +
+                                           "\nfrom = notify@example.com\nconnect_timeout = 2s\ntimeout = 2s\n")}},
+        quick_retries(0));
+    n->add_listener(listener("email", {"repo.#"}, {{"subject", "{type}"}, {"addresses", {"ops@example.com"}}}));
+    n->start();
+    return n;
+}
+
+std::unique_ptr<HandlerNotifier> web_notifier(const std::string& url) {
+    auto n = std::make_unique<HandlerNotifier>([](core::HandlerRegistry& r) { handlers::http::register_handler(r); },
+                                               std::map<std::string, nlohmann::json, std::less<>>{
+                                                   {"http", section("http", "connect_timeout = 2s\ntimeout = 2s\n")}},
+                                               quick_retries(0));
+    n->add_listener(listener("http", {"repo.#"}, {{"url", url}}));
+    n->start();
+    return n;
+}
+
+Clock::duration settle(const HandlerNotifier& n, Clock::time_point from = Clock::now()) {
+    REQUIRE(n.notifier->flush(Clock::now() + 120s));
+    CHECK(n.notifier->stats().at(0).dead == 0);
+    return Clock::now() - from;
+}
+
+std::vector<std::string> mailed_ids(const MailServer& smtp) {
+    std::vector<std::string> ids;
+    for (const auto& m : smtp.mails()) ids.push_back(header(m, "X-Notify-Delivery-Id"));
+    return ids;
+}
+
+// The delivery ids of the requests the server answered with 2xx.
+std::vector<std::string> accepted_ids(const WebServer& web) {
+    std::vector<std::string> ids;
+    for (const auto& r : web.requests()) {
+        if (r.at("answer").is_null() || r.at("answer").get<int>() / 100 != 2) continue;
+        for (const auto& h : r.at("headers")) {
+            if (h.at(0) == "X-Notify-Delivery-Id") ids.push_back(h.at(1).get<std::string>());
+        }
+    }
+    return ids;
+}
+
+std::string repeat(const std::string& answer, int times, const std::string& then) {
+    std::string list;
+    for (int i = 0; i < times; ++i) list += answer + ",";
+    return list + then;
+}
+
+}  // namespace
+
+TEST_CASE("the SMTP server is down, then comes up", "[faults][email]") {
+    const int port = free_port();
+    auto n = mail_notifier(port);
+    const auto fired = fire_burst(*n->notifier, 50);
+    std::this_thread::sleep_for(3s);
+    CHECK(n->notifier->stats().at(0).retried >= 50);  // every delivery met the closed port
+    MailServer smtp({"--port", std::to_string(port)});
+    const auto recovery = settle(*n);
+    record(tally("email", "SMTP server down for 3 s", fired, mailed_ids(smtp), 0, recovery));
+}
+
+TEST_CASE("the SMTP server answers 421, then 451, for a while", "[faults][email]") {
+    for (const std::string code : {"421", "451"}) {
+        MailServer smtp({"--fail-data", "60", "--fail-code", code});
+        auto n = mail_notifier(smtp.server.port());
+        const auto fired = fire_burst(*n->notifier, 30);
+        const auto recovery = settle(*n);
+        CHECK(n->notifier->stats().at(0).retried >= 60);
+        record(tally("email", "SMTP answers " + code + " to the first 60 mails", fired, mailed_ids(smtp), 0, recovery));
+    }
+}
+
+TEST_CASE("the SMTP server accepts connections and never answers, for a while", "[faults][email]") {
+    MailServer smtp({"--hang-for", "5"});
+    auto n = mail_notifier(smtp.server.port());
+    const auto fired = fire_burst(*n->notifier, 20);
+    std::this_thread::sleep_for(5s);
+    CHECK(n->notifier->stats().at(0).retried >= 2);  // attempts timed out after 2 s
+    const auto recovery = settle(*n);
+    record(tally("email", "SMTP silent for 5 s (timeouts)", fired, mailed_ids(smtp), 0, recovery));
+}
+
+TEST_CASE("the webhook receiver hangs, for a while", "[faults][http]") {
+    WebServer web({"--hang-for", "5"});
+    auto n = web_notifier(web.url());
+    const auto fired = fire_burst(*n->notifier, 20);
+    std::this_thread::sleep_for(5s);
+    CHECK(n->notifier->stats().at(0).retried >= 2);
+    const auto recovery = settle(*n);
+    record(tally("http", "receiver hangs for 5 s (timeouts)", fired, accepted_ids(web), 0, recovery));
+}
+
+TEST_CASE("the webhook receiver answers 429 with Retry-After", "[faults][http]") {
+    WebServer web({"--answers", repeat("429:1", 20, "200")});
+    auto n = web_notifier(web.url());
+    const auto fired = fire_burst(*n->notifier, 20);
+    const auto recovery = settle(*n);
+    record(tally("http", "receiver answers 429 + Retry-After: 1 (20x)", fired, accepted_ids(web), 0, recovery));
+    // No delivery came back sooner than the second the receiver asked for.
+    std::map<std::string, std::vector<double>> times;
+    for (const auto& r : web.requests()) {
+        for (const auto& h : r.at("headers")) {
+            if (h.at(0) == "X-Notify-Delivery-Id") times[h.at(1).get<std::string>()].push_back(r.at("time").get<double>());
+        }
+    }
+    for (const auto& [id, t] : times) {
+        for (std::size_t i = 1; i < t.size(); ++i) CHECK(t[i] - t[i - 1] >= 0.95);
+    }
+}
+
+TEST_CASE("the webhook receiver answers 500, for a while", "[faults][http]") {
+    WebServer web({"--answers", repeat("500", 60, "200")});
+    auto n = web_notifier(web.url());
+    const auto fired = fire_burst(*n->notifier, 30);
+    const auto recovery = settle(*n);
+    CHECK(n->notifier->stats().at(0).retried == 60);
+    record(tally("http", "receiver answers 500 to the first 60 requests", fired, accepted_ids(web), 0, recovery));
+}
