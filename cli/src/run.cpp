@@ -51,6 +51,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         return fail(exit_usage, e.what());
     } catch (const NotFound& e) {
         return fail(exit_usage, e.what());
+    } catch (const StoreUnusable& e) {  // the configured file is wrong, like a bad value
+        return fail(exit_usage, e.what());
     } catch (const CommandFailed& e) {
         return fail(exit_failure, e.what());
     } catch (const std::exception& e) {

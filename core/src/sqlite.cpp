@@ -49,6 +49,10 @@ Database::~Database() { sqlite3_close_v2(db_); }
 void Database::fail(int rc, std::string_view what) const {
     std::string message = sqlite3_errmsg(db_);
     if (message.empty() || message == "not an error") message = sqlite3_errstr(rc);
+    const int primary = rc & 0xff;  // extended result codes are on
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        throw StoreUnusable(path_ + ": " + std::string(what) + ": " + message + " (a damaged store; file left untouched)");
+    }
     throw StoreError(path_ + ": " + std::string(what) + ": " + message);
 }
 

@@ -147,7 +147,7 @@ std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
     const auto status = std::filesystem::status(path, ec);
     const bool exists = std::filesystem::exists(status);
     if (exists && !std::filesystem::is_regular_file(status)) {
-        throw StoreError(name + ": the store path is not a regular file");
+        throw StoreUnusable(name + ": the store path is not a regular file");
     }
     if (!exists && path.has_parent_path()) {
         std::filesystem::create_directories(path.parent_path(), ec);
@@ -162,17 +162,17 @@ std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
     try {
         header = read_header(*db);
     } catch (const StoreError& e) {
-        throw StoreError(std::string(e.what()) + " (not a usable notify store; file left untouched)");
+        throw StoreUnusable(std::string(e.what()) + " (not a usable notify store; file left untouched)");
     }
 
     const bool fresh = header.application_id == 0 && header.version == 0 && header.objects == 0;
     if (!fresh && header.application_id != application_id) {
-        throw StoreError(name + ": an SQLite database of another program (application_id " +
+        throw StoreUnusable(name + ": an SQLite database of another program (application_id " +
                          hex(header.application_id) + ", " + std::to_string(header.objects) +
                          " schema objects); notify will not touch it");
     }
     if (header.version > current_version) {
-        throw StoreError(name + ": written by a newer notify (store schema " +
+        throw StoreUnusable(name + ": written by a newer notify (store schema " +
                          std::to_string(header.version) + ", this build knows up to " +
                          std::to_string(current_version) + "); file left untouched");
     }

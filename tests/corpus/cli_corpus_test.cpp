@@ -3,6 +3,9 @@
 // stdout, and the store is unchanged.
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "cli_runner.hpp"
@@ -99,6 +102,55 @@ TEST_CASE("corpus: server.conf", "[corpus]") {
     c.write_raw("[messaging]\nurl = amqp://u:Hunter2pw@broker.example:5672\n");
     refused(c, {"listener", "amqp", "create", "--event-type", "repo.#"}, "in clear text to broker.example");
     CHECK(c.run({"listener", "amqp", "create", "--event-type", "repo.#"}).err.find("Hunter2pw") == std::string::npos);
+}
+
+TEST_CASE("corpus: the store file", "[corpus]") {
+    Corpus c;
+    REQUIRE(c.run({"listener", "email", "create", "--event-type", "repo.#", "--subject", "{type}", "--addresses",
+                   "ops@example.com"}).code == 0);
+    for (int i = 0; i < 50; ++i) REQUIRE(c.run({"event", "fire", "repo.sync.finish"}).code == 0);
+    REQUIRE(c.run({"listener", "list"}).code == 0);  // checkpoints nothing: read the file as it is
+    std::ifstream in(c.store, std::ios::binary);
+    const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(good.size() > 8192);
+    const auto write = [&](const std::string& bytes) {
+        std::filesystem::remove(c.store + "-wal");
+        std::filesystem::remove(c.store + "-shm");
+        std::ofstream(c.store, std::ios::binary | std::ios::trunc) << bytes;
+    };
+    const auto damaged = [&](const std::string& bytes, const std::string& culprit) {
+        write(bytes);
+        for (const auto& args : std::vector<std::vector<std::string>>{
+                 {"listener", "list"}, {"event", "fire", "repo.sync.finish"}, {"delivery", "list"}}) {
+            const auto r = c.run(args);
+            INFO(args[0] << ": " << r.err);
+            CHECK(r.code == 2);
+            CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+            CHECK(r.err.find(culprit) != std::string::npos);
+            CHECK(r.err.find(c.store) != std::string::npos);
+            CHECK(r.out.empty());
+        }
+        std::ifstream after(c.store, std::ios::binary);
+        CHECK(std::string((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>()) == bytes);
+    };
+    damaged(good.substr(0, good.size() / 2), "damaged");
+    damaged(good.substr(0, 100), "not a usable notify store");
+    std::string random_bytes;
+    for (std::size_t i = 0; i < good.size(); ++i) random_bytes += static_cast<char>((i * 2654435761U) >> 13);
+    damaged(random_bytes, "not a usable notify store");
+    std::string newer = good;
+    newer[63] = static_cast<char>(newer[63] + 50);  // user_version (big-endian at offset 60)
+    damaged(newer, "written by a newer notify");
+    // Another program's SQLite database.
+    write("");
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(c.store.c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db, "CREATE TABLE photos(id INTEGER); INSERT INTO photos VALUES (1);", nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    std::ifstream foreign_in(c.store, std::ios::binary);
+    damaged(std::string((std::istreambuf_iterator<char>(foreign_in)), std::istreambuf_iterator<char>()), "another program");
 }
 
 TEST_CASE("corpus: exchange names, mail fields and URLs", "[corpus]") {

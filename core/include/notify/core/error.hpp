@@ -31,6 +31,14 @@ public:
     using Error::Error;
 };
 
+// The store path names something that is not a notify store this build can use (not a
+// regular file, not SQLite, damaged, another program's database, a newer schema). The file
+// is left untouched; the fix is in the path or the file, so retrying cannot help.
+class StoreUnusable : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
 // A listener id, handler kind or similar name does not exist.
 class NotFound : public Error {
 public:
