@@ -19,6 +19,8 @@ struct Broker {
     std::string amqp_url;        // amqp://127.0.0.1:PORT (no credentials)
     std::string management_url;  // http://127.0.0.1:PORT
     std::string dir;             // the broker's state folder (for scripts/broker stop/restart)
+    std::string amqps_url;       // amqps://localhost:PORT: its certificate names localhost only
+    std::string ca_file;         // the CA that signed that certificate
 
     static const Broker& get() {
         static const Broker broker = load();
@@ -77,7 +79,8 @@ private:
             const auto eq = line.find('=');
             if (line.rfind("export ", 0) == 0 && eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
         }
-        return {vars.at("NOTIFY_TEST_AMQP_URL"), vars.at("NOTIFY_TEST_MANAGEMENT_URL"), vars.at("NOTIFY_TEST_BROKER")};
+        return {vars.at("NOTIFY_TEST_AMQP_URL"), vars.at("NOTIFY_TEST_MANAGEMENT_URL"), vars.at("NOTIFY_TEST_BROKER"),
+                vars.at("NOTIFY_TEST_AMQPS_URL"), vars.at("NOTIFY_TEST_BROKER_CA")};
     }
 };
 

@@ -88,6 +88,12 @@ void Publisher::log(core::LogLevel level, const std::string& message) const {
     }
 }
 
+std::string Publisher::targets() const {
+    std::string all;
+    for (const auto& url : settings_.urls) all += (all.empty() ? "" : " or ") + url;
+    return all;
+}
+
 void Publisher::close() {
     {
         std::lock_guard lock(mutex_);
@@ -245,8 +251,11 @@ void Publisher::on_transport_error(proton::transport& t) {
         std::lock_guard lock(mutex_);
         if (closed_) return;  // close() stopped the container, which aborts the connection
     }
-    const std::string why = t.error().what();
-    log(core::LogLevel::warning, "AMQP connection: " + why + "; reconnecting");
+    std::string why = "connection to " + targets() + ": " + t.error().what();
+    if (why.find("SSL") != std::string::npos) {
+        why += " (the broker's certificate must chain to ca_file and name the host of url)";
+    }
+    log(core::LogLevel::warning, "AMQP " + why + "; reconnecting");
     connection_lost(why);
 }
 

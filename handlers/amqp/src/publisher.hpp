@@ -107,6 +107,7 @@ private:
     void connection_lost(const std::string& why);
     void fail_waiting(const std::string& why);
     void log(core::LogLevel level, const std::string& message) const;
+    std::string targets() const;  // the broker URLs, "a or b" with failover (no credentials)
     // The watchdog thread: once a second, outcomes past their deadline become retry (a
     // Proton timer would hold up container::stop(), and connection timers outlive their
     // connection in Proton 0.37).
