@@ -180,3 +180,18 @@ TEST_CASE("fast matcher agrees with the recursive definition", "[pattern]") {
     CHECK(matched > 1000);  // the sample exercises both outcomes
     CHECK(matched < 19000);
 }
+
+TEST_CASE("many '#' words match in polynomial time", "[pattern]") {
+    // The fuzzer's shape (tests/fuzz/topic/regression-many-hashes): a backtracking matcher
+    // tries every split of the type among the '#' words, which never ends for 60 of them.
+    std::string hashes;
+    for (int i = 0; i < 60; ++i) hashes += "#.";
+    std::string prefix;
+    for (int i = 0; i < 100; ++i) prefix += "x.";
+    const TopicPattern pattern(hashes + "a.b.c");
+    CHECK(pattern.matches(prefix + "a.b.c"));
+    CHECK(pattern.matches("a.b.c"));
+    CHECK_FALSE(pattern.matches(prefix + "a.b.d"));
+    CHECK_FALSE(pattern.matches(prefix + "a.b.c.x"));
+    CHECK_FALSE(TopicPattern(hashes + "*.r.x").matches(prefix + "r.y"));
+}
