@@ -2,12 +2,16 @@
 // in the same run, on the same local broker:
 //  1. a raw Proton C++ sender doing the same confirmed, durable sends (goal: >= 0.9x);
 //  2. pika (AMQP 0-9-1) with publisher confirms, the peer a Python user would pick;
-//  3. RSS sampled while 1,000,000 events go through the handler.
+//  3. RSS sampled while 1,000,000 events go through the handler;
+//  4. the same with the broker stopped: RSS and the store file while the outbox grows,
+//     then the broker started again and the time until everything is confirmed.
 // Needs a broker: run it with scripts/bench, which starts one and sets NOTIFY_TEST_AMQP_URL.
 // Usage: amqp_bench [--quick]
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -51,13 +55,15 @@ struct Store {
 };
 
 // A Notifier with one amqp listener for every event, publishing to amq.topic.
-std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::OutboxMode mode) {
+std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::OutboxMode mode,
+                                        RetryPolicy retry = RetryPolicy{}) {
     auto registry = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*registry);
     NotifierOptions o;
     o.store_path = store.dir / "notify.db";
     o.outbox = mode;
     o.handlers = registry;
+    o.retry = retry;
     o.handler_sections["messaging"] = messaging();
     o.log = [](LogLevel level, std::string_view message) {
         if (level >= LogLevel::warning) std::fprintf(stderr, "notify: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -144,6 +150,54 @@ void memory_table() {
     }
 }
 
+// The store file and its write-ahead log, in MiB.
+double store_mib(const Store& store) {
+    double bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(store.dir)) bytes += static_cast<double>(entry.file_size());
+    return bytes / (1024.0 * 1024.0);
+}
+
+void broker(const char* action) {
+    const char* dir = std::getenv("NOTIFY_TEST_BROKER");
+    if (dir == nullptr) throw std::runtime_error("NOTIFY_TEST_BROKER is not set (run scripts/bench)");
+    const std::string command = std::string(NOTIFY_SOURCE_DIR) + "/scripts/broker " + action + " " + dir;
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+}
+
+void broker_down_table() {
+    const int total = quick ? 100000 : 1000000;
+    const int step = total / 10;
+    std::printf("\n## The broker stopped while %d events are fired (durable outbox)\n\n", total);
+    std::printf("| fired while down | RSS MiB | store MiB | pending |\n|---:|---:|---:|---:|\n");
+    Store store;
+    RetryPolicy retry;
+    retry.backoff_max = std::chrono::seconds(5);  // so the drain starts soon after the broker is back
+    auto n = make_notifier(store, NotifierOptions::OutboxMode::durable, retry);
+    n->fire(sample_event(-1));
+    if (!n->flush(clock_type::now() + std::chrono::seconds(30))) throw std::runtime_error("no broker");
+    broker("stop");
+    for (int done = 0; done < total; done += step) {
+        for (int i = 0; i < step; ++i) n->fire(sample_event(done + i));
+        const auto s = n->stats().at(0);
+        std::printf("| %d | %.1f | %.0f | %llu |\n", done + step, notify::bench::rss_kib() / 1024.0, store_mib(store),
+                    static_cast<unsigned long long>(s.pending + s.in_flight));
+        std::fflush(stdout);
+    }
+    broker("restart");
+    const auto back = clock_type::now();
+    if (!n->flush(clock_type::now() + std::chrono::minutes(30))) throw std::runtime_error("not all accepted");
+    const double seconds = std::chrono::duration<double>(clock_type::now() - back).count();
+    const auto s = n->stats().at(0);
+    if (s.delivered != static_cast<std::uint64_t>(total) + 1 || s.dead != 0) {
+        throw std::runtime_error("after the outage: delivered " + std::to_string(s.delivered) + ", dead " +
+                                 std::to_string(s.dead));
+    }
+    std::printf("\nBroker back: all %d confirmed %.0f s after it was started again (%.0f msg/s), RSS %.1f MiB, "
+                "%llu attempts retried during the outage.\n",
+                total, seconds, total / seconds, notify::bench::rss_kib() / 1024.0,
+                static_cast<unsigned long long>(s.retried));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,6 +212,7 @@ int main(int argc, char** argv) {
         std::printf("# notify amqp bench%s\n", quick ? " (quick)" : "");
         throughput_table();
         memory_table();
+        broker_down_table();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "amqp_bench: %s\n", e.what());
         return 1;

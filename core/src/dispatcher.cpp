@@ -50,7 +50,10 @@ void Dispatcher::start() {
     }
     scheduler_ = std::thread([this] { schedule_loop(); });
     recorder_ = std::thread([this] { record_loop(); });
-    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(false); });
+    // One more worker only for asynchronous handlers: blocking handlers that hang (up to
+    // listener_concurrency workers each) can take every general worker, never this one.
+    workers_.emplace_back([this] { work_loop(true); });
 }
 
 void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
@@ -319,15 +322,16 @@ void Dispatcher::schedule_loop() {
     }
 }
 
-Dispatcher::Lane* Dispatcher::pick_locked() {
+Dispatcher::Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take) {
     if (lanes_.empty()) return nullptr;
     // Round robin from the lane after the last one picked, so one busy listener cannot starve others.
     auto start = lanes_.upper_bound(last_picked_);
     for (std::size_t i = 0; i < lanes_.size(); ++i, ++start) {
         if (start == lanes_.end()) start = lanes_.begin();
         Lane& lane = start->second;
-        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit && !lane.starting) {
-            last_picked_ = start->first;
+        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit && !lane.starting &&
+            (lane.asynchronous || !asynchronous_only)) {
+            if (take) last_picked_ = start->first;
             return &lane;
         }
     }
@@ -357,11 +361,17 @@ Completion Dispatcher::decide(const DeliveryResult& result, const QueuedDelivery
     return {d.seq, Completion::Kind::retry, attempts, now + delay.count() * 1000, result.detail()};
 }
 
-void Dispatcher::work_loop() {
+void Dispatcher::work_loop(bool asynchronous_only) {
     while (true) {
         std::unique_lock lock(mutex_);
         Lane* lane = nullptr;
-        work_ready_.wait(lock, [&] { return stopping_ || (lane = pick_locked()) != nullptr; });
+        work_ready_.wait(lock, [&] {
+            if (stopping_) return true;
+            lane = pick_locked(asynchronous_only, true);
+            // A wake-up meant for a blocking lane, which this worker does not take: pass it on.
+            if (lane == nullptr && asynchronous_only && pick_locked(false, false) != nullptr) work_ready_.notify_one();
+            return lane != nullptr;
+        });
         if (stopping_) return;  // queued deliveries stay owned; stop() parks them
         const std::string listener_id = lane->listener->id;
         // A blocking handler gets one delivery per worker. An asynchronous one gets them in

@@ -78,9 +78,10 @@ private:
     };
 
     void schedule_loop();
-    void work_loop();
+    void work_loop(bool asynchronous_only);
     void record_loop();
-    Lane* pick_locked();
+    // The next lane with work a worker may take (round robin); `take` moves the turn on.
+    Lane* pick_locked(bool asynchronous_only, bool take);
     void sync_lanes();                        // after the listener snapshot changed
     Handler* handler_for(const std::string& kind);
     void claim_due(Micros now);

@@ -38,7 +38,22 @@ CURL* thread_handle() {
     return handle.get();
 }
 
-void set_common_options(CURL* h, const std::string& ca_file, long connect_timeout_ms, long total_timeout_ms) {
+namespace {
+
+// libcurl calls it at least once a second, also while waiting for a silent server.
+int on_progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+}
+
+}  // namespace
+
+void set_common_options(CURL* h, const std::string& ca_file, long connect_timeout_ms, long total_timeout_ms,
+                        const std::atomic<bool>* cancel) {
+    if (cancel != nullptr) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -48,6 +63,7 @@ void set_common_options(CURL* h, const std::string& ca_file, long connect_timeou
 }
 
 std::string describe(CURLcode code, const char* error_buffer) {
+    if (code == CURLE_ABORTED_BY_CALLBACK) return "given up unanswered: notify is stopping";
     std::string text = curl_easy_strerror(code);
     if (error_buffer != nullptr && error_buffer[0] != '\0') text += std::string(": ") + error_buffer;
     return text;

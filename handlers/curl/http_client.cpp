@@ -65,7 +65,7 @@ HttpResult perform(const HttpRequest& request) {
     char error[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
     set_common_options(h, request.ca_file, static_cast<long>(request.connect_timeout.count()),
-                       static_cast<long>(request.total_timeout.count()));
+                       static_cast<long>(request.total_timeout.count()), request.cancel);
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

@@ -2,6 +2,7 @@
 // Transport problems are values, not exceptions.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -22,6 +23,7 @@ struct HttpRequest {
     std::chrono::milliseconds total_timeout{30000};
     std::string ca_file;                // empty: the system trust store
     long max_redirects = 0;             // followed only to http and https; a POST stays a POST
+    const std::atomic<bool>* cancel = nullptr;  // true: give up within about a second
 };
 
 struct HttpResponse {

@@ -73,7 +73,7 @@ SmtpResult send_mail(const SmtpRequest& request) {
     char error[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
     set_common_options(h, request.ca_file, static_cast<long>(request.connect_timeout.count()),
-                       static_cast<long>(request.total_timeout.count()));
+                       static_cast<long>(request.total_timeout.count()), request.cancel);
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     // CURLUSESSL_TRY would carry on in plain text when STARTTLS is missing: never.

@@ -2,6 +2,7 @@
 // problems are values, not exceptions.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct SmtpRequest {
     std::string ca_file;             // empty: the system trust store
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds total_timeout{60000};
+    const std::atomic<bool>* cancel = nullptr;  // true: give up within about a second
 };
 
 struct SmtpRefusal {

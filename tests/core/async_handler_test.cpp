@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "test_handler.hpp"
+
 #include "notifier_fixture.hpp"
 
 using namespace notify::core;
@@ -123,4 +125,42 @@ TEST_CASE("an asynchronous handler gets its window of deliveries at once, in fir
     reader.dispatch = false;
     Notifier after(reader);
     CHECK(after.pending().size() == 1);
+}
+
+TEST_CASE("blocking handlers hanging on every worker do not hold up an asynchronous one", "[notifier]") {
+    NotifierFixture f;
+    HoldingHandler* handler = nullptr;
+    auto options = f.options();  // 4 workers, 2 per listener
+    auto registry = std::make_shared<HandlerRegistry>();
+    registry->add(std::make_unique<ScriptedFactory>(f.recorder));
+    registry->add(std::make_unique<HoldingFactory>(handler));
+    options.handlers = registry;
+    {
+        ListenerStore store(options.store_path);
+        store.create(NotifierFixture::listener({"stuck.#"}, {{"mode", "hang"}}));
+        store.create(NotifierFixture::listener({"stuck.#"}, {{"mode", "hang"}}));
+        Listener l;
+        l.kind = "hold";
+        l.event_types.emplace_back("repo.#");
+        store.create(l);
+    }
+    Notifier n(options);
+    for (int i = 0; i < 8; ++i) n.fire(Event("stuck.item"));
+    std::this_thread::sleep_for(300ms);  // both hanging listeners now hold 2 workers each: all 4
+    for (int i = 0; i < 10; ++i) n.fire(Event("repo.sync.start"));
+    REQUIRE(handler != nullptr);
+    CHECK(handler->wait_held(10, 5s));
+    handler->release();
+    const auto delivered_by = [&](const std::string& kind) {
+        std::uint64_t delivered = 0;
+        for (const auto& s : n.stats()) {
+            if (n.listeners().get(s.listener_id).kind == kind) delivered += s.delivered;
+        }
+        return delivered;
+    };
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (delivered_by("hold") < 10 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+    CHECK(delivered_by("hold") == 10);
+    CHECK(delivered_by("test") == 0);
+    n.stop(in(300ms));  // shutdown releases the hangs
 }

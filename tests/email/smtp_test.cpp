@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <regex>
+#include <thread>
 
 #include "handler_notifier.hpp"
 #include "mail_server.hpp"
@@ -312,6 +313,21 @@ TEST_CASE("a server that never answers: the attempt times out and is retried", "
     CHECK(status[0].state == State::dead);
     CHECK(status[0].attempts == 2);
     CHECK_THAT(status[0].last_error, Catch::Contains("imeout"));
+}
+
+TEST_CASE("stopping ends a mail its server never answers, and the delivery stays pending", "[email][smtp][retry]") {
+    MailServer smtp({"--hang"});
+    auto n = email_notifier(smtp.section("tls = none\n"));  // the default 60 s timeout
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    const auto receipt = n.notifier->fire(repo_event());
+    std::this_thread::sleep_for(500ms);  // connected, waiting for a greeting that never comes
+    const auto [took, pending] = n.stop(std::chrono::steady_clock::now() + 200ms);
+    CHECK(took < 3s);
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].delivery_id == receipt.deliveries.at(0).delivery_id);
+    CHECK_THAT(pending[0].last_error, Catch::Contains("notify is stopping"));
+    CHECK(smtp.mails().empty());
 }
 
 TEST_CASE("[email] settings are checked", "[email][validation]") {

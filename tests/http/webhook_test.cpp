@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "handler_notifier.hpp"
 #include "notify/config/loader.hpp"
@@ -173,6 +174,22 @@ TEST_CASE("a receiver that never answers: the attempt times out and is retried",
     CHECK(status[0].attempts == 2);
     CHECK_THAT(status[0].last_error, Catch::Contains("imeout"));
     CHECK(web.requests().size() == 2);
+}
+
+TEST_CASE("stopping ends a request its receiver never answers, and the delivery stays pending", "[http][retry]") {
+    WebServer web({"--hang"});
+    auto n = http_notifier();  // the default 30 s timeout
+    n.add_listener(hook(web.url()));
+    n.start();
+    const auto receipt = n.notifier->fire(repo_event());
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (web.requests().empty() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+    REQUIRE(web.requests().size() == 1);
+    const auto [took, pending] = n.stop(std::chrono::steady_clock::now() + 200ms);
+    CHECK(took < 3s);
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].delivery_id == receipt.deliveries.at(0).delivery_id);
+    CHECK_THAT(pending[0].last_error, Catch::Contains("notify is stopping"));
 }
 
 TEST_CASE("redirects: followed as POST to http(s), at most 3", "[http][redirect]") {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "notify/config/settings.hpp"
@@ -80,6 +81,19 @@ struct HandlerNotifier {
         const auto receipt = notifier->fire(event);
         notifier->flush(std::chrono::steady_clock::now() + timeout);
         return notifier->status(receipt);
+    }
+
+    // Stops the notifier (letting deliveries finish until `deadline`); how long stop() took
+    // and what is left in the outbox for the next start.
+    std::pair<std::chrono::steady_clock::duration, std::vector<core::DeliveryRecord>> stop(
+        std::chrono::steady_clock::time_point deadline) {
+        const auto started = std::chrono::steady_clock::now();
+        notifier->stop(deadline);
+        const auto took = std::chrono::steady_clock::now() - started;
+        notifier.reset();
+        auto reader = options;
+        reader.dispatch = false;
+        return {took, core::Notifier(reader).pending()};
     }
 };
 

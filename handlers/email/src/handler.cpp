@@ -1,5 +1,6 @@
 // The email handler and its factory.
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include "address.hpp"
@@ -72,6 +73,7 @@ public:
             request.ca_file = settings_.ca_file;
             request.connect_timeout = settings_.connect_timeout;
             request.total_timeout = settings_.timeout;
+            request.cancel = &stopping_;
             return outcome(d, curl::send_mail(request));
         } catch (const ValidationError& e) {
             return DeliveryResult::failed(e.what());
@@ -80,7 +82,8 @@ public:
         }
     }
 
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
+    // Mails still waiting for their server end within about a second (retried later).
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_ = true; }
 
 private:
     DeliveryResult outcome(const core::Delivery& d, const curl::SmtpResult& result) const {
@@ -102,6 +105,7 @@ private:
     }
 
     const EmailSettings settings_;
+    std::atomic<bool> stopping_{false};
     const core::LogFunction log_;
 };
 

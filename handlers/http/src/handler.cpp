@@ -1,4 +1,5 @@
 // The http (webhook) handler and its factory.
+#include <atomic>
 #include <chrono>
 
 #include "http_client.hpp"
@@ -50,6 +51,7 @@ public:
             request.total_timeout = settings_.timeout;
             request.ca_file = settings_.ca_file;
             request.max_redirects = settings_.max_redirects;
+            request.cancel = &stopping_;
             return outcome(webhook, curl::perform(request));
         } catch (const ValidationError& e) {
             return DeliveryResult::failed(e.what());
@@ -58,7 +60,8 @@ public:
         }
     }
 
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
+    // Requests still waiting for their server end within about a second (retried later).
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_ = true; }
 
 private:
     static DeliveryResult outcome(const Webhook& webhook, const curl::HttpResult& result) {
@@ -80,6 +83,7 @@ private:
     }
 
     const HttpSettings settings_;
+    std::atomic<bool> stopping_{false};
 };
 
 class HttpFactory : public core::HandlerFactory {
