@@ -6,7 +6,7 @@
 //  4. the same with the broker stopped: RSS and the store file while the outbox grows,
 //     then the broker started again and the time until everything is confirmed.
 // Needs a broker: run it with scripts/bench, which starts one and sets NOTIFY_TEST_AMQP_URL.
-// Usage: amqp_bench [--quick]
+// Usage: amqp_bench [--quick] [throughput|memory|broker-down]...
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -150,11 +151,11 @@ void memory_table() {
     }
 }
 
-// The store file and its write-ahead log, in MiB.
-double store_mib(const Store& store) {
-    double bytes = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(store.dir)) bytes += static_cast<double>(entry.file_size());
-    return bytes / (1024.0 * 1024.0);
+// The size of a file in the store folder in MiB (0 when it does not exist).
+double file_mib(const Store& store, const std::string& name) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(store.dir / name, ec);
+    return ec ? 0.0 : static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
 void broker(const char* action) {
@@ -168,7 +169,7 @@ void broker_down_table() {
     const int total = quick ? 100000 : 1000000;
     const int step = total / 10;
     std::printf("\n## The broker stopped while %d events are fired (durable outbox)\n\n", total);
-    std::printf("| fired while down | RSS MiB | store MiB | pending |\n|---:|---:|---:|---:|\n");
+    std::printf("| fired while down | RSS MiB | store file MiB | its WAL MiB | pending |\n|---:|---:|---:|---:|---:|\n");
     Store store;
     RetryPolicy retry;
     retry.backoff_max = std::chrono::seconds(5);  // so the drain starts soon after the broker is back
@@ -179,7 +180,8 @@ void broker_down_table() {
     for (int done = 0; done < total; done += step) {
         for (int i = 0; i < step; ++i) n->fire(sample_event(done + i));
         const auto s = n->stats().at(0);
-        std::printf("| %d | %.1f | %.0f | %llu |\n", done + step, notify::bench::rss_kib() / 1024.0, store_mib(store),
+        std::printf("| %d | %.1f | %.0f | %.0f | %llu |\n", done + step, notify::bench::rss_kib() / 1024.0,
+                    file_mib(store, "notify.db"), file_mib(store, "notify.db-wal"),
                     static_cast<unsigned long long>(s.pending + s.in_flight));
         std::fflush(stdout);
     }
@@ -201,7 +203,18 @@ void broker_down_table() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    std::set<std::string> only;  // table names given: run just those
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (std::set<std::string>{"throughput", "memory", "broker-down"}.count(argv[i]) != 0) {
+            only.insert(argv[i]);
+        } else {
+            std::fprintf(stderr, "amqp_bench: unknown argument '%s' (usage: amqp_bench [--quick] [throughput|memory|broker-down]...)\n", argv[i]);
+            return 2;
+        }
+    }
+    const auto wanted = [&](const char* table) { return only.empty() || only.count(table) != 0; };
     const char* url = std::getenv("NOTIFY_TEST_AMQP_URL");
     if (url == nullptr) {
         std::fprintf(stderr, "amqp_bench: NOTIFY_TEST_AMQP_URL is not set (run scripts/bench)\n");
@@ -210,9 +223,9 @@ int main(int argc, char** argv) {
     amqp_url = url;
     try {
         std::printf("# notify amqp bench%s\n", quick ? " (quick)" : "");
-        throughput_table();
-        memory_table();
-        broker_down_table();
+        if (wanted("throughput")) throughput_table();
+        if (wanted("memory")) memory_table();
+        if (wanted("broker-down")) broker_down_table();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "amqp_bench: %s\n", e.what());
         return 1;
