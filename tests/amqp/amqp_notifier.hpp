@@ -27,7 +27,7 @@ struct AmqpNotifier : HandlerNotifier {
 
     explicit AmqpNotifier(const std::vector<ListenerSpec>& listeners,
                           nlohmann::json messaging = Broker::get().messaging(),
-                          core::RetryPolicy retry = quick_retries())
+                          core::RetryPolicy retry = quick_retries(), bool dispatch = true)
         : HandlerNotifier([](core::HandlerRegistry& r) { handlers::amqp::register_handler(r); },
                           {{"messaging", std::move(messaging)}}, retry) {
         for (const auto& [patterns, format, exchange] : listeners) {
@@ -35,6 +35,7 @@ struct AmqpNotifier : HandlerNotifier {
             if (!exchange.empty()) settings["exchange"] = exchange;
             listener_ids.push_back(add_listener(listener("amqp", patterns, settings, format)));
         }
+        options.dispatch = dispatch;  // false: fire() only stores, until a start() with dispatch
         start();
     }
 };
