@@ -4,7 +4,7 @@
 NOTIFY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export NOTIFY_ROOT
 
-log() { printf '\n==> %s\n' "$*"; }
+log() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # What building notify and running its tests needs, from Debian 12.
