@@ -36,6 +36,12 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The release build's options, shared by scripts/demo, scripts/test and scripts/bench so
+# that they reuse one build/release: -O2 with line tables only (-g1), which is what
+# backtraces and sanitizer reports use. GCC's code does not depend on the debug level, and
+# -g1 compiles 10-25% faster than -g.
+NOTIFY_RELEASE_OPTIONS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
+
 # build DIR [cmake options...]: configures and builds notify into DIR.
 build() {
     local dir=$1
