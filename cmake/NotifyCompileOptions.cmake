@@ -1,5 +1,11 @@
-# Warnings and sanitizer flags shared by every notify target.
-add_compile_options(-Wall -Wextra -Werror -Wpedantic)
+# Warnings and sanitizer flags shared by every notify target. The code builds without
+# warnings on GCC 12 and clang 14 in every build type; NOTIFY_WERROR turns them into errors
+# for developers and scripts/test, never for a user's or a packager's build (a newer
+# compiler's new warning must not break it).
+add_compile_options(-Wall -Wextra -Wpedantic)
+if(NOTIFY_WERROR)
+  add_compile_options(-Werror)
+endif()
 # Calls inside a notify library bind locally instead of through the PLT.
 add_compile_options(-fno-semantic-interposition)
 # A shared library with a missing symbol must fail where it is built, not where it is used.

@@ -8,7 +8,10 @@ void add_config_commands(CLI::App& app, Context& context, Action& action) {
                                      "Load server.conf and the environment, print the effective settings (secrets masked)");
     check->callback([&] {
         action = [&] {
-            context.print_json(context.settings().to_masked_json());
+            const auto& settings = context.settings();
+            // What the handlers would refuse when they start is refused here too.
+            context.check_sections(settings);
+            context.print_json(settings.to_masked_json());
             return exit_ok;
         };
     });

@@ -8,6 +8,8 @@
 
 #include "notify/config/loader.hpp"
 #include "notify/config/notifier_options.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 #include "notify/handlers/amqp/amqp.hpp"
 #include "notify/handlers/email/email.hpp"
 #include "notify/handlers/http/http.hpp"
@@ -15,13 +17,30 @@
 namespace notify::cli {
 
 const config::Settings& Context::settings() {
-    if (!settings_) {
-        std::optional<std::filesystem::path> path;
-        if (!config_file.empty()) path = config_file;
-        const auto env = config::Environment::from_process();
-        settings_.emplace(config::load(config::resolve_config_path(path, env), env));
-    }
+    if (!settings_) settings_.emplace(load_settings());
     return *settings_;
+}
+
+config::Settings Context::load_settings() const {
+    std::optional<std::filesystem::path> path;
+    if (!config_file.empty()) path = config_file;
+    const auto env = config::Environment::from_process();
+    return config::load(config::resolve_config_path(path, env), env);
+}
+
+void Context::use_settings(config::Settings settings) { settings_.emplace(std::move(settings)); }
+
+void Context::check_sections(const config::Settings& settings) {
+    const auto registry = handlers();
+    for (const auto& kind : registry->kinds()) {
+        const auto& factory = registry->get(kind);
+        try {
+            factory.check_section(settings.section(factory.config_section()).to_json());
+        } catch (const Error& e) {
+            const std::string where = settings.file() ? settings.file()->string() : "the built-in defaults";
+            throw ConfigError(std::string(e.what()) + " (" + where + ", checked by the " + kind + " handler)");
+        }
+    }
 }
 
 nlohmann::json Context::section(std::string_view name) { return settings().section(name).to_json(); }
@@ -36,17 +55,21 @@ std::shared_ptr<const core::HandlerRegistry> Context::handlers() {
     return handlers_;
 }
 
-std::unique_ptr<core::Notifier> Context::notifier(bool dispatch) {
-    auto options = config::notifier_options(settings(), handlers());
-    options.dispatch = dispatch;
-    // Called from delivery threads: one line at a time.
+core::LogFunction Context::log(core::LogLevel lowest) const {
     auto mutex = std::make_shared<std::mutex>();
     std::ostream* stream = &err;
-    options.log = [stream, mutex](core::LogLevel level, std::string_view message) {
-        if (level < core::LogLevel::warning) return;
+    return [stream, mutex, lowest](core::LogLevel level, std::string_view message) {
+        if (level < lowest) return;
+        const std::string line = core::escape_controls(message);
         std::lock_guard lock(*mutex);
-        *stream << "notify: " << core::to_string(level) << ": " << message << std::endl;
+        *stream << "notify: " << core::to_string(level) << ": " << line << std::endl;
     };
+}
+
+std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to) {
+    auto options = config::notifier_options(settings(), handlers());
+    options.dispatch = dispatch;
+    options.log = log_to ? std::move(log_to) : log();
     return std::make_unique<core::Notifier>(std::move(options));
 }
 

@@ -38,13 +38,25 @@ public:
     // server.conf (--config, $NOTIFY_CONFIG or /etc/notify/server.conf) and the
     // environment, loaded on first use. Throws notify::ConfigError.
     const config::Settings& settings();
+    // Loads them afresh (for a reload), without replacing the ones in use. Throws
+    // notify::ConfigError.
+    config::Settings load_settings() const;
+    // Replaces the settings in use.
+    void use_settings(config::Settings settings);
+    // Runs every handler's own check of its section of `settings`. Throws
+    // notify::ConfigError naming the handler and the file.
+    void check_sections(const config::Settings& settings);
     // The section `name` as typed JSON, for handler factories.
     nlohmann::json section(std::string_view name);
     // amqp, email and http.
     std::shared_ptr<const core::HandlerRegistry> handlers();
     // A Notifier on the configured store; `dispatch` = deliver from this process.
-    // Its log goes to stderr as "notify: <level>: <message>".
-    std::unique_ptr<core::Notifier> notifier(bool dispatch);
+    // Its log goes to `log`, by default log().
+    std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {});
+    // Messages from `lowest` up to stderr as "notify: <level>: <message>", one whole line at
+    // a time from any thread, control characters escaped (a server's reply cannot forge a
+    // line or move the cursor).
+    core::LogFunction log(core::LogLevel lowest = core::LogLevel::warning) const;
 
     void warn(const std::string& message) const;
     // True when stderr is a terminal and output is for people: progress may be shown.

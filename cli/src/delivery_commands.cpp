@@ -1,5 +1,6 @@
 // notify delivery list | retry | purge: the outbox and its dead letters.
 #include <iomanip>
+#include <limits>
 
 #include "commands.hpp"
 #include "notify/core/error.hpp"
@@ -40,15 +41,36 @@ void add_delivery_commands(CLI::App& app, Context& context, Action& action) {
     delivery->require_subcommand(1);
 
     auto state = std::make_shared<std::string>();
+    auto limit = std::make_shared<std::size_t>(1000);
     auto* list = delivery->add_subcommand("list", "List pending deliveries and dead letters");
     list->add_option("--state", *state, "Only pending or only dead")->check(CLI::IsMember({"pending", "dead"}));
-    list->callback([&context, &action, state] {
-        action = [&context, state] {
+    list->add_option("--limit", *limit, "Show at most N of each state (default 1000; 0 = all)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{100'000'000}));
+    list->callback([&context, &action, state, limit] {
+        action = [&context, state, limit] {
             auto notifier = context.notifier(false);
+            const std::size_t most = *limit == 0 ? std::numeric_limits<std::size_t>::max() : *limit;
             std::vector<core::DeliveryRecord> records;
-            if (*state != "dead") records = notifier->pending();
+            std::uint64_t pending = 0;
+            std::uint64_t dead = 0;
+            for (const auto& s : notifier->stats()) {
+                pending += s.pending + s.in_flight;
+                dead += s.dead;
+            }
+            std::uint64_t total = 0;
+            if (*state != "dead") {
+                records = notifier->pending(most);
+                total += pending;
+            }
             if (*state != "pending") {
-                for (auto& r : notifier->dead_letters()) records.push_back(std::move(r));
+                for (auto& r : notifier->dead_letters(most)) records.push_back(std::move(r));
+                total += dead;
+            }
+            // The counts and the rows are two reads: deliveries may finish in between.
+            if (total > records.size()) {
+                context.warn("showing " + std::to_string(records.size()) + " of " + std::to_string(total) +
+                             " deliveries; " + std::to_string(total - records.size()) +
+                             " more not shown (use --limit N, or --limit 0 for all)");
             }
             if (context.json) {
                 nlohmann::json all = nlohmann::json::array();

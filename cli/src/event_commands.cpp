@@ -1,5 +1,6 @@
 // notify event types, notify event fire.
 #include <chrono>
+#include <cmath>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -17,6 +18,9 @@ namespace notify::cli {
 namespace {
 
 using State = core::DeliveryStatus::State;
+
+// A day: --wait is for watching a delivery, not for parking a process.
+constexpr int max_wait_seconds = 86400;
 
 struct FireArgs {
     std::string type;
@@ -41,6 +45,11 @@ core::Event make_event(const FireArgs& args) {
         data = nlohmann::json::parse(args.data);
     } catch (const nlohmann::json::parse_error& e) {
         throw ValidationError("--data is not JSON: " + std::string(e.what()));
+    } catch (const nlohmann::json::out_of_range&) {
+        // nlohmann's own text ("[json.exception.out_of_range.406] number overflow...") names no flag.
+        throw ValidationError("--data holds a number too large for a double (such as 1e400)");
+    } catch (const nlohmann::json::exception& e) {
+        throw ValidationError("--data cannot be read: " + std::string(e.what()));
     }
     if (!data.is_object()) throw ValidationError("--data must be a JSON object, e.g. '{\"uuid\": \"...\"}'");
     core::Event event(args.type, std::move(data), args.source);
@@ -55,8 +64,16 @@ core::Event make_event(const FireArgs& args) {
 }
 
 int fire(Context& context, const FireArgs& args) {
-    if (args.wait < 0) throw ValidationError("--wait must be 0 or more seconds");
+    // std::isfinite first: NaN compares false to everything, and inf or 1e300 seconds would
+    // overflow the deadline into the past.
+    if (!std::isfinite(args.wait) || args.wait < 0 || args.wait > max_wait_seconds) {
+        throw ValidationError("--wait must be a number of seconds from 0 to " + std::to_string(max_wait_seconds));
+    }
     const auto event = make_event(args);
+    if (args.wait <= 0 && context.settings().store().memory_outbox) {
+        throw ValidationError("[store] outbox = memory keeps no outbox for notify serve: an event fired without "
+                              "--wait would be lost; give --wait SECONDS to deliver it now, or use outbox = durable");
+    }
     auto notifier = context.notifier(args.wait > 0);
     const auto receipt = notifier->fire(event);
     auto status = notifier->status(receipt);
@@ -73,7 +90,9 @@ int fire(Context& context, const FireArgs& args) {
         }
         progress.clear();
         // Whatever is not confirmed stays in the outbox for `notify serve` or a later run.
-        notifier->stop(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+        // Stopping ends what is still under way at once, so the command returns within
+        // --wait plus a second, however silent the servers are.
+        notifier->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(700));
     }
     const bool all_delivered = std::all_of(status.begin(), status.end(), [](const auto& s) { return s.state == State::delivered; });
     if (context.json) {

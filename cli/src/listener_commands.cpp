@@ -44,11 +44,44 @@ struct ListenerArgs {
     std::map<std::string, std::pair<CLI::Option*, std::string>> texts;  // setting key -> option, value
 };
 
-std::string secret_value(const std::string& flag, const std::string& value) {
-    if (value != "-") return value;
-    std::string line;
-    if (!std::getline(std::cin, line)) throw ValidationError(flag + " -: nothing on standard input");
-    return line;
+// Values given as '-' read one line from standard input, so secrets stay out of the process
+// list and the shell history. Only one option may do it; an empty line is refused.
+class StandardInput {
+public:
+    std::string resolve(const std::string& flag, const std::string& value) {
+        if (value != "-") return value;
+        if (!used_by_.empty()) {
+            throw ValidationError(flag + " -: only one option can read standard input (" + used_by_ + " - does already)");
+        }
+        used_by_ = flag;
+        std::string line;
+        if (!std::getline(std::cin, line)) throw ValidationError(flag + " -: nothing on standard input");
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) throw ValidationError(flag + " -: standard input gave an empty line");
+        return line;
+    }
+
+private:
+    std::string used_by_;
+};
+
+// The options with '-' values replaced by what standard input gave, read once before any
+// store transaction starts.
+ListenerArgs resolve_stdin(const ListenerArgs& given, const std::vector<TextSetting>& settings) {
+    ListenerArgs args = given;
+    StandardInput in;
+    for (const auto& setting : settings) {
+        auto& [option, value] = args.texts.at(setting.key);
+        if (option->count() > 0) value = in.resolve(setting.flag, value);
+    }
+    for (auto& h : args.headers) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos) continue;  // apply() names the mistake
+        std::string value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        if (value == "-") h = h.substr(0, colon) + ": " + in.resolve("--header '" + h.substr(0, colon) + ": '", "-");
+    }
+    return args;
 }
 
 // Applies the options given on the command line to `l`; an empty value removes a setting.
@@ -81,7 +114,7 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
         if (value.empty()) {
             l.settings.erase(setting.key);
         } else {
-            l.settings[setting.key] = secret_value(setting.flag, value);
+            l.settings[setting.key] = value;
         }
     }
     if (!args.headers.empty()) {
@@ -119,16 +152,31 @@ void report(Context& context, const core::Listener& l, const char* verb) {
     }
 }
 
-// `listener amqp create`: the exchange exists at once when the broker is reachable.
-void ensure_exchange(Context& context, const core::Listener& l) {
+// `listener amqp create/update`: the exchange exists (as a topic exchange) before the
+// listener is stored. An exchange the broker refuses (another type, refused credentials, an
+// unknown vhost) refuses the listener; an unreachable broker only warns, since the handler
+// makes the exchange before its first publish.
+void check_exchange(Context& context, const core::Listener& l) {
     const auto messaging = context.section("messaging");
     const std::string exchange = l.settings.value("exchange", messaging.value("topic_exchange", std::string("amq.topic")));
     try {
         handlers::amqp::ensure_exchange(messaging, exchange);
+    } catch (const handlers::amqp::ExchangeRefused& e) {
+        throw ValidationError(std::string(e.what()) + "; nothing was stored");
     } catch (const Error& e) {
-        context.warn("exchange '" + exchange + "' not ensured now (" + e.what() +
+        context.warn("exchange '" + exchange + "' not checked now (" + e.what() +
                      "); it is created before the first publish");
     }
+}
+
+// The hint for a listener of another kind than the command's.
+std::string other_kind(Context& context, const core::Listener& l) {
+    std::string message = "listener " + l.id + " is of kind '" + l.kind + "'";
+    if (context.handlers()->find(l.kind) != nullptr && kind_settings.count(l.kind) != 0) {
+        return message + "; use: notify listener " + l.kind + " update --listener-id " + l.id;
+    }
+    return message + ", and this notify has no " + l.kind +
+           " handler to change it with; it can only be deleted (notify listener delete --listener-id " + l.id + ")";
 }
 
 void add_kind(CLI::App& listener, Context& context, Action& action, const std::string& kind) {
@@ -157,25 +205,28 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const std::s
                     throw ValidationError("--delay-until-effective and --no-delay-until-effective exclude each other");
                 }
                 const auto& factory = context.handlers()->get(kind);
-                core::ListenerStore store(context.settings().store().path);
-                core::Listener l;
+                const auto section = context.section(factory.config_section());
+                const ListenerArgs given = resolve_stdin(*args, kind_settings.at(kind));
+                core::ListenerStore store(context.settings().store().path, context.log());
+                const bool exchange_given = kind == "amqp" && given.texts.at("exchange").first->count() > 0;
+                // Everything is checked on a copy first (the broker asked, outside any store
+                // transaction); the change itself is applied to what is stored at that moment.
+                const auto change = [&](core::Listener& l) {
+                    if (l.kind != kind) throw ValidationError(other_kind(context, l));
+                    apply(l, given, factory, create);
+                    factory.validate(l, section);
+                };
+                core::Listener draft;
                 if (create) {
-                    l.kind = kind;
-                    l.format = factory.formats().front();
+                    draft.kind = kind;
+                    draft.format = factory.formats().front();
                 } else {
-                    l = store.get(args->id);
-                    if (l.kind != kind) {
-                        throw ValidationError("listener " + l.id + " is an " + l.kind + " listener; use: notify listener " +
-                                              l.kind + " update --listener-id " + l.id);
-                    }
+                    draft = store.get(args->id);
                 }
-                apply(l, *args, factory, create);
-                factory.validate(l, context.section(factory.config_section()));
-                warn_unknown_patterns(context, l);
-                const auto stored = create ? store.create(l) : store.update(l);
-                if (kind == "amqp" && (create || args->texts.at("exchange").first->count() > 0)) {
-                    ensure_exchange(context, stored);
-                }
+                change(draft);
+                if (kind == "amqp" && (create || exchange_given)) check_exchange(context, draft);
+                const auto stored = create ? store.create(draft) : store.modify(args->id, change);
+                warn_unknown_patterns(context, stored);
                 report(context, stored, create ? "Created" : "Updated");
                 return exit_ok;
             };

@@ -2,6 +2,7 @@
 #include "listener_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <iomanip>
 
 #include "notify/core/timestamp.hpp"
@@ -14,6 +15,12 @@ std::string patterns(const core::Listener& l) {
     std::string out;
     for (const auto& p : l.event_types) out += (out.empty() ? "" : ", ") + p.text();
     return out;
+}
+
+// Characters, not bytes: a pattern may hold UTF-8 (each character one column here).
+std::size_t display_width(const std::string& text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
 }
 
 std::string settings_text(const core::Listener& l) {
@@ -48,15 +55,24 @@ void print_listener_table(std::ostream& out, const std::vector<core::Listener>& 
         out << "No listeners. Create one with: notify listener amqp create --event-type TYPE\n";
         return;
     }
-    std::size_t types_width = 11;
-    for (const auto& l : listeners) types_width = std::max(types_width, patterns(l).size());
-    types_width = std::min<std::size_t>(types_width, 40);
-    out << std::left << std::setw(10) << "ID" << std::setw(7) << "KIND" << std::setw(13) << "FORMAT"
-        << std::setw(static_cast<int>(types_width) + 2) << "EVENT TYPES" << "SETTINGS" << '\n';
-    for (const auto& l : listeners) {
-        out << std::left << std::setw(10) << l.id << std::setw(7) << l.kind << std::setw(13) << l.format
-            << std::setw(static_cast<int>(types_width) + 2) << patterns(l) << settings_text(l)
-            << (l.delay_until_effective ? "  (delayed until effective)" : "") << '\n';
+    // Each column as wide as its widest cell, and two spaces between columns, so that no two
+    // values ever touch (a long pattern list used to run into the settings).
+    std::vector<std::array<std::string, 4>> rows{{"ID", "KIND", "FORMAT", "EVENT TYPES"}};
+    for (const auto& l : listeners) rows.push_back({l.id, l.kind, l.format, patterns(l)});
+    std::array<std::size_t, 4> width{};
+    for (const auto& row : rows) {
+        for (std::size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], display_width(row[c]));
+    }
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        for (std::size_t c = 0; c < width.size(); ++c) {
+            out << rows[r][c] << std::string(width[c] - display_width(rows[r][c]) + 2, ' ');
+        }
+        if (r == 0) {
+            out << "SETTINGS\n";
+            continue;
+        }
+        const auto& l = listeners[r - 1];
+        out << settings_text(l) << (l.delay_until_effective ? "  (delayed until effective)" : "") << '\n';
     }
 }
 

@@ -1,6 +1,9 @@
 // Parsing the command line, running the chosen command, mapping errors to exit codes.
 #include "notify/cli/run.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include "commands.hpp"
 #include "notify/core/error.hpp"
 
@@ -44,7 +47,16 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     };
     try {
         if (!action) return fail(exit_usage, "a command is required (see --help)");
-        return action();
+        errno = 0;
+        const int code = action();
+        // Output that never arrived (a full disk, /dev/full) is a failure, not a success.
+        out.flush();
+        if (!out) {
+            const int error = errno;
+            return fail(exit_failure, std::string("cannot write the output") +
+                                          (error != 0 ? std::string(": ") + std::strerror(error) : std::string()));
+        }
+        return code;
     } catch (const ValidationError& e) {
         return fail(exit_usage, e.what());
     } catch (const ConfigError& e) {

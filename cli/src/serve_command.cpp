@@ -1,29 +1,192 @@
-// notify serve: deliver what is in the store's outbox until SIGTERM or SIGINT.
+// notify serve: deliver what is in the store's outbox until asked to stop. SIGTERM, SIGINT
+// and SIGQUIT drain and exit; SIGHUP reloads server.conf and the listeners; SIGUSR1 and
+// SIGUSR2 log what is pending. docs/cli.md, "notify serve".
 #include <chrono>
+#include <map>
 
 #include "commands.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 #include "signals.hpp"
 
 namespace notify::cli {
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a stop may let deliveries under way finish (systemd's default stop timeout is 90 s).
+constexpr auto drain_time = std::chrono::seconds(10);
+
+// What serve knows about each listener, to tell what a reload changed.
+std::map<std::string, std::string> listener_versions(core::ListenerStore& store) {
+    std::map<std::string, std::string> out;
+    for (const auto& l : store.list()) out[l.id] = l.kind + " " + core::to_json(l).dump();
+    return out;
+}
+
+void log_listener_changes(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& now,
+                          const core::LogFunction& log) {
+    int changes = 0;
+    for (const auto& [id, version] : now) {
+        const auto it = before.find(id);
+        if (it == before.end()) {
+            log(core::LogLevel::info, "reload: listener " + id + " added (" + version.substr(0, version.find(' ')) + ")");
+            ++changes;
+        } else if (it->second != version) {
+            log(core::LogLevel::info, "reload: listener " + id + " changed");
+            ++changes;
+        }
+    }
+    for (const auto& [id, version] : before) {
+        if (now.count(id) == 0) {
+            log(core::LogLevel::info, "reload: listener " + id + " deleted");
+            ++changes;
+        }
+    }
+    if (changes == 0) log(core::LogLevel::info, "reload: listeners unchanged (" + std::to_string(now.size()) + ")");
+}
+
+// One line per setting that differs, secrets masked; empty when none does.
+std::vector<std::string> setting_changes(const config::Settings& before, const config::Settings& after) {
+    std::vector<std::string> lines;
+    for (const auto& section : after.sections()) {
+        const auto old_values = before.section(section.name()).to_json();
+        const auto new_values = section.to_json();
+        const auto old_shown = before.section(section.name()).to_masked_json();
+        const auto new_shown = section.to_masked_json();
+        for (const auto& key : section.spec().keys) {
+            if (old_values.value(key.name, nlohmann::json()) == new_values.value(key.name, nlohmann::json())) continue;
+            std::string line = "[" + section.name() + "] " + key.name;
+            const auto shown_before = old_shown.value(key.name, nlohmann::json()).dump();
+            const auto shown_after = new_shown.value(key.name, nlohmann::json()).dump();
+            line += shown_before == shown_after ? " changed (a secret, not shown)" : ": " + shown_before + " -> " + shown_after;
+            lines.push_back(core::escape_controls(line));
+        }
+    }
+    return lines;
+}
+
+std::uint64_t pending_of(core::Notifier& notifier) {
+    std::uint64_t pending = 0;
+    for (const auto& s : notifier.stats()) pending += s.pending + s.in_flight;
+    return pending;
+}
+
+class Server {
+public:
+    explicit Server(Context& context)
+        : context_(context), log_(context.log(core::LogLevel::info)), notifier_(context.notifier(true, log_)) {
+        core::ListenerStore store(context_.settings().store().path, log_);
+        listeners_ = listener_versions(store);
+    }
+
+    // SIGHUP: the new server.conf applies only once it loads and every handler accepts it;
+    // otherwise the settings in use stay. Delivery restarts only when a setting changed.
+    void reload() {
+        log_(core::LogLevel::info, "reload: SIGHUP received, reading server.conf and the listeners");
+        try {
+            auto fresh = context_.load_settings();
+            context_.check_sections(fresh);
+            const auto changes = setting_changes(context_.settings(), fresh);
+            for (const auto& line : changes) log_(core::LogLevel::info, "reload: " + line);
+            if (changes.empty()) {
+                log_(core::LogLevel::info, "reload: server.conf unchanged");
+            } else {
+                restart(std::move(fresh));
+            }
+        } catch (const Error& e) {
+            log_(core::LogLevel::error, std::string("reload: ") + e.what() + "; the settings in use are kept");
+        }
+        try {
+            core::ListenerStore store(context_.settings().store().path, log_);
+            auto now = listener_versions(store);
+            log_listener_changes(listeners_, now, log_);
+            listeners_ = std::move(now);
+        } catch (const Error& e) {
+            log_(core::LogLevel::error, std::string("reload: cannot read the listeners: ") + e.what());
+        }
+    }
+
+    void announce() const {
+        log_(core::LogLevel::info, "serving " + context_.settings().store().path.string() +
+                                       " (handlers amqp, email, http); SIGTERM or Ctrl-C to stop, SIGHUP to reload");
+    }
+
+    void status() const {
+        std::uint64_t pending = 0;
+        std::uint64_t in_flight = 0;
+        std::uint64_t dead = 0;
+        for (const auto& s : notifier_->stats()) {
+            pending += s.pending;
+            in_flight += s.in_flight;
+            dead += s.dead;
+        }
+        log_(core::LogLevel::info, "status: " + std::to_string(listeners_.size()) + " listeners, " +
+                                       std::to_string(pending) + " deliveries pending, " + std::to_string(in_flight) +
+                                       " in flight, " + std::to_string(dead) + " dead letters");
+    }
+
+    // Returns what is left in the outbox.
+    std::uint64_t stop() {
+        notifier_->stop(Clock::now() + drain_time);
+        return pending_of(*notifier_);
+    }
+
+private:
+    // Stops delivering with the old settings (what is under way may finish; the rest stays
+    // in the outbox) and starts again with the new ones; back to the old ones if the new
+    // ones cannot start.
+    void restart(config::Settings fresh) {
+        log_(core::LogLevel::info, "reload: restarting delivery with the new settings");
+        const config::Settings old = context_.settings();
+        notifier_->stop(Clock::now() + drain_time);
+        notifier_.reset();
+        context_.use_settings(std::move(fresh));
+        try {
+            notifier_ = context_.notifier(true, log_);
+        } catch (const Error& e) {
+            log_(core::LogLevel::error, std::string("reload: cannot start with the new settings: ") + e.what() +
+                                            "; going back to the settings in use before");
+            context_.use_settings(old);
+            notifier_ = context_.notifier(true, log_);
+        }
+    }
+
+    Context& context_;
+    core::LogFunction log_;
+    std::unique_ptr<core::Notifier> notifier_;
+    std::map<std::string, std::string> listeners_;
+};
+
+}  // namespace
+
 void add_serve_command(CLI::App& app, Context& context, Action& action) {
-    auto* serve = app.add_subcommand("serve", "Deliver pending events until SIGTERM or SIGINT, then drain and exit");
+    auto* serve = app.add_subcommand(
+        "serve", "Deliver pending events until SIGTERM, SIGINT or SIGQUIT (then drain and exit); SIGHUP reloads");
     serve->callback([&] {
         action = [&] {
-            StopSignals signals;  // before the notifier starts its threads
-            auto notifier = context.notifier(true);
-            if (!context.json) {
-                context.err << "notify: serving " << context.settings().store().path.string()
-                            << " (handlers amqp, email, http); SIGTERM or Ctrl-C to stop" << std::endl;
+            // Before the notifier starts any thread, so that every thread leaves these to us.
+            Signals signals({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2});
+            Server server(context);
+            if (!context.json) server.announce();
+            int signal = 0;
+            while (true) {
+                signal = signals.next();
+                if (signal == SIGHUP) {
+                    server.reload();
+                } else if (signal == SIGUSR1 || signal == SIGUSR2) {
+                    server.status();
+                } else {
+                    break;
+                }
             }
-            const int signal = signals.wait_for_stop();
-            notifier->stop(std::chrono::steady_clock::now() + std::chrono::seconds(10));
-            std::uint64_t pending = 0;
-            for (const auto& s : notifier->stats()) pending += s.pending + s.in_flight;
+            const auto pending = server.stop();
             if (context.json) {
-                context.print_json({{"stopped_by", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"pending", pending}});
+                context.print_json({{"stopped_by", signal_name(signal)}, {"pending", pending}});
             } else {
-                context.err << "notify: stopped; " << pending << " deliveries left in the outbox" << std::endl;
+                context.err << "notify: stopped by " << signal_name(signal) << "; " << pending
+                            << " deliveries left in the outbox" << std::endl;
             }
             return exit_ok;
         };

@@ -1,11 +1,13 @@
 // Finding, reading and overriding server.conf.
 #include "notify/config/loader.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
-
-#include <unistd.h>
 
 #include "ini_reader.hpp"
 #include "notify/core/error.hpp"
@@ -186,6 +188,60 @@ Settings build(const Schema& schema, const WrittenValues& written,
     return settings;
 }
 
+struct WrittenSecret {
+    std::string section;
+    std::string key;
+    const Written* written = nullptr;
+    bool url = false;  // a URL with a password in it, not a secret key
+};
+
+// True when one of the comma- or line-separated URLs in `text` carries a password.
+bool has_url_password(std::string_view text) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find_first_of(",\n", start), text.size());
+        const auto url = text.substr(start, end - start);
+        if (mask_url_password(url) != url) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+// The first secret the file itself holds: a secret key or a URL with a password.
+std::optional<WrittenSecret> first_secret(const Schema& schema, const WrittenValues& written) {
+    for (const auto& [section, values] : written) {
+        const SectionSpec* spec = schema.find(section);
+        for (const auto& [key, w] : values) {
+            const KeySpec* k = spec != nullptr ? spec->find(key) : nullptr;
+            if (k == nullptr || w.line == 0 || w.text.empty()) continue;
+            const bool url = k->type == ValueType::url || k->type == ValueType::url_list;
+            if (k->secret) return WrittenSecret{section, key, &w, false};
+            if (url && has_url_password(w.text)) return WrittenSecret{section, key, &w, true};
+        }
+    }
+    return std::nullopt;
+}
+
+// As fetchmail does for .fetchmailrc: a file that users other than its owner can change
+// is refused, and so is one they can read when it holds a password.
+void check_file_mode(const std::filesystem::path& file, const Schema& schema, const WrittenValues& written) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw ConfigError(file.string() + ": users other than its owner can change it (mode " + mode +
+                          "); make it writable by its owner only: chmod go-w " + file.string());
+    }
+    const auto secret = first_secret(schema, written);
+    if (secret && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        throw ConfigError(secret->written->origin + ": [" + secret->section + "] " + secret->key +
+                          (secret->url ? " holds a password" : " is a secret") + ", but users other than the owner of " +
+                          file.string() + " can read the file (mode " + mode + "); chmod 600 " + file.string() +
+                          ", or set it in the environment (" + environment_name(secret->section, secret->key) + ")");
+    }
+}
+
 }  // namespace
 
 Environment Environment::from_process() {
@@ -234,7 +290,10 @@ Settings parse(std::string_view text, std::string_view file_name, const Environm
 Settings load(const std::optional<std::filesystem::path>& file, const Environment& env,
               const Schema& schema) {
     WrittenValues written;
-    if (file) read_file_values(read_file(*file), file->string(), schema, written);
+    if (file) {
+        read_file_values(read_file(*file), file->string(), schema, written);
+        check_file_mode(*file, schema, written);
+    }
     read_environment(env, schema, written);
     return build(schema, written, file);
 }

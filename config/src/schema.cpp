@@ -24,7 +24,8 @@ SectionSpec messaging() {
         {"auto_create_exchange", ValueType::boolean, "true",
          "Create the exchange as a durable topic exchange when it is missing.", false, 0, 0, {}},
         {"management_url", ValueType::url, "",
-         "RabbitMQ management API used to create exchanges; empty = http://<broker host>:15672.",
+         "RabbitMQ management API used to create exchanges; empty = https://<broker host>:15671 "
+         "with amqps://, else http://<broker host>:15672.",
          false, 0, 0, {"http", "https"}},
         {"username", ValueType::string, "", "Broker user (also for the management API); a user in the URL wins.",
          false, 0, 0, {}},
@@ -74,7 +75,7 @@ SectionSpec http() {
          600 * 1000, {}},
         {"timeout", ValueType::duration, "30s", "How long one request may take in all, redirects included.", false,
          1000, 3600 * 1000, {}},
-        {"max_redirects", ValueType::integer, "3", "Redirects followed (to http and https only); 0 = none.", false,
+        {"max_redirects", ValueType::integer, "3", "Redirects followed, only to the same scheme, host and port; 0 = none.", false,
          0, 3, {}},
     }};
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 
 namespace notify::core {
 
@@ -22,6 +23,8 @@ std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_
 }  // namespace
 
 Micros now_micros() noexcept { return now().time_since_epoch().count(); }
+
+thread_local Dispatcher::Worker* Dispatcher::current_worker = nullptr;
 
 Dispatcher::Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options)
     : outbox_(outbox), listeners_(listeners), options_(options), self_(ProcessIdentity::self()) {}
@@ -50,10 +53,56 @@ void Dispatcher::start() {
     }
     scheduler_ = std::thread([this] { schedule_loop(); });
     recorder_ = std::thread([this] { record_loop(); });
-    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work_loop(false); });
-    // One more worker only for asynchronous handlers: blocking handlers that hang (up to
-    // listener_concurrency workers each) can take every general worker, never this one.
-    workers_.emplace_back([this] { work_loop(true); });
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < options_.workers; ++i) start_worker_locked(false);
+    // One more worker only for asynchronous handlers: however blocking handlers hang, it
+    // is always free to hand batches to the amqp handler.
+    start_worker_locked(true);
+}
+
+void Dispatcher::start_worker_locked(bool asynchronous_only) {
+    Worker& w = workers_.emplace_back();
+    w.asynchronous_only = asynchronous_only;
+    if (!asynchronous_only) ++general_workers_;
+    w.thread = std::thread([this, &w] { work_loop(&w); });
+}
+
+int Dispatcher::share_locked() const {
+    int wanting = 0;
+    for (const auto& [id, lane] : lanes_) {
+        if (lane.asynchronous || lane.handler == nullptr) continue;
+        const bool waiting = !lane.queue.empty() && lane.in_flight < lane.limit;
+        if (waiting || lane.in_flight - lane.stalled > 0) ++wanting;
+    }
+    return std::max(1, options_.workers / std::max(1, wanting));
+}
+
+void Dispatcher::check_stalls() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::thread> ended;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        for (auto& w : workers_) {
+            if (!w.busy || w.stalled || now - w.busy_since < stall_after) continue;
+            w.stalled = true;
+            ++stalled_workers_;
+            if (auto it = lanes_.find(w.lane); it != lanes_.end()) ++it->second.stalled;
+        }
+        while (general_workers_ - stalled_workers_ < options_.workers &&
+               general_workers_ < options_.workers + max_spare_workers) {
+            start_worker_locked(false);
+        }
+        for (auto it = workers_.begin(); it != workers_.end();) {
+            if (it->exited) {
+                ended.push_back(std::move(it->thread));
+                it = workers_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& t : ended) t.join();
 }
 
 void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
@@ -65,14 +114,20 @@ void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
     schedule_wake_.notify_all();
     work_ready_.notify_all();
     if (scheduler_.joinable()) scheduler_.join();
+    // Deliveries under way may finish until shortly before the deadline; then the handlers
+    // are asked to give up the rest (retried later), which they do by the deadline.
+    const auto now = std::chrono::steady_clock::now();
+    const auto finish_by = deadline <= now ? now : deadline - std::min<std::chrono::steady_clock::duration>(
+                                                                  std::chrono::seconds(1), (deadline - now) / 2);
     {
         std::unique_lock lock(mutex_);
-        idle_.wait_until(lock, deadline, [&] {
+        idle_.wait_until(lock, finish_by, [&] {
             return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l.second.in_flight == 0; });
         });
     }
     for (auto& [kind, handler] : handlers_) handler->shutdown(deadline);
-    for (auto& w : workers_) w.join();
+    // No worker starts or ends now (the scheduler is gone, stopping_ is set): the list is ours.
+    for (auto& w : workers_) w.thread.join();
     {
         std::lock_guard lock(mutex_);
         recorder_stopping_ = true;  // it stores what is left, then ends
@@ -302,6 +357,7 @@ void Dispatcher::schedule_loop() {
                 poll_parked();  // rows other processes parked
                 next_poll = now + poll;
             }
+            check_stalls();
             claim_due(now_micros());
         } catch (const std::exception& e) {
             log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
@@ -324,14 +380,20 @@ void Dispatcher::schedule_loop() {
 
 Dispatcher::Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take) {
     if (lanes_.empty()) return nullptr;
-    // Round robin from the lane after the last one picked, so one busy listener cannot starve others.
-    auto start = lanes_.upper_bound(last_picked_);
-    for (std::size_t i = 0; i < lanes_.size(); ++i, ++start) {
-        if (start == lanes_.end()) start = lanes_.begin();
-        Lane& lane = start->second;
-        if (lane.handler != nullptr && !lane.queue.empty() && lane.in_flight < lane.limit && !lane.starting &&
-            (lane.asynchronous || !asynchronous_only)) {
-            if (take) last_picked_ = start->first;
+    const int share = asynchronous_only ? 0 : share_locked();
+    // First a lane below its share of the workers, then any lane below its limit (a worker
+    // nobody below their share wants); round robin from the lane after the last one picked
+    // within each pass, so one busy listener cannot starve others.
+    for (const bool within_share : {true, false}) {
+        auto it = lanes_.upper_bound(last_picked_);
+        for (std::size_t i = 0; i < lanes_.size(); ++i, ++it) {
+            if (it == lanes_.end()) it = lanes_.begin();
+            Lane& lane = it->second;
+            if (lane.handler == nullptr || lane.queue.empty() || lane.in_flight >= lane.limit || lane.starting) continue;
+            if (!lane.asynchronous && (asynchronous_only || (within_share && lane.in_flight - lane.stalled >= share))) {
+                continue;
+            }
+            if (take) last_picked_ = it->first;
             return &lane;
         }
     }
@@ -340,11 +402,13 @@ Dispatcher::Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take) {
 
 Completion Dispatcher::decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now) {
     const int attempts = d.attempts + 1;
+    // A detail often quotes a server; whatever it holds stays one printable line.
+    const std::string detail = escape_controls(result.detail());
     switch (result.outcome()) {
         case DeliveryResult::Outcome::delivered:
             return {d.seq, Completion::Kind::delivered, attempts, 0, {}};
         case DeliveryResult::Outcome::failed:
-            return {d.seq, Completion::Kind::dead, attempts, now, "rejected: " + result.detail()};
+            return {d.seq, Completion::Kind::dead, attempts, now, "rejected: " + detail};
         case DeliveryResult::Outcome::retry:
             break;
     }
@@ -356,23 +420,34 @@ Completion Dispatcher::decide(const DeliveryResult& result, const QueuedDelivery
     const auto delay = options_.retry.delay(attempts, unit, result.retry_after());
     const auto age = std::chrono::milliseconds((now - d.created_at) / 1000);
     if (auto reason = options_.retry.give_up(attempts, age, delay)) {
-        return {d.seq, Completion::Kind::dead, attempts, now, *reason + "; last error: " + result.detail()};
+        return {d.seq, Completion::Kind::dead, attempts, now, *reason + "; last error: " + detail};
     }
-    return {d.seq, Completion::Kind::retry, attempts, now + delay.count() * 1000, result.detail()};
+    return {d.seq, Completion::Kind::retry, attempts, now + delay.count() * 1000, detail};
 }
 
-void Dispatcher::work_loop(bool asynchronous_only) {
+void Dispatcher::work_loop(Worker* self) {
+    const bool asynchronous_only = self->asynchronous_only;
+    current_worker = self;
     while (true) {
         std::unique_lock lock(mutex_);
         Lane* lane = nullptr;
+        bool surplus = false;
         work_ready_.wait(lock, [&] {
             if (stopping_) return true;
+            // More workers than needed since stalled attempts ended: a spare goes.
+            surplus = !asynchronous_only && general_workers_ - stalled_workers_ > options_.workers;
+            if (surplus) return true;
             lane = pick_locked(asynchronous_only, true);
             // A wake-up meant for a blocking lane, which this worker does not take: pass it on.
             if (lane == nullptr && asynchronous_only && pick_locked(false, false) != nullptr) work_ready_.notify_one();
             return lane != nullptr;
         });
         if (stopping_) return;  // queued deliveries stay owned; stop() parks them
+        if (surplus) {
+            --general_workers_;
+            self->exited = true;
+            return;
+        }
         const std::string listener_id = lane->listener->id;
         // A blocking handler gets one delivery per worker. An asynchronous one gets them in
         // batches from one worker at a time, so they reach it (and the wire) in fire order.
@@ -385,6 +460,11 @@ void Dispatcher::work_loop(bool asynchronous_only) {
         lane->in_flight += static_cast<int>(batch.size());
         const bool asynchronous = lane->asynchronous;
         lane->starting = asynchronous;
+        if (!asynchronous) {
+            self->busy = true;
+            self->busy_since = std::chrono::steady_clock::now();
+            self->lane = listener_id;
+        }
         const auto listener = lane->listener;
         Handler* handler = lane->handler;
         const bool refill = lane->next_parked != never &&
@@ -415,9 +495,20 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
     Completion completion = decide(result, d, now_micros());
     std::unique_lock lock(mutex_);
     bool lane_was_full = false;
+    // A blocking attempt ends on its worker: that worker is free again (and no longer stalled).
+    Worker* worker = on_worker ? current_worker : nullptr;
+    const bool was_stalled = worker != nullptr && worker->busy && worker->stalled;
+    if (worker != nullptr && worker->busy) {
+        worker->busy = false;
+        if (worker->stalled) {
+            worker->stalled = false;
+            --stalled_workers_;
+        }
+    }
     if (auto it = lanes_.find(listener_id); it != lanes_.end()) {
         lane_was_full = it->second.in_flight >= it->second.limit && !it->second.queue.empty();
         --it->second.in_flight;
+        if (was_stalled && it->second.stalled > 0) --it->second.stalled;
     }
     // The row stays ours until the recorder stored the outcome, so nobody else takes it.
     outcomes_.push_back({listener_id, std::move(completion)});

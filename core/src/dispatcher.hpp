@@ -4,11 +4,20 @@
 // Each listener has a lane: a bounded FIFO queue of deliveries this process holds, and a
 // limit on how many run at once, so a listener whose handler hangs holds at most
 // `listener_concurrency` workers and never more than `prefetch` deliveries of memory.
+//
+// Blocking handlers share the workers fairly: a lane may start an attempt while it has
+// fewer attempts running (not counting stalled ones) than its share, workers divided by
+// the lanes that want them; beyond its share it only takes a worker no lane below its
+// share is waiting for. An attempt that has run for `stall_after` is stalled: it no longer
+// counts as using a worker, and a spare worker thread is started in its place (up to
+// `max_spare_workers`), so lanes whose servers hang cannot starve the others. Spare
+// threads end once the stalled attempts end.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,6 +70,17 @@ public:
     void poke();
 
 private:
+    // One worker thread. Only its thread and the scheduler (under mutex_) touch it.
+    struct Worker {
+        std::thread thread;
+        bool asynchronous_only = false;
+        bool busy = false;      // in a blocking handler's deliver()
+        bool stalled = false;   // ... for longer than stall_after
+        bool exited = false;    // a spare that ended; the scheduler joins it
+        std::chrono::steady_clock::time_point busy_since{};
+        std::string lane;
+    };
+
     struct Lane {
         std::shared_ptr<const Listener> listener;
         Handler* handler = nullptr;  // null: no handler of its kind here; the lane stays idle
@@ -70,6 +90,7 @@ private:
         std::deque<QueuedDelivery> queue;
         std::size_t reserved = 0;
         int in_flight = 0;
+        int stalled = 0;  // of in_flight: attempts whose worker stalled
         Micros next_parked = 0;  // earliest due time of parked rows; max() = none known
         bool backlog = false;     // parked rows are due: fresh fires park too, keeping order
         std::size_t parking = 0;  // fire()s parking a row right now (insert not yet committed)
@@ -78,7 +99,13 @@ private:
     };
 
     void schedule_loop();
-    void work_loop(bool asynchronous_only);
+    void work_loop(Worker* self);
+    void start_worker_locked(bool asynchronous_only);
+    // Marks attempts running longer than stall_after as stalled, starts spare workers in
+    // their place, joins spares that ended.
+    void check_stalls();
+    // Workers per blocking lane that wants one (at least 1).
+    int share_locked() const;
     void record_loop();
     // The next lane with work a worker may take (round robin); `take` moves the turn on.
     Lane* pick_locked(bool asynchronous_only, bool take);
@@ -118,9 +145,17 @@ private:
 
     std::thread scheduler_;
     std::thread recorder_;
-    std::vector<std::thread> workers_;
+    std::list<Worker> workers_;  // stable addresses: each thread holds its own
+    static thread_local Worker* current_worker;  // the worker this thread is; null on others
+    int general_workers_ = 0;    // running threads that take blocking work
+    int stalled_workers_ = 0;    // of those, stuck in an attempt longer than stall_after
 };
 
 Micros now_micros() noexcept;
+
+// An attempt running this long no longer counts as using a worker (see Dispatcher).
+inline constexpr std::chrono::milliseconds stall_after{1000};
+// Worker threads started in place of stalled ones, at most, on top of `workers`.
+inline constexpr int max_spare_workers = 64;
 
 }  // namespace notify::core

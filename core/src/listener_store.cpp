@@ -111,9 +111,10 @@ struct ListenerStore::Impl {
     }
 };
 
-ListenerStore::ListenerStore(const std::filesystem::path& path) : impl_(std::make_unique<Impl>()) {
+ListenerStore::ListenerStore(const std::filesystem::path& path, const LogFunction& log)
+    : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
-    impl_->db = store_schema::open(path);
+    impl_->db = store_schema::open(path, log);
 }
 
 ListenerStore::~ListenerStore() = default;
@@ -173,6 +174,31 @@ Listener ListenerStore::update(Listener listener) {
     if (!existing) throw NotFound("no listener with id " + quote_text(listener.id));
     listener.created = existing->created;
     listener.updated = now();
+    auto stmt = db.prepare(
+        "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
+        "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9 WHERE id = ?1");
+    bind_listener(stmt, listener);
+    stmt.run();
+    bump_revision(db);
+    tx.commit();
+    impl_->local_changes.fetch_add(1, std::memory_order_release);
+    return listener;
+}
+
+Listener ListenerStore::modify(std::string_view id, const std::function<void(Listener&)>& change) {
+    const std::string key = normalise_id(id);
+    std::lock_guard lock(impl_->mutex);
+    auto& db = *impl_->db;
+    sqlite::Transaction tx(db);  // BEGIN IMMEDIATE: the read below already holds the write lock
+    auto existing = impl_->find(key);
+    if (!existing) throw NotFound("no listener with id " + quote_text(id));
+    Listener listener = *existing;
+    change(listener);
+    listener.id = existing->id;
+    listener.kind = existing->kind;
+    listener.created = existing->created;
+    listener.updated = now();
+    validate_listener(listener);
     auto stmt = db.prepare(
         "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
         "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9 WHERE id = ?1");

@@ -66,10 +66,10 @@ std::string delivery_id(std::string_view event_id, std::string_view listener_id)
 struct Notifier::Impl {
     explicit Impl(NotifierOptions o)
         : options((check(o), std::move(o))),
-          store(options.store_path),
+          store(options.store_path, options.log),
           cache(store),
           outbox(options.outbox == NotifierOptions::OutboxMode::durable
-                     ? Outbox::open_file(options.store_path, options.sync_full)
+                     ? Outbox::open_file(options.store_path, options.sync_full, options.log)
                      : Outbox::open_memory()) {
         if (options.dispatch) {
             dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options);

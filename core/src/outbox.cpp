@@ -2,6 +2,7 @@
 #include "outbox.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -71,8 +72,8 @@ Outbox::~Outbox() {
     }
 }
 
-std::unique_ptr<Outbox> Outbox::open_file(const std::filesystem::path& path, bool sync_full) {
-    auto db = store_schema::open(path);
+std::unique_ptr<Outbox> Outbox::open_file(const std::filesystem::path& path, bool sync_full, const LogFunction& log) {
+    auto db = store_schema::open(path, log);
     db->exec(sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     // Checkpoints run from the dispatcher (checkpoint()), never inside a fire()'s commit.
     db->exec("PRAGMA wal_autocheckpoint = 0");
@@ -248,7 +249,7 @@ std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit) {
         auto s = db.prepare(std::string("SELECT ") + row_columns + " FROM outbox WHERE " +
                             (dead ? "dead_at IS NOT NULL ORDER BY dead_at, seq" : "dead_at IS NULL ORDER BY seq") +
                             " LIMIT ?1");
-        s.bind(1, static_cast<std::int64_t>(limit));
+        s.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
         while (s.step()) out.push_back(read_row(s));
     });
     return out;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "group_commit.hpp"
+#include "notify/core/log.hpp"
 #include "process_identity.hpp"
 #include "sqlite.hpp"
 
@@ -73,7 +74,7 @@ public:
     // The outbox tables of the store file, on their own connection. `sync_full`: fsync
     // every commit (survives power loss) instead of only handing it to the OS (survives a
     // crash of the process).
-    static std::unique_ptr<Outbox> open_file(const std::filesystem::path& path, bool sync_full);
+    static std::unique_ptr<Outbox> open_file(const std::filesystem::path& path, bool sync_full, const LogFunction& log);
     // A private in-memory outbox: gone when the process ends.
     static std::unique_ptr<Outbox> open_memory();
     ~Outbox();

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "notify/core/error.hpp"
+#include "store_permissions.hpp"
 
 namespace notify::core::store_schema {
 
@@ -141,7 +142,7 @@ void migrate(sqlite::Database& db) {
 
 const char* outbox_tables_sql() noexcept { return migrations[1]; }
 
-std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
+std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path, const LogFunction& log) {
     const std::string name = path.string();
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
@@ -149,15 +150,11 @@ std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path) {
     if (exists && !std::filesystem::is_regular_file(status)) {
         throw StoreUnusable(name + ": the store path is not a regular file");
     }
-    if (!exists && path.has_parent_path()) {
-        std::filesystem::create_directories(path.parent_path(), ec);
-        if (ec) {
-            throw StoreError(name + ": cannot create the store folder: " + ec.message());
-        }
-    }
+    if (!exists) store_permissions::create(path);
+    store_permissions::check(path, log);
 
     const FolderLock lock(std::filesystem::absolute(path).parent_path());
-    auto db = std::make_unique<sqlite::Database>(path, !exists);
+    auto db = std::make_unique<sqlite::Database>(path, false);
     Header header;
     try {
         header = read_header(*db);

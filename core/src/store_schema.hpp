@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "notify/core/log.hpp"
 #include "sqlite.hpp"
 
 namespace notify::core::store_schema {
@@ -11,10 +12,11 @@ namespace notify::core::store_schema {
 inline constexpr int application_id = 0x4e4f5446;  // "NOTF" in the SQLite header
 inline constexpr int current_version = 2;
 
-// Opens the store at `path`, creating it (and its folder) when missing, and migrates it to
-// current_version. Throws notify::StoreError, leaving the file untouched, when it is not
-// an SQLite database, is damaged, belongs to another program or has a newer schema.
-std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path);
+// Opens the store at `path`, creating it (and its folder) privately when missing, and
+// migrates it to current_version. Throws notify::StoreError, leaving the file untouched,
+// when it is not an SQLite database, is damaged, belongs to another program, has a newer
+// schema or other users could change it (store_permissions::check; warnings go to `log`).
+std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path, const LogFunction& log);
 
 // The outbox tables alone, for an in-memory outbox.
 const char* outbox_tables_sql() noexcept;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 namespace notify::core {
 
@@ -29,6 +30,14 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept 
     return len;
 }
 
+// The code point of one well-formed UTF-8 sequence.
+char32_t decode_utf8(std::string_view seq) noexcept {
+    const auto b0 = static_cast<std::uint8_t>(seq[0]);
+    char32_t cp = seq.size() == 2 ? (b0 & 0x1f) : seq.size() == 3 ? (b0 & 0x0f) : (b0 & 0x07);
+    for (std::size_t k = 1; k < seq.size(); ++k) cp = (cp << 6) | (static_cast<std::uint8_t>(seq[k]) & 0x3f);
+    return cp;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view text) noexcept {
@@ -38,6 +47,70 @@ bool is_valid_utf8(std::string_view text) noexcept {
         i += len;
     }
     return true;
+}
+
+bool is_line_breaking_or_bidi(char32_t c) noexcept {
+    return (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+std::string escape_controls(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto b = static_cast<std::uint8_t>(text[i]);
+        const std::size_t len = utf8_sequence_length(text, i);
+        if (len == 0 || b < 0x20 || b == 0x7f) {
+            out += "\\x";
+            out += hex[b >> 4];
+            out += hex[b & 0x0f];
+            ++i;
+            continue;
+        }
+        if (len > 1) {
+            const char32_t c = decode_utf8(text.substr(i, len));
+            if (is_line_breaking_or_bidi(c)) {
+                char buffer[16];
+                std::snprintf(buffer, sizeof buffer, "\\u{%04x}", static_cast<unsigned>(c));
+                out += buffer;
+                i += len;
+                continue;
+            }
+        }
+        out.append(text.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
+std::string flatten_line(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto b = static_cast<std::uint8_t>(text[i]);
+        const std::size_t len = utf8_sequence_length(text, i);
+        if (len == 0) {
+            out += '?';
+            ++i;
+        } else if (b < 0x20 || b == 0x7f || (len > 1 && is_line_breaking_or_bidi(decode_utf8(text.substr(i, len))))) {
+            out += ' ';
+            i += len;
+        } else {
+            out.append(text.substr(i, len));
+            i += len;
+        }
+    }
+    return out;
+}
+
+bool has_line_breaking_or_bidi(std::string_view text) noexcept {
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t len = utf8_sequence_length(text, i);
+        if (len > 1 && is_line_breaking_or_bidi(decode_utf8(text.substr(i, len)))) return true;
+        i += len == 0 ? 1 : len;
+    }
+    return false;
 }
 
 bool has_control_chars(std::string_view text) noexcept {
@@ -64,6 +137,11 @@ std::string quote_text(std::string_view text, std::size_t max_bytes) {
             out += hex[b >> 4];
             out += hex[b & 0x0f];
             ++i;
+        } else if (len > 1 && is_line_breaking_or_bidi(decode_utf8(text.substr(i, len)))) {
+            char buffer[16];
+            std::snprintf(buffer, sizeof buffer, "\\u{%04x}", static_cast<unsigned>(decode_utf8(text.substr(i, len))));
+            out += buffer;
+            i += len;
         } else {
             out.append(text.substr(i, len));
             i += len;

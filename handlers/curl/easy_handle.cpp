@@ -9,7 +9,14 @@ namespace notify::handlers::curl {
 namespace {
 
 struct EasyDeleter {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+    // At thread exit libcurl says goodbye on connections it keeps (SMTP's QUIT) and waits
+    // for the answer, by default up to 120 s: a server that went silent must not hold a
+    // stopping notify that long.
+    void operator()(CURL* handle) const {
+        curl_easy_setopt(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, 1L);
+        curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, 1000L);
+        curl_easy_cleanup(handle);
+    }
 };
 
 }  // namespace
@@ -38,22 +45,9 @@ CURL* thread_handle() {
     return handle.get();
 }
 
-namespace {
-
-// libcurl calls it at least once a second, also while waiting for a silent server.
-int on_progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
-}
-
-}  // namespace
-
 void set_common_options(CURL* h, const std::string& ca_file, long connect_timeout_ms, long total_timeout_ms,
-                        const std::atomic<bool>* cancel) {
-    if (cancel != nullptr) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
+                        Cancellation* cancel) {
+    if (cancel != nullptr) cancel->watch(h);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -62,8 +56,10 @@ void set_common_options(CURL* h, const std::string& ca_file, long connect_timeou
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_timeout_ms);
 }
 
-std::string describe(CURLcode code, const char* error_buffer) {
-    if (code == CURLE_ABORTED_BY_CALLBACK) return "given up unanswered: notify is stopping";
+std::string describe(CURLcode code, const char* error_buffer, const Cancellation* cancel) {
+    if (code == CURLE_ABORTED_BY_CALLBACK || (cancel != nullptr && cancel->cancelled())) {
+        return "given up unanswered: notify is stopping";
+    }
     std::string text = curl_easy_strerror(code);
     if (error_buffer != nullptr && error_buffer[0] != '\0') text += std::string(": ") + error_buffer;
     return text;

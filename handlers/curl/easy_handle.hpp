@@ -3,10 +3,11 @@
 
 #include <curl/curl.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "cancellation.hpp"
 
 namespace notify::handlers::curl {
 
@@ -27,12 +28,13 @@ CURL* thread_handle();
 
 // Options every transfer gets: TLS peer and host verification (with `ca_file` instead of
 // the system store when not empty), no signals, the two timeouts in milliseconds, and,
-// when `cancel` is not null, an end within about a second of it turning true
-// (CURLE_ABORTED_BY_CALLBACK). `cancel` must outlive the transfer.
+// when `cancel` is not null, an end at once when it is cancelled. `cancel` must outlive
+// the transfer.
 void set_common_options(CURL* handle, const std::string& ca_file, long connect_timeout_ms, long total_timeout_ms,
-                        const std::atomic<bool>* cancel);
+                        Cancellation* cancel);
 
-// "<curl's message>: <details from the error buffer>".
-std::string describe(CURLcode code, const char* error_buffer);
+// "<curl's message>: <details from the error buffer>", or that notify gave up because it
+// is stopping when `cancel` was cancelled.
+std::string describe(CURLcode code, const char* error_buffer, const Cancellation* cancel = nullptr);
 
 }  // namespace notify::handlers::curl

@@ -1,6 +1,9 @@
 // HTTP over libcurl, TLS verification always on.
 #include "http_client.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -8,6 +11,7 @@
 #include "easy_handle.hpp"
 #include "notify/config/settings.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 
 namespace notify::handlers::curl {
 
@@ -57,7 +61,25 @@ bool is_permanent(CURLcode code) {
 
 }  // namespace
 
-HttpResult perform(const HttpRequest& request) {
+namespace {
+
+bool is_redirect(long status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// scheme://host:port with the port the scheme implies when none is given: what a redirect
+// must keep for notify to follow it.
+std::string origin_of(const std::string& url) {
+    const UrlParts p = parse_url(url);
+    std::string host = p.host;
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+    const int port = p.port != 0 ? p.port : (p.scheme == "https" ? 443 : 80);
+    return p.scheme + "://" + host + ":" + std::to_string(port);
+}
+
+// One request, no redirects followed.
+HttpResult perform_once(const HttpRequest& request, const std::string& url, const std::string& method,
+                        std::chrono::milliseconds total_timeout, std::string* location) {
     CURL* h = thread_handle();
     HttpResult result;
     HttpResponse response;
@@ -65,21 +87,16 @@ HttpResult perform(const HttpRequest& request) {
     char error[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
     set_common_options(h, request.ca_file, static_cast<long>(request.connect_timeout.count()),
-                       static_cast<long>(request.total_timeout.count()), request.cancel);
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+                       static_cast<long>(total_timeout.count()), request.cancel);
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, request.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, request.max_redirects);
-    if (request.method == "POST") {
-        // Not CURLOPT_CUSTOMREQUEST: that would also apply to a 303's GET. POSTREDIR keeps
-        // the body on 301 and 302, as webhook receivers that move expect.
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (method == "POST") {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
-    } else if (request.method != "GET") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    } else if (method != "GET") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
-    if (request.method != "GET" && request.method != "DELETE") {
+    if (method != "GET" && method != "DELETE") {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
@@ -96,7 +113,7 @@ HttpResult perform(const HttpRequest& request) {
     const CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     if (rc != CURLE_OK) {
-        result.error = describe(rc, error);
+        result.error = describe(rc, error, request.cancel);
         result.permanent = is_permanent(rc);
         return result;
     }
@@ -105,8 +122,63 @@ HttpResult perform(const HttpRequest& request) {
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
         response.retry_after = std::chrono::seconds(retry_after);
     }
+    char* redirect = nullptr;
+    if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect != nullptr) *location = redirect;
     result.response = std::move(response);
     return result;
+}
+
+}  // namespace
+
+// Redirects are followed here, not by libcurl: libcurl would carry every header but
+// Authorization and Cookie (an X-Api-Key, a signature) to whatever host a Location names.
+HttpResult perform(const HttpRequest& request) {
+    const auto deadline = std::chrono::steady_clock::now() + request.total_timeout;
+    std::string url = request.url;
+    std::string method = request.method;
+    std::string origin;
+    try {
+        origin = origin_of(url);
+    } catch (const Error& e) {
+        HttpResult bad;
+        bad.error = e.what();
+        bad.permanent = true;
+        return bad;
+    }
+    for (long hop = 0;; ++hop) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= std::chrono::milliseconds(0)) {
+            HttpResult late;
+            late.error = "timed out following redirects";
+            return late;
+        }
+        std::string location;
+        HttpResult result = perform_once(request, url, method, left, &location);
+        if (!result.response || !is_redirect(result.response->status) || request.max_redirects == 0) return result;
+        const long status = result.response->status;
+        const std::string shown = core::quote_text(config::mask_url_password(location), 200);
+        HttpResult refused;
+        refused.permanent = true;
+        if (location.empty()) return result;  // no usable Location: the 3xx is the answer
+        if (hop == request.max_redirects) {
+            refused.error = "more than " + std::to_string(request.max_redirects) + " redirects (the last to " + shown + ")";
+            return refused;
+        }
+        std::string target_origin;
+        try {
+            target_origin = origin_of(location);
+        } catch (const Error&) {
+        }
+        if (target_origin != origin) {
+            refused.error = "HTTP " + std::to_string(status) + " redirect to " + shown +
+                            " not followed: notify follows redirects only to the same scheme, host and port";
+            return refused;
+        }
+        // 303 asks for a GET; 301 and 302 keep a POST a POST (as webhook receivers that moved
+        // expect), and 307 and 308 always keep the method.
+        if (status == 303 && method != "GET") method = "GET";
+        url = location;
+    }
 }
 
 std::string escape_segment(std::string_view text) {
@@ -126,7 +198,21 @@ std::string escape_segment(std::string_view text) {
 }
 
 bool is_loopback(std::string_view host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::string text(host);
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!text.empty() && text.back() == '.') text.pop_back();  // "localhost." is the same name
+    if (text == "localhost") return true;
+    // Only literal addresses in dotted-quad form, as inet_pton reads them: "127.1" and
+    // "127.evil.example" are names or shorthands a resolver may send anywhere.
+    in_addr v4{};
+    if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+    }
+    return false;
 }
 
 UrlParts parse_url(std::string_view url) {
@@ -141,11 +227,14 @@ UrlParts parse_url(std::string_view url) {
     p.user = url_part(u.get(), CURLUPART_USER, CURLU_URLDECODE);
     p.password = url_part(u.get(), CURLUPART_PASSWORD, CURLU_URLDECODE);
     p.host = url_part(u.get(), CURLUPART_HOST);
-    if (p.host.size() > 2 && p.host.front() == '[') p.host = p.host.substr(1, p.host.size() - 2);
+    if (p.host.size() > 2 && p.host.front() == '[') {
+        p.host.pop_back();
+        p.host.erase(0, 1);
+    }
     const std::string port = url_part(u.get(), CURLUPART_PORT);
     p.port = port.empty() ? 0 : std::stoi(port);
     p.path = url_part(u.get(), CURLUPART_PATH, CURLU_URLDECODE);
-    if (p.path.empty()) p.path = "/";
+    if (p.path.empty()) p.path.push_back('/');
     return p;
 }
 

@@ -2,13 +2,14 @@
 // Transport problems are values, not exceptions.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cancellation.hpp"
 
 namespace notify::handlers::curl {
 
@@ -22,8 +23,9 @@ struct HttpRequest {
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds total_timeout{30000};
     std::string ca_file;                // empty: the system trust store
-    long max_redirects = 0;             // followed only to http and https; a POST stays a POST
-    const std::atomic<bool>* cancel = nullptr;  // true: give up within about a second
+    long max_redirects = 0;             // followed only within the URL's scheme, host and port; a
+                                        // POST stays a POST (but after a 303)
+    Cancellation* cancel = nullptr;  // cancelled: give up at once
 };
 
 struct HttpResponse {
@@ -56,7 +58,9 @@ struct UrlParts {
     std::string path;   // percent-decoded, "/" when empty
 };
 
-// localhost, ::1 or 127.x.y.z: traffic to it never leaves the machine.
+// True only for "localhost" and literal loopback addresses (127.x.y.z in dotted-quad form,
+// ::1, ::ffff:127.x.y.z, with or without [brackets]): traffic to them never leaves the
+// machine. Names are never resolved: "127.evil.example" is not loopback.
 bool is_loopback(std::string_view host);
 
 // Splits a URL with libcurl's parser. Throws notify::ConfigError naming the URL (its

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "easy_handle.hpp"
+#include "notify/core/text.hpp"
 
 namespace notify::handlers::curl {
 
@@ -52,9 +53,10 @@ int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user
     } else if (type == CURLINFO_HEADER_IN) {
         // A final reply line is "ddd text"; "ddd-text" continues.
         if (text.size() >= 3 && (text.size() == 3 || text[3] == ' ')) {
-            d->last_reply = std::string(text);
+            // A reply is the server's text: CR, ESC or BEL in it must not reach a log or a terminal.
+            d->last_reply = core::escape_controls(text);
             if (d->pending_rcpt) {
-                if (text[0] != '2') d->refused.push_back({*d->pending_rcpt, std::string(text)});
+                if (text[0] != '2') d->refused.push_back({core::escape_controls(*d->pending_rcpt), d->last_reply});
                 d->pending_rcpt.reset();
             }
         }
@@ -76,6 +78,10 @@ SmtpResult send_mail(const SmtpRequest& request) {
                        static_cast<long>(request.total_timeout.count()), request.cancel);
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    // Every reply (the one to the end of the message included) within the whole timeout;
+    // libcurl's default is 120 s whatever CURLOPT_TIMEOUT says.
+    const auto reply_seconds = std::max<long>(1, static_cast<long>((request.total_timeout.count() + 999) / 1000));
+    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, reply_seconds);
     // CURLUSESSL_TRY would carry on in plain text when STARTTLS is missing: never.
     curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(request.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
     if (!request.username.empty()) {
@@ -103,7 +109,7 @@ SmtpResult send_mail(const SmtpRequest& request) {
     result.refused = std::move(dialogue.refused);
     result.sent = rc == CURLE_OK;
     if (!result.sent) {
-        result.error = describe(rc, error);
+        result.error = describe(rc, error, request.cancel);
         if (!dialogue.last_reply.empty()) result.error += " (server said: " + dialogue.last_reply + ")";
         if (result.code == 0 && dialogue.last_reply.size() >= 3) {
             result.code = std::atol(dialogue.last_reply.substr(0, 3).c_str());

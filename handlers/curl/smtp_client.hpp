@@ -2,10 +2,11 @@
 // problems are values, not exceptions.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "cancellation.hpp"
 
 namespace notify::handlers::curl {
 
@@ -20,7 +21,7 @@ struct SmtpRequest {
     std::string ca_file;             // empty: the system trust store
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds total_timeout{60000};
-    const std::atomic<bool>* cancel = nullptr;  // true: give up within about a second
+    Cancellation* cancel = nullptr;  // cancelled: give up at once
 };
 
 struct SmtpRefusal {

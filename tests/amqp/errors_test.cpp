@@ -79,17 +79,33 @@ TEST_CASE("an exchange of another type: a dead letter and an error naming it", "
         CHECK(s.state == DeliveryStatus::State::dead);  // asking again cannot help
         CHECK(s.attempts == 1);
         INFO(s.last_error);
-        CHECK(s.last_error.find("exchange '" + exchange + "' exists with another type than topic") != std::string::npos);
+        CHECK(s.last_error.find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") !=
+              std::string::npos);
     }
     SECTION("ensure_exchange") {
         try {
             notify::handlers::amqp::ensure_exchange(broker.messaging(), exchange);
             FAIL("no error");
-        } catch (const notify::Error& e) {
-            CHECK(std::string(e.what()).find("exchange '" + exchange + "' exists with another type than topic") !=
+        } catch (const notify::handlers::amqp::ExchangeRefused& e) {  // the broker's answer: asking again cannot help
+            CHECK(std::string(e.what()).find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") !=
                   std::string::npos);
         }
     }
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("an existing non-durable topic exchange is used as it is, not refused as inequivalent", "[amqp]") {
+    // As a pika consumer with default arguments declares it (OS2MO's examples do).
+    const std::string exchange = unique("notify-test-transient");
+    const auto& broker = Broker::get();
+    REQUIRE(broker.api_call("PUT", "/api/exchanges/%2F/" + exchange, R"({"type":"topic","durable":false})") == 201);
+    CHECK_NOTHROW(notify::handlers::amqp::ensure_exchange(broker.messaging(), exchange));
+    CHECK(broker.api("/api/exchanges/%2F/" + exchange)["durable"] == false);  // left as it was
+    AmqpNotifier n({{{"#"}, "cloudevents", exchange}});
+    const auto receipt = n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
+    const auto s = settle(n, receipt, 1, 20s);
+    INFO(s.last_error);
+    CHECK(s.state == DeliveryStatus::State::delivered);
     broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
 }
 

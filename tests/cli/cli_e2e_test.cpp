@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include "binary.hpp"
 #include "broker_env.hpp"
@@ -27,7 +28,7 @@ struct Setup {
     explicit Setup(const std::string& amqp_url = "", const MailServer* smtp = nullptr) {
         const auto& broker = Broker::get();
         const std::string conf = (dir / "server.conf").string();
-        std::ofstream out(conf);
+        std::ostringstream out;
         out << "[store]\npath = " << (dir / "notify.db").string() << "\n[messaging]\nurl = "
             << (amqp_url.empty() ? "amqp://guest:guest@" + broker.amqp_url.substr(7) : amqp_url)
             << "\nmanagement_url = " << (amqp_url.empty() ? broker.management_url : "http://127.0.0.1:1") << "\ntimeout = 5s\n"
@@ -36,6 +37,7 @@ struct Setup {
             out << "[email]\nenabled = true\nhost = 127.0.0.1\ntls = none\nport = " << smtp->server.port()
                 << "\nfrom = notify@example.com\n";
         }
+        write_private(conf, out.str());
         env = {"NOTIFY_CONFIG=" + conf};
     }
 
@@ -113,7 +115,7 @@ TEST_CASE("broker down: event fire --wait exits 1 saying what is pending, kept i
     Setup s("amqp://guest:guest@127.0.0.1:1");
     const auto created = s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "nowhere"});
     CHECK(created.code == 0);
-    CHECK(created.err.find("not ensured now") != std::string::npos);  // a warning, not a failure
+    CHECK(created.err.find("not checked now") != std::string::npos);  // a warning, not a failure
     const auto fired = s.run({"event", "fire", "repo.sync.finish", "--wait", "2"});
     CHECK(fired.code == 1);
     CHECK(fired.err.find("1 of 1 deliveries still pending after 2 s") != std::string::npos);
@@ -177,12 +179,13 @@ TEST_CASE("known secrets never appear in any output, log line, error or JSON doc
     MailServer smtp({"--starttls", cert("server.pem"), cert("server.key"), "--auth", "mailer:" + smtp_password});
     Setup s("", nullptr);
     {
-        std::ofstream out(s.dir / "server.conf");
+        std::ostringstream out;
         out << "[store]\npath = " << (s.dir / "notify.db").string() << "\n[messaging]\nurl = amqp://" << user << ":"
             << broker_password << "@" << broker.amqp_url.substr(7) << "\nmanagement_url = " << broker.management_url
             << "\ntimeout = 5s\n[email]\nenabled = true\nhost = localhost\nport = " << smtp.server.port()
             << "\nfrom = notify@example.com\nca_file = " << cert("ca.pem") << "\nusername = mailer\npassword = "
             << smtp_password << "\n[delivery]\nbackoff_initial = 100ms\nmax_attempts = 2\n";
+        write_private(s.dir / "server.conf", out.str());
     }
     const std::string exchange = unique("secrets");
     std::vector<Ran> runs;

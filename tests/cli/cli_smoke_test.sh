@@ -30,7 +30,14 @@ run 2 --config "$tmp/bad.conf" check-config
 grep -qF "$tmp/bad.conf:4: [delivery] workers = 'none'" "$tmp/err" || fail "bad value: $(cat "$tmp/err")"
 [ ! -s "$tmp/out" ] || fail "bad value: something was printed on stdout"
 
-printf '[email]\npassword = hunter2\n[messaging]\nurl = amqp://svc:s3cret@127.0.0.1:5672\n' >"$tmp/good.conf"
+printf '[email]\nusername = mailer\npassword = hunter2\n[messaging]\nurl = amqp://svc:s3cret@127.0.0.1:5672\n' >"$tmp/good.conf"
+# A server.conf with passwords that other users can read is refused, naming the line and the fix.
+chmod 644 "$tmp/good.conf"
+run 2 --config "$tmp/good.conf" check-config
+grep -qF "$tmp/good.conf:3: [email] password is a secret, but users other than the owner" "$tmp/err" ||
+    fail "readable secrets: $(cat "$tmp/err")"
+grep -q 'hunter2\|s3cret' "$tmp/err" && fail "a secret was printed in the error"
+chmod 600 "$tmp/good.conf"
 NOTIFY_MESSAGING__TOPIC_EXCHANGE=pulp run 0 --config "$tmp/good.conf" check-config
 grep -q '"topic_exchange": "pulp"' "$tmp/out" || fail "environment override not applied"
 grep -q 'hunter2\|s3cret' "$tmp/out" && fail "a secret was printed"

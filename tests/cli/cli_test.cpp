@@ -125,7 +125,17 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
         {{"listener", "http", "create", "--event-type", "repo.#", "--url", "https://u:hunter2@x.example/"}, "credentials"},
         {{"listener", "http", "create", "--event-type", "repo.#", "--url", "https://x.example/", "--header", "NoColon"},
          "--header 'NoColon'"},
-        {{"listener", "email", "update", "--listener-id", id, "--subject", "x"}, "is an amqp listener"},
+        {{"listener", "email", "update", "--listener-id", id, "--subject", "x"},
+         "is of kind 'amqp'; use: notify listener amqp update --listener-id " + id},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "amq.direct"}, "is not a topic exchange"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "amq.fanout"}, "is not a topic exchange"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "amq.mine"}, "reserved by the broker"},
+        {{"listener", "http", "create", "--event-type", "repo.#", "--url", "http://hooks.example.com/",
+          "--header", "Authorization: Bearer hunter2"},
+         "header 'Authorization' would travel in clear text"},
+        {{"listener", "http", "create", "--event-type", "repo.#", "--url", "http://127.evil.example/", "--password",
+          "hunter2", "--username", "u"},
+         "a password would travel in clear text"},
         {{"listener", "amqp", "update", "--listener-id", "zzzzzzzz"}, "zzzzzzzz"},
         {{"listener", "delete", "--listener-id", "zzzzzzzz"}, "zzzzzzzz"},
         {{"listener"}, "subcommand is required"},
@@ -134,6 +144,11 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
         {{"event", "fire", "repo.sync.finish", "--effective", "tomorrow"}, "--effective"},
         {{"event", "fire", "repo.#"}, "invalid event type 'repo.#'"},
         {{"event", "fire", "repo.sync.finish", "--wait", "-1"}, "--wait"},
+        {{"event", "fire", "repo.sync.finish", "--data", R"({"n": 1e400})"}, "--data holds a number too large"},
+        {{"event", "fire", "repo.sync.finish", "--wait", "inf"}, "--wait must be a number of seconds from 0 to 86400"},
+        {{"event", "fire", "repo.sync.finish", "--wait", "nan"}, "--wait must be a number of seconds from 0 to 86400"},
+        {{"event", "fire", "repo.sync.finish", "--wait", "1e300"}, "--wait must be a number of seconds from 0 to 86400"},
+        {{"delivery", "list", "--limit", "-3"}, "--limit"},
         {{"delivery", "list", "--state", "gone"}, "--state"},
         {{"delivery", "retry"}, "needs a delivery id or --all-dead"},
         {{"delivery", "retry", "no-such-id"}, "no dead letter with delivery id 'no-such-id'"},
@@ -156,13 +171,13 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
 
 TEST_CASE("a bad server.conf or a disabled handler: exit 2 naming the file and line or the setting", "[cli][validation]") {
     Cli cli;
-    std::ofstream(cli.conf, std::ios::app) << "[delivery]\nworkers = many\n";
+    write_private(cli.conf, "[delivery]\nworkers = many\n", true);
     const auto r = cli.run({"listener", "list"});
     CHECK(r.code == 2);
     CHECK(r.err.find(cli.conf + ":9: [delivery] workers = 'many'") != std::string::npos);
 
     Cli disabled;
-    std::ofstream(disabled.conf) << "[store]\npath = " << (disabled.dir / "notify.db").string() << "\n";
+    write_private(disabled.conf, "[store]\npath = " + (disabled.dir / "notify.db").string() + "\n");
     const auto email = disabled.run({"listener", "email", "create", "--event-type", "repo.#", "--subject", "x",
                                      "--addresses", "a@b.c"});
     CHECK(email.code == 2);
@@ -198,4 +213,97 @@ TEST_CASE("event types, and fire without --wait stores one delivery per matching
     const auto none = cli.run({"event", "fire", "org_unit.it.create"});
     CHECK(none.code == 0);
     CHECK(none.out.find("0 listeners match") != std::string::npos);
+}
+
+TEST_CASE("a listener of a kind this notify has no handler for: the hint names what can be done", "[cli][validation]") {
+    Cli cli;
+    core::Listener file;
+    file.kind = "file";
+    file.format = "cloudevents";
+    file.event_types.emplace_back("repo.#");
+    file.settings = {{"path", "/tmp/events.jsonl"}};
+    const std::string id = core::ListenerStore(cli.store).create(file).id;
+    const std::string before = cli.stored();
+    const auto r = cli.run({"listener", "amqp", "update", "--listener-id", id, "--exchange", "x"});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("is of kind 'file', and this notify has no file handler") != std::string::npos);
+    CHECK(r.err.find("notify listener delete --listener-id " + id) != std::string::npos);
+    CHECK(r.err.find("notify listener file update") == std::string::npos);  // no such command
+    CHECK(cli.stored() == before);
+}
+
+TEST_CASE("event fire without --wait is refused when the outbox is in memory: nothing would deliver it", "[cli][validation]") {
+    Cli cli;
+    write_private(cli.conf, "[store]\npath = " + cli.store + "\noutbox = memory\n[messaging]\nauto_create_exchange = false\n");
+    REQUIRE(cli.run({"listener", "amqp", "create", "--event-type", "repo.#"}).code == 0);
+    const auto r = cli.run({"event", "fire", "repo.sync.finish"});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("[store] outbox = memory") != std::string::npos);
+    CHECK(r.err.find("--wait") != std::string::npos);
+    CHECK(r.out.find("Stored in the outbox") == std::string::npos);
+}
+
+TEST_CASE("delivery list --limit shows at most N of each state and says how many more there are", "[cli][event]") {
+    Cli cli;
+    REQUIRE(cli.run({"listener", "amqp", "create", "--event-type", "repo.#"}).code == 0);
+    for (int i = 0; i < 5; ++i) REQUIRE(cli.run({"event", "fire", "repo.sync.finish"}).code == 0);
+    const auto limited = cli.run({"--json", "delivery", "list", "--limit", "2"});
+    CHECK(limited.code == 0);
+    CHECK(nlohmann::json::parse(limited.out).size() == 2);
+    CHECK(limited.err.find("showing 2 of 5 deliveries; 3 more not shown") != std::string::npos);
+    const auto all = cli.run({"--json", "delivery", "list", "--limit", "0"});
+    CHECK(nlohmann::json::parse(all.out).size() == 5);
+    CHECK(all.err.empty());
+    const auto human = cli.run({"delivery", "list", "--limit", "4"});
+    CHECK(lines(human.out) == 5);  // header and 4 rows
+    CHECK(human.err.find("1 more not shown") != std::string::npos);
+}
+
+TEST_CASE("listener list keeps two spaces between columns, however long a value", "[cli]") {
+    Cli cli;
+    std::vector<std::string> args{"listener", "amqp", "create", "--exchange", "pulp"};
+    for (const char* t : {"repo.sync.start", "repo.sync.finish", "repo.publish.start", "repo.publish.finish"}) {
+        args.insert(args.end(), {"--event-type", t});
+    }
+    REQUIRE(cli.run(args).code == 0);
+    const auto r = cli.run({"listener", "list"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("repo.publish.finish  exchange=pulp") != std::string::npos);
+    CHECK(r.out.find("finishexchange") == std::string::npos);
+    // The header's columns line up with the rows'.
+    const auto header_end = r.out.find('\n');
+    const std::string header = r.out.substr(0, header_end);
+    const std::string row = r.out.substr(header_end + 1);
+    CHECK(header.find("SETTINGS") == row.find("exchange=pulp"));
+}
+
+TEST_CASE("check-config runs every handler's own checks", "[cli][validation]") {
+    Cli cli;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"[email]\nusername = u\npassword = hunter2\nhost = mail.example.com\ntls = none\n", "in clear text to mail.example.com"},
+        {"[email]\npassword = hunter2\n", "password is set but username is empty"},
+        {"[messaging]\nurl = amqp://u:hunter2@broker.example.com\n", "in clear text to broker.example.com"},
+        {"[messaging]\nurl = amqps://u:hunter2@broker.example.com\nmanagement_url = http://broker.example.com:15672\n",
+         "to the management API at http://broker.example.com:15672"},
+        {"[messaging]\ntopic_exchange = amq.headers\n", "is not a topic exchange"},
+        {"[http]\nca_file = /nonexistent/ca.pem\n", "/nonexistent/ca.pem"},
+    };
+    for (const auto& [conf, expected] : cases) {
+        write_private(cli.conf, "[store]\npath = " + cli.store + "\n" + conf);
+        const auto r = cli.run({"check-config"});
+        INFO(conf << " -> " << r.err);
+        CHECK(r.code == 2);
+        CHECK(lines(r.err) == 1);
+        CHECK(r.err.find(expected) != std::string::npos);
+        CHECK(r.err.find("hunter2") == std::string::npos);
+        CHECK(r.out.empty());
+    }
+    write_private(cli.conf, "[store]\npath = " + cli.store + "\n[messaging]\nurl = amqps://u:pw@[::1]:5671\n");
+    const auto ok = cli.run({"check-config"});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
 }

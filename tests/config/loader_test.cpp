@@ -21,9 +21,7 @@ Environment env(std::initializer_list<std::pair<const std::string, std::string>>
     return e;
 }
 
-void write(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
+void write(const std::filesystem::path& path, const std::string& text) { notify::test::write_private(path, text); }
 
 }  // namespace
 

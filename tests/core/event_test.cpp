@@ -184,7 +184,7 @@ TEST_CASE("event data is bounded in size and depth", "[event]") {
     CHECK_THROWS_WITH(Event("repo.sync.finish", {{"blob", std::string(10 * 1024 * 1024, 'x')}}),
                       Catch::Contains("larger than 1024 KiB"));
     nlohmann::json many = nlohmann::json::object();
-    for (int i = 0; i < 200000; ++i) many["k" + std::to_string(i)] = i;
+    for (int i = 0; i < 200000; ++i) many[std::string("k").append(std::to_string(i))] = i;
     CHECK_THROWS_WITH(Event("repo.sync.finish", many), Catch::Contains("larger than 1024 KiB"));
     // The same limits hold for events read back from JSON.
     auto json = to_json(Event("repo.sync.finish"));

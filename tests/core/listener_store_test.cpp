@@ -289,7 +289,7 @@ TEST_CASE("a damaged store gives a clear error and is left untouched", "[store]"
     const auto path = dir / "notify.db";
     {
         ListenerStore store(path);
-        for (int i = 0; i < 50; ++i) store.create(amqp_listener({"t" + std::to_string(i)}));
+        for (int i = 0; i < 50; ++i) store.create(amqp_listener({std::string("t").append(std::to_string(i))}));
     }
     std::string bytes = file_bytes(path);
     REQUIRE(bytes.size() > 8192);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -170,6 +171,53 @@ TEST_CASE("a hanging handler does not hold up other listeners", "[notifier]") {
     CHECK(s.pending + s.in_flight == 50);
     CHECK_FALSE(notifier.flush(in(200ms)));  // the stuck ones are still pending
     notifier.stop(in(300ms));                // shutdown releases the hang
+}
+
+namespace {
+
+// Threads of this process, as the kernel counts them.
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("two hanging listeners cannot starve a healthy one, and spare workers end with the hang", "[notifier]") {
+    NotifierFixture f;
+    auto options = f.options();  // 4 workers, listener_concurrency 2
+    std::string healthy;
+    std::vector<std::string> stuck;
+    {
+        ListenerStore store(options.store_path);
+        stuck.push_back(store.create(f.listener({"#"}, {{"mode", "hang"}})).id);
+        stuck.push_back(store.create(f.listener({"#"}, {{"mode", "hang"}})).id);
+        healthy = store.create(f.listener({"#"})).id;
+    }
+    const auto threads_before = thread_count();
+    Notifier notifier(options);
+    const auto threads_started = thread_count();
+    // The hanging listeners ask for 2 workers each, all 4 of them; each gets its share.
+    for (int i = 0; i < 10; ++i) notifier.fire(Event("load.item" + std::to_string(i)));
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, healthy) == 10; }, 20s));
+    // Once the hanging attempts stall (after 1 s), spare workers stand in for them.
+    std::this_thread::sleep_for(1500ms);
+    for (int i = 10; i < 20; ++i) notifier.fire(Event("load.item" + std::to_string(i)));
+    REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, healthy) == 20; }, 20s));
+    for (const auto& id : stuck) {
+        const auto s = stats_of(notifier.stats(), id);
+        CHECK(s.pending + s.in_flight == 20);  // none lost, none attempted to the end
+    }
+    CHECK(thread_count() > threads_started);  // spares, one per stalled attempt
+    CHECK(thread_count() <= threads_started + 4);  // at most listener_concurrency per hanging listener
+    // The hang ends: the spares end too.
+    f.recorder->release_hangs();
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (thread_count() > threads_started && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+    CHECK(thread_count() == threads_started);
+    notifier.stop(in(1s));
+    CHECK(thread_count() == threads_before);
 }
 
 TEST_CASE("with listener_concurrency 1 a listener receives events in fire order", "[notifier]") {

@@ -12,7 +12,7 @@ TEST_CASE("quote_text keeps messages on one safe line", "[text]") {
     CHECK(quote_text("it's") == "'it\\x27s'");
     CHECK(quote_text("caf\xc3\xa9") == "'caf\xc3\xa9'");
     CHECK(quote_text("\xff") == "'\\xff'");
-    CHECK(quote_text(std::string(100, 'x'), 10) == "'" + std::string(10, 'x') + "...'");
+    CHECK(quote_text(std::string(100, 'x'), 10) == std::string("'").append(10, 'x').append("...'"));
 }
 
 TEST_CASE("UTF-8 validation", "[text]") {

@@ -168,10 +168,10 @@ TEST_CASE("fast matcher agrees with the recursive definition", "[pattern]") {
     for (int round = 0; round < 20000; ++round) {
         std::string pattern;
         const int pn = 1 + static_cast<int>(rng() % 5);
-        for (int i = 0; i < pn; ++i) pattern += (i ? "." : "") + std::string(pattern_words[rng() % 4]);
+        for (int i = 0; i < pn; ++i) pattern.append(i ? "." : "").append(pattern_words[rng() % 4]);
         std::string type;
         const int tn = 1 + static_cast<int>(rng() % 6);
-        for (int i = 0; i < tn; ++i) type += (i ? "." : "") + std::string(type_words[rng() % 3]);
+        for (int i = 0; i < tn; ++i) type.append(i ? "." : "").append(type_words[rng() % 3]);
         const bool expected = pattern == "*" || reference_match(split(pattern), 0, split(type), 0);
         INFO(pattern << " vs " << type);
         REQUIRE(TopicPattern(pattern).matches(type) == expected);

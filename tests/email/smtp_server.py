@@ -13,6 +13,8 @@ its headers and body as Python's email parser reads them, and whether the sessio
   --defer ADDR          answer RCPT TO:<ADDR> with 450 (repeatable)
   --hang                accept connections and never say anything
   --hang-for S          the same for connections in the first S seconds, then serve
+  --silent-after-data N  take the first N messages (250), then read each later message
+                        to its end and never answer it, nor anything after (QUIT included)
   --port N              listen on this port instead of a free one (a server that comes back)
 """
 import argparse
@@ -44,6 +46,8 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         self.data_seen += 1
+        if self.args.silent_after_data is not None and self.data_seen > self.args.silent_after_data:
+            await asyncio.sleep(3600)
         if self.data_seen <= self.args.fail_data:
             if self.args.fail_code == 421:
                 return "421 4.3.2 service not available, try again later"
@@ -125,5 +129,6 @@ if __name__ == "__main__":
     parser.add_argument("--hang", action="store_true")
     parser.add_argument("--hang-for", type=float, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--silent-after-data", type=int)
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

@@ -31,7 +31,7 @@ public:
 
     // server.conf = [store] path + `text`.
     void write_raw(const std::string& text) const {
-        std::ofstream(conf, std::ios::binary) << "[store]\npath = " << store << "\n" << text;
+        write_private(conf, "[store]\npath = " + store + "\n" + text);
     }
 
     CliResult run(std::vector<std::string> args) const {

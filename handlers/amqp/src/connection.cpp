@@ -6,7 +6,7 @@
 
 namespace notify::handlers::amqp {
 
-proton::connection_options connection_options(const AmqpSettings& s) {
+proton::connection_options connection_options(const AmqpSettings& s, bool proton_reconnect) {
     proton::connection_options o;
     o.idle_timeout(proton::duration(s.idle_timeout.count()));
     if (!s.user.empty()) {
@@ -31,6 +31,7 @@ proton::connection_options connection_options(const AmqpSettings& s) {
             o.ssl_client_options(proton::ssl_client_options());  // system trust store, names verified
         }
     }
+    if (!proton_reconnect) return o;
     proton::reconnect_options reconnect;
     reconnect.delay(proton::duration(100));
     reconnect.delay_multiplier(2.0);

@@ -82,7 +82,7 @@ struct Consumer::Impl : proton::messaging_handler {
     }
 
     void on_container_start(proton::container& c) override {
-        auto options = connection_options(settings);
+        auto options = connection_options(settings, true);
         options.handler(*this);
         c.connect(settings.urls.front(), options);
     }

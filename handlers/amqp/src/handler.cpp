@@ -21,16 +21,10 @@ namespace {
 
 using core::DeliveryResult;
 
-bool is_exchange_name(std::string_view name) {
-    return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
-    });
-}
-
 class AmqpHandler : public core::Handler {
 public:
     AmqpHandler(const AmqpSettings& settings, core::LogFunction log)
-        : settings_(settings), log_(log), publisher_(settings, log), management_(settings) {}
+        : settings_(settings), log_(log), publisher_(settings, log), management_(settings, &stopping_) {}
 
     DeliveryResult deliver(const core::Delivery& d) noexcept override {
         std::mutex mutex;
@@ -83,7 +77,12 @@ public:
     // Messages of one listener in flight at once: enough to keep a connection busy.
     std::size_t window() const noexcept override { return 128; }
 
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override { publisher_.close(); }
+    // Management API calls under way end at once; messages not confirmed by `deadline` are
+    // given up (retried later).
+    void shutdown(std::chrono::steady_clock::time_point deadline) noexcept override {
+        stopping_.cancel();
+        publisher_.close(deadline);
+    }
 
 private:
     // Ensures the exchange before its first publish on each connection. Returns the
@@ -132,6 +131,7 @@ private:
 
     const AmqpSettings settings_;
     const core::LogFunction log_;
+    curl::Cancellation stopping_;
     Publisher publisher_;
     const Management management_;
     std::mutex mutex_;
@@ -145,6 +145,8 @@ public:
     std::string_view config_section() const noexcept override { return "messaging"; }
     std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
 
+    void check_section(const nlohmann::json& section) const override { (void)AmqpSettings::from_section(section); }
+
     void validate(core::Listener& listener, const nlohmann::json& section) const override {
         (void)AmqpSettings::from_section(section);  // a listener is refused while [messaging] cannot work
         core::check_listener_format(kind(), listener.format);
@@ -152,10 +154,7 @@ public:
             if (key != "exchange") {
                 throw ValidationError("unknown setting " + core::quote_text(key) + " for an amqp listener (known: exchange)");
             }
-            if (!value.is_string() || !is_exchange_name(value.get<std::string>())) {
-                throw ValidationError("invalid exchange " + core::quote_text(value.is_string() ? value.get<std::string>() : value.dump()) +
-                                      ": expected 1-255 letters, digits, '-', '_', '.' or ':'");
-            }
+            check_exchange(value.is_string() ? value.get<std::string>() : value.dump());
         }
     }
 
@@ -171,7 +170,12 @@ void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_
 void ensure_exchange(const nlohmann::json& messaging, std::string_view exchange) {
     const auto settings = AmqpSettings::from_section(messaging);
     if (!settings.auto_create_exchange) return;
-    Management(settings).ensure_topic_exchange(exchange);
+    try {
+        Management(settings).ensure_topic_exchange(exchange);
+    } catch (const ManagementError& e) {
+        if (e.permanent()) throw ExchangeRefused(e.what());
+        throw;
+    }
 }
 
 }  // namespace notify::handlers::amqp

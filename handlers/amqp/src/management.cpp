@@ -21,8 +21,8 @@ std::string reason_of(const std::string& body) {
 
 }  // namespace
 
-void Management::call(const char* method, const std::string& path, const std::string& body,
-                      std::string_view what) const {
+std::optional<std::string> Management::call(const char* method, const std::string& path, const std::string& body,
+                                            std::string_view what, bool missing_ok) const {
     curl::HttpRequest request;
     request.method = method;
     request.url = settings_.management_url + path;
@@ -33,6 +33,7 @@ void Management::call(const char* method, const std::string& path, const std::st
     request.ca_file = settings_.ca_file;
     request.connect_timeout = std::min(settings_.timeout, std::chrono::milliseconds(10000));
     request.total_timeout = settings_.timeout;
+    request.cancel = cancel_;
     const auto result = curl::perform(request);
     const std::string where = config::mask_url_password(settings_.management_url);
     if (!result.response) {
@@ -41,7 +42,8 @@ void Management::call(const char* method, const std::string& path, const std::st
                               false);
     }
     const long status = result.response->status;
-    if (status >= 200 && status < 300) return;
+    if (status >= 200 && status < 300) return result.response->body;
+    if (status == 404 && missing_ok) return std::nullopt;
     const std::string reason = reason_of(result.response->body);
     if (status == 401) {
         throw ManagementError("the RabbitMQ management API at " + where + " refused the credentials (401) while trying to " +
@@ -57,16 +59,34 @@ void Management::call(const char* method, const std::string& path, const std::st
                           status >= 400 && status < 500);
 }
 
+std::string Management::exchange_path(std::string_view name) const {
+    return "/api/exchanges/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name);
+}
+
 void Management::ensure_topic_exchange(std::string_view name) const {
     if (name.rfind("amq.", 0) == 0) return;
-    const std::string what = "create exchange '" + std::string(name) + "'";
+    const std::string quoted = "'" + std::string(name) + "'";
+    // Look first: an existing topic exchange is used as it is, whatever its durability (a
+    // PUT with other arguments would be refused as "inequivalent").
+    if (const auto found = call("GET", exchange_path(name), "", "look up exchange " + quoted, true)) {
+        std::string type;
+        try {
+            type = nlohmann::json::parse(*found).value("type", "");
+        } catch (const std::exception&) {
+        }
+        if (type == "topic") return;
+        throw ManagementError("exchange " + quoted + " is a " + (type.empty() ? "non-topic" : type) +
+                                  " exchange, not a topic exchange: events could not be routed by type; "
+                                  "name a topic exchange or delete this one",
+                              true);
+    }
     try {
-        call("PUT", "/api/exchanges/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name),
-             R"({"type":"topic","durable":true,"auto_delete":false})", what);
+        (void)call("PUT", exchange_path(name), R"({"type":"topic","durable":true,"auto_delete":false})",
+                   "create exchange " + quoted);
     } catch (const ManagementError& e) {
         const std::string message = e.what();
-        if (message.find("inequivalent arg 'type'") != std::string::npos) {
-            throw ManagementError("exchange '" + std::string(name) + "' exists with another type than topic (" +
+        if (message.find("inequivalent arg 'type'") != std::string::npos) {  // made meanwhile, as another type
+            throw ManagementError("exchange " + quoted + " exists with another type than topic (" +
                                       message.substr(message.find("inequivalent")) +
                                       "); delete it or name another exchange",
                                   true);
@@ -78,26 +98,25 @@ void Management::ensure_topic_exchange(std::string_view name) const {
 void Management::declare_queue(std::string_view name, std::chrono::milliseconds expires) const {
     const nlohmann::json body = {
         {"durable", false}, {"auto_delete", true}, {"arguments", {{"x-expires", expires.count()}}}};
-    call("PUT", "/api/queues/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name), body.dump(),
+    (void)call("PUT", "/api/queues/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name), body.dump(),
          "declare queue '" + std::string(name) + "'");
 }
 
 void Management::bind(std::string_view exchange, std::string_view queue, std::string_view routing_key) const {
     const nlohmann::json body = {{"routing_key", routing_key}};
-    call("POST",
+    (void)call("POST",
          "/api/bindings/" + curl::escape_segment(settings_.vhost) + "/e/" + curl::escape_segment(exchange) + "/q/" +
              curl::escape_segment(queue),
          body.dump(), "bind queue '" + std::string(queue) + "' to exchange '" + std::string(exchange) + "'");
 }
 
 void Management::delete_queue(std::string_view name) const {
-    call("DELETE", "/api/queues/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name), "",
+    (void)call("DELETE", "/api/queues/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name), "",
          "delete queue '" + std::string(name) + "'");
 }
 
 void Management::delete_exchange(std::string_view name) const {
-    call("DELETE", "/api/exchanges/" + curl::escape_segment(settings_.vhost) + "/" + curl::escape_segment(name), "",
-         "delete exchange '" + std::string(name) + "'");
+    (void)call("DELETE", exchange_path(name), "", "delete exchange '" + std::string(name) + "'");
 }
 
 }  // namespace notify::handlers::amqp

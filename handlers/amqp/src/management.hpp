@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "cancellation.hpp"
 #include "notify/core/error.hpp"
 #include "settings.hpp"
 
@@ -25,10 +27,14 @@ private:
 // Thread-safe (each call is one HTTP request on the calling thread's curl handle).
 class Management {
 public:
-    explicit Management(const AmqpSettings& settings) : settings_(settings) {}
+    // `cancel` (may be null) ends calls under way when it is cancelled; it must outlive them.
+    explicit Management(const AmqpSettings& settings, curl::Cancellation* cancel = nullptr)
+        : settings_(settings), cancel_(cancel) {}
 
-    // Creates `name` as a durable topic exchange unless it exists as one. Names starting
-    // with "amq." are RabbitMQ's own and always exist: nothing is asked for them.
+    // Creates `name` as a durable topic exchange when it is missing; uses an existing topic
+    // exchange as it is (durable or not); throws a permanent ManagementError naming the type
+    // when it exists as another type. Names starting with "amq." are RabbitMQ's own and
+    // always exist: nothing is asked for them.
     void ensure_topic_exchange(std::string_view name) const;
     // A non-durable queue that deletes itself when its last consumer goes, and after
     // `expires` without one (so nothing is left behind even if the consumer is killed).
@@ -38,9 +44,13 @@ public:
     void delete_exchange(std::string_view name) const;
 
 private:
-    void call(const char* method, const std::string& path, const std::string& body, std::string_view what) const;
+    // The response body of a 2xx answer; std::nullopt for 404 when `missing_ok`.
+    std::optional<std::string> call(const char* method, const std::string& path, const std::string& body,
+                                    std::string_view what, bool missing_ok = false) const;
+    std::string exchange_path(std::string_view name) const;
 
     AmqpSettings settings_;
+    curl::Cancellation* cancel_;
 };
 
 }  // namespace notify::handlers::amqp

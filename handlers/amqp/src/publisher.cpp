@@ -68,6 +68,9 @@ bool Outcome::resolved() {
 
 Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
     : settings_(std::move(settings)), log_(std::move(log)), container_(*this, "notify-amqp") {
+    // Between a lost connection and the next attempt there is no connection at all: the
+    // container must keep running until close() stops it.
+    container_.auto_stop(false);
     thread_ = std::thread([this] {
         try {
             container_.run();
@@ -78,7 +81,7 @@ Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
     watchdog_ = std::thread([this] { watch_deadlines(); });
 }
 
-Publisher::~Publisher() { close(); }
+Publisher::~Publisher() { close(std::chrono::steady_clock::now() + std::chrono::milliseconds(2500)); }
 
 void Publisher::log(core::LogLevel level, const std::string& message) const {
     if (!log_) return;
@@ -94,7 +97,7 @@ std::string Publisher::targets() const {
     return all;
 }
 
-void Publisher::close() {
+void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -103,24 +106,25 @@ void Publisher::close() {
         work_queue_ = nullptr;
     }
     state_changed_.notify_all();
-    // Close the connection first, also one that is still connecting or waiting to
-    // reconnect: stopping the container under a pending reconnect leaks Proton's
-    // connection and transport (seen by LeakSanitizer). Bounded: a broker that does not
-    // answer the close is not waited for long.
+    // Close the connection first, also one that is still connecting: stopping the
+    // container under it leaks Proton's connection and transport (seen by LeakSanitizer).
+    // Bounded by `deadline`: a broker that does not answer the close is not waited for.
+    // Between two connection attempts there is nothing to close.
     std::promise<void> closed;
     auto done = closed.get_future();
     container_.schedule(proton::duration(0), [this, &closed] {
         closing_ = true;
         {
             std::lock_guard lock(mutex_);
-            transport_closed_ = false;
+            transport_closed_ = !transport_open_;
         }
-        if (connection_ && !connection_.closed()) connection_.close();
+        if (transport_open_ && connection_ && !connection_.closed()) connection_.close();
         closed.set_value();
     });
-    if (done.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+    const auto until = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+    if (done.wait_until(until) == std::future_status::ready) {
         std::unique_lock lock(mutex_);
-        state_changed_.wait_for(lock, std::chrono::milliseconds(500), [&] { return transport_closed_; });
+        state_changed_.wait_until(lock, until, [&] { return transport_closed_; });
     }
     container_.stop();
     if (thread_.joinable()) thread_.join();
@@ -191,8 +195,15 @@ void Publisher::watch_deadlines() {
     const auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(settings_.timeout).count());
     std::unique_lock lock(mutex_);
     while (!closed_) {
-        state_changed_.wait_for(lock, std::chrono::seconds(1));
+        auto wake = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (reconnect_at_) wake = std::min(wake, *reconnect_at_);
+        state_changed_.wait_until(lock, wake);
         const auto now = std::chrono::steady_clock::now();
+        if (!closed_ && reconnect_at_ && *reconnect_at_ <= now) {
+            reconnect_at_.reset();
+            // Now, not with a delay: only the watchdog waits (see watch_deadlines()).
+            container_.schedule(proton::duration(0), [this] { connect_next(); });
+        }
         std::vector<std::shared_ptr<Outcome>> overdue;
         for (const auto& [raw, outcome] : unresolved_) {
             if (outcome->deadline() <= now) overdue.push_back(outcome);
@@ -205,10 +216,37 @@ void Publisher::watch_deadlines() {
 
 // --- container thread -------------------------------------------------------------------
 
-void Publisher::on_container_start(proton::container& c) {
-    auto options = connection_options(settings_);
+void Publisher::on_container_start(proton::container&) { connect_next(); }
+
+void Publisher::connect_next() {
+    if (closing_) return;
+    auto options = connection_options(settings_, false);
     options.handler(*this);
-    connection_ = c.connect(settings_.urls.front(), options);
+    const std::string& url = settings_.urls[next_url_ % settings_.urls.size()];
+    ++next_url_;
+    connection_ = container_.connect(url, options);
+    transport_open_ = true;
+}
+
+void Publisher::plan_reconnect(bool refused) {
+    // A broker that accepts connections only to close them again (refused vhost) must not
+    // be asked again and again: the pause grows unless the last connection lasted.
+    const bool lasted = opened_at_ && std::chrono::steady_clock::now() - *opened_at_ > std::chrono::seconds(10);
+    opened_at_.reset();
+    if (lasted) failed_rounds_ = 0;
+    std::chrono::milliseconds delay{0};
+    if (next_url_ % settings_.urls.size() == 0) {  // every URL tried once more: back off
+        const auto longest = refused ? std::chrono::milliseconds(30000) : std::chrono::milliseconds(10000);
+        delay = std::min(longest, std::chrono::milliseconds(100L << std::min(failed_rounds_, 9)));
+        ++failed_rounds_;
+        if (lasted) delay = std::chrono::milliseconds(100);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        reconnect_at_ = std::chrono::steady_clock::now() + delay;
+    }
+    state_changed_.notify_all();
 }
 
 void Publisher::on_connection_open(proton::connection& c) {
@@ -224,9 +262,10 @@ void Publisher::on_connection_open(proton::connection& c) {
     }
     opened_at_ = std::chrono::steady_clock::now();
     state_changed_.notify_all();
-    log(core::LogLevel::info, std::string(c.reconnected() ? "reconnected" : "connected") + " to " +
+    refused_ = false;
+    log(core::LogLevel::info, std::string(generation_ > 1 ? "reconnected" : "connected") + " to " +
                                   broker_.product + " " + broker_.version);
-    // After a reconnect Proton re-opens the senders itself; send what waited once they have credit.
+    // Messages that waited for a connection go out on new links.
     for (auto& [exchange, link] : links_) {
         if (!link.sender && !link.waiting.empty()) open_link(exchange, link);
     }
@@ -260,12 +299,15 @@ void Publisher::on_transport_error(proton::transport& t) {
 }
 
 void Publisher::on_connection_error(proton::connection& c) {
-    // A connection error (unknown vhost, refused access) ends Proton's own reconnecting;
-    // on_transport_close() starts over after a pause.
+    // The broker closed the connection with an error: it refused it (unknown vhost, access),
+    // or an operator or a failover forced it closed. on_transport_close() plans the next try.
     const std::string who = settings_.user.empty() ? "anonymous login" : "user '" + settings_.user + "'";
-    const std::string why = "the broker refused the connection (" + who + ", vhost '" + settings_.vhost +
-                            "'): " + c.error().what();
-    log(core::LogLevel::error, "AMQP " + why);
+    const bool forced = c.error().name() == "amqp:connection:forced";
+    const std::string why = (forced ? std::string("the broker closed the connection: ")
+                                    : "the broker refused the connection (" + who + ", vhost '" + settings_.vhost + "'): ") +
+                            c.error().what();
+    refused_ = !forced;
+    log(forced ? core::LogLevel::warning : core::LogLevel::error, "AMQP " + why + (forced ? "; reconnecting" : ""));
     connection_lost(why);
     fail_waiting(why);
 }
@@ -278,6 +320,7 @@ void Publisher::fail_waiting(const std::string& why) {
 }
 
 void Publisher::on_transport_close(proton::transport&) {
+    transport_open_ = false;
     {
         std::lock_guard lock(mutex_);
         transport_closed_ = true;
@@ -292,17 +335,7 @@ void Publisher::on_transport_close(proton::transport&) {
     const std::string why = last_error().empty() ? "connection to the broker closed" : last_error();
     fail_waiting(why);
     connection_lost(why);
-    // A broker that accepts connections only to close them again (refused vhost) must not
-    // be asked again and again: the pause grows unless the last connection lasted.
-    const bool lasted = opened_at_ && std::chrono::steady_clock::now() - *opened_at_ > std::chrono::seconds(10);
-    opened_at_.reset();
-    reconnect_delay_ = lasted ? std::chrono::milliseconds(500) : std::min(reconnect_delay_ * 2, std::chrono::milliseconds(30000));
-    container_.schedule(proton::duration(reconnect_delay_.count()), [this] {
-        if (closing_) return;
-        auto options = connection_options(settings_);
-        options.handler(*this);
-        connection_ = container_.connect(settings_.urls.front(), options);
-    });
+    plan_reconnect(refused_);
 }
 
 void Publisher::enqueue(const std::string& exchange, Waiting w) {

@@ -76,8 +76,9 @@ public:
     std::string last_error();
 
     // Stops sending; every outcome not yet known becomes retry (callbacks run before it
-    // returns). Idempotent.
-    void close();
+    // returns). The connection is closed politely if the broker answers by `deadline`,
+    // else dropped; returns by about `deadline` (at least 100 ms are given). Idempotent.
+    void close(std::chrono::steady_clock::time_point deadline);
 
 private:
     struct Waiting {
@@ -108,9 +109,14 @@ private:
     void fail_waiting(const std::string& why);
     void log(core::LogLevel level, const std::string& message) const;
     std::string targets() const;  // the broker URLs, "a or b" with failover (no credentials)
-    // The watchdog thread: once a second, outcomes past their deadline become retry (a
-    // Proton timer would hold up container::stop(), and connection timers outlive their
-    // connection in Proton 0.37).
+    // Connects to the next broker URL (failover order), unless closing.
+    void connect_next();
+    // After a connection ended: when to try the next one.
+    void plan_reconnect(bool refused);
+    // The watchdog thread: once a second, outcomes past their deadline become retry; and
+    // when a reconnect is due it asks the container thread to connect. Proton timers
+    // (its own reconnect included) would hold up container::stop() until they fire, up to
+    // the longest backoff, and connection timers outlive their connection in Proton 0.37.
     void watch_deadlines();
 
     const AmqpSettings settings_;
@@ -121,9 +127,12 @@ private:
     std::map<std::string, Link> links_;  // by exchange
     std::map<proton::tracker, std::shared_ptr<Outcome>> in_flight_;
     std::uint64_t next_tag_ = 0;
-    std::chrono::milliseconds reconnect_delay_{250};  // after a connection error ended reconnecting
+    std::size_t next_url_ = 0;  // index into settings_.urls of the next attempt (modulo)
+    int failed_rounds_ = 0;     // rounds over every URL since a connection last lasted
     std::optional<std::chrono::steady_clock::time_point> opened_at_;  // of the current connection
+    bool refused_ = false;  // the broker refused the last connection (vhost, access): wait longer
     bool closing_ = false;  // close() has begun: no new connection attempts
+    bool transport_open_ = false;  // a connection attempt or connection is under way
 
     // Shared, under mutex_.
     std::mutex mutex_;
@@ -136,6 +145,7 @@ private:
     BrokerInfo broker_;
     std::string last_error_;
     std::map<Outcome*, std::shared_ptr<Outcome>> unresolved_;  // every send whose outcome is not known yet
+    std::optional<std::chrono::steady_clock::time_point> reconnect_at_;  // the watchdog connects then
 
     proton::container container_;
     std::thread thread_;

@@ -1,13 +1,33 @@
 // [messaging] -> AmqpSettings.
 #include "settings.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "http_client.hpp"
 #include "notify/config/settings.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 
 namespace notify::handlers::amqp {
+
+void check_exchange(const std::string& name) {
+    const bool valid = !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    });
+    if (!valid) {
+        throw ValidationError("invalid exchange " + core::quote_text(name) +
+                              ": expected 1-255 letters, digits, '-', '_', '.' or ':'");
+    }
+    if (name.rfind("amq.", 0) != 0 || name == "amq.topic") return;
+    const bool known = name == "amq.direct" || name == "amq.fanout" || name == "amq.headers" || name == "amq.match" ||
+                       name.rfind("amq.rabbitmq.", 0) == 0;
+    throw ValidationError("exchange " + core::quote_text(name) +
+                          (known ? " is not a topic exchange, so events could not be routed by type"
+                                 : ": names starting with 'amq.' are reserved by the broker and cannot be created") +
+                          "; use amq.topic or a name of your own");
+}
 
 AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
     AmqpSettings s;
@@ -20,6 +40,11 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
     std::vector<std::string> urls = section.contains("url") ? section.at("url").get<std::vector<std::string>>()
                                                             : std::vector<std::string>{"amqp://localhost:5672"};
     s.topic_exchange = text("topic_exchange", "amq.topic");
+    try {
+        check_exchange(s.topic_exchange);
+    } catch (const ValidationError& e) {
+        throw ConfigError(std::string("[messaging] topic_exchange: ") + e.what());
+    }
     s.auto_create_exchange = section.value("auto_create_exchange", true);
     s.user = text("username");
     s.password = text("password");
@@ -61,8 +86,22 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
         throw ConfigError("[messaging]: cert_file and key_file go together");
     }
     s.management_url = text("management_url");
-    if (s.management_url.empty()) s.management_url = "http://" + first_host + ":15672";
+    if (s.management_url.empty()) {
+        // The management API listens on 15672 for http and, when a broker has TLS set up for
+        // it, usually 15671 for https; a broker reached over amqps:// is never asked in clear.
+        const std::string host = first_host.find(':') != std::string::npos ? "[" + first_host + "]" : first_host;
+        s.management_url = s.tls ? "https://" + host + ":15671" : "http://" + host + ":15672";
+    }
     while (!s.management_url.empty() && s.management_url.back() == '/') s.management_url.pop_back();
+    const auto management = curl::parse_url(s.management_url);
+    if (!management.user.empty() || !management.password.empty()) {
+        throw ConfigError("[messaging] management_url must not hold credentials; it uses username and password");
+    }
+    if (management.scheme != "https" && !s.password.empty() && !curl::is_loopback(management.host) &&
+        !s.allow_insecure_auth) {
+        throw ConfigError("[messaging] would send the broker password in clear text to the management API at " +
+                          s.management_url + "; use an https:// management_url or set allow_insecure_auth = true");
+    }
     return s;
 }
 

@@ -9,6 +9,11 @@
 
 namespace notify::handlers::amqp {
 
+// Throws notify::ValidationError unless `name` can be a topic exchange notify publishes to:
+// 1-255 letters, digits, '-', '_', '.' or ':', and none of the broker's own amq.* exchanges
+// but amq.topic (the others are not topic exchanges, or cannot be created).
+void check_exchange(const std::string& name);
+
 struct AmqpSettings {
     std::vector<std::string> urls;  // scheme://host:port, without credentials or path
     bool tls = false;               // amqps

@@ -76,6 +76,10 @@ void check_header_value(std::string_view value, std::string_view what) {
     if (!core::is_valid_utf8(value)) {
         throw ValidationError(std::string(what) + " " + core::quote_text(value) + " is not valid UTF-8");
     }
+    if (core::has_line_breaking_or_bidi(value)) {
+        throw ValidationError(std::string(what) + " " + core::quote_text(value) +
+                              " holds a line separator or a bidirectional control (U+0085, U+2028, U+202E, ...)");
+    }
 }
 
 }  // namespace notify::handlers::email

@@ -1,6 +1,5 @@
 // The email handler and its factory.
 #include <algorithm>
-#include <atomic>
 #include <set>
 
 #include "address.hpp"
@@ -73,7 +72,7 @@ public:
             request.ca_file = settings_.ca_file;
             request.connect_timeout = settings_.connect_timeout;
             request.total_timeout = settings_.timeout;
-            request.cancel = &stopping_;
+            request.cancel = &stopping_;  // ends even the wait for the reply to the message
             return outcome(d, curl::send_mail(request));
         } catch (const ValidationError& e) {
             return DeliveryResult::failed(e.what());
@@ -82,8 +81,8 @@ public:
         }
     }
 
-    // Mails still waiting for their server end within about a second (retried later).
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_ = true; }
+    // Mails still waiting for their server end at once (retried later).
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_.cancel(); }
 
 private:
     DeliveryResult outcome(const core::Delivery& d, const curl::SmtpResult& result) const {
@@ -105,7 +104,7 @@ private:
     }
 
     const EmailSettings settings_;
-    std::atomic<bool> stopping_{false};
+    curl::Cancellation stopping_;
     const core::LogFunction log_;
 };
 
@@ -114,6 +113,8 @@ public:
     std::string_view kind() const noexcept override { return "email"; }
     std::string_view config_section() const noexcept override { return "email"; }
     std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+
+    void check_section(const nlohmann::json& section) const override { (void)EmailSettings::from_section(section); }
 
     void validate(core::Listener& listener, const nlohmann::json& section) const override {
         const auto settings = EmailSettings::from_section(section);

@@ -23,14 +23,17 @@ bool is_data_path(std::string_view name) {
     return name.find("..") == std::string_view::npos;
 }
 
-// Event values in a header: one line, valid UTF-8.
-std::string one_line(std::string text) {
-    const bool utf8 = core::is_valid_utf8(text);
-    for (char& c : text) {
-        const auto b = static_cast<unsigned char>(c);
-        if (b < 0x20 || b == 0x7f) c = ' ';
-        if (b >= 0x80 && !utf8) c = '?';
-    }
+// Event values in a header: one line of valid UTF-8, nothing that breaks or reorders it.
+std::string one_line(const std::string& text) { return core::flatten_line(text); }
+
+// RFC 5322's limit for a header line; the subject is cut there, between two characters.
+constexpr std::size_t max_subject_bytes = 998;
+
+std::string cut_utf8(std::string text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return text;
+    std::size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;  // not inside a character
+    text.resize(end);
     return text;
 }
 
@@ -112,7 +115,7 @@ std::string SubjectTemplate::render(const core::Event& event) const {
             out += value ? one_line(*value) : "{" + part.text + "}";
         }
     }
-    return out;
+    return cut_utf8(std::move(out), max_subject_bytes);
 }
 
 }  // namespace notify::handlers::email

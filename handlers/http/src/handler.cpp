@@ -1,5 +1,4 @@
 // The http (webhook) handler and its factory.
-#include <atomic>
 #include <chrono>
 
 #include "http_client.hpp"
@@ -60,8 +59,8 @@ public:
         }
     }
 
-    // Requests still waiting for their server end within about a second (retried later).
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_ = true; }
+    // Requests still waiting for their server end at once (retried later).
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override { stopping_.cancel(); }
 
 private:
     static DeliveryResult outcome(const Webhook& webhook, const curl::HttpResult& result) {
@@ -83,7 +82,7 @@ private:
     }
 
     const HttpSettings settings_;
-    std::atomic<bool> stopping_{false};
+    curl::Cancellation stopping_;
 };
 
 class HttpFactory : public core::HandlerFactory {
@@ -91,6 +90,8 @@ public:
     std::string_view kind() const noexcept override { return "http"; }
     std::string_view config_section() const noexcept override { return "http"; }
     std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+
+    void check_section(const nlohmann::json& section) const override { (void)HttpSettings::from_section(section); }
 
     void validate(core::Listener& listener, const nlohmann::json&) const override {
         core::check_listener_format(kind(), listener.format);

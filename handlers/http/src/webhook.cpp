@@ -43,6 +43,16 @@ bool is_reserved(const std::string& name) {
     return reserved.count(name) != 0 || name.rfind("x-notify-", 0) == 0;
 }
 
+// Headers that carry credentials by name: Authorization and Cookie, and names such as
+// X-Api-Key, X-Auth-Token or X-Session-Id. They never travel over plain http to another host.
+bool is_credential(const std::string& lower_name) {
+    if (lower_name == "authorization" || lower_name == "proxy-authorization" || lower_name == "cookie") return true;
+    for (const char* part : {"auth", "token", "key", "secret", "pass", "session", "cookie", "signature", "credential"}) {
+        if (lower_name.find(part) != std::string::npos) return true;
+    }
+    return false;
+}
+
 std::string text_setting(const core::Listener& l, const char* key, std::size_t max_bytes) {
     const auto it = l.settings.find(key);
     if (it == l.settings.end() || it->is_null()) return {};
@@ -122,6 +132,10 @@ Webhook Webhook::from_listener(const core::Listener& l) {
                 value.get<std::string>().size() > max_header_value_bytes) {
                 throw ValidationError("header " + core::quote_text(name) +
                                       ": the value must be printable ASCII, at most 4096 bytes, without CR or LF");
+            }
+            if (parts.scheme == "http" && !curl::is_loopback(parts.host) && is_credential(key)) {
+                throw ValidationError("url " + shown + ": header " + core::quote_text(name) +
+                                      " would travel in clear text; use https://");
             }
             w.headers.emplace_back(name, value.get<std::string>());
         }

@@ -107,6 +107,11 @@ public:
     // The message formats it accepts; the first is the default.
     virtual std::vector<std::string> formats() const = 0;
 
+    // Checks the handler's server.conf section on its own (`notify check-config` calls it
+    // for every handler). Throws notify::ConfigError naming the key when the section
+    // cannot work; the default accepts every section.
+    virtual void check_section(const nlohmann::json& section) const { (void)section; }
+
     // Checks a listener of this kind against the handler's section and completes it:
     // normalised settings, default format, secret_keys. Throws notify::ValidationError
     // naming the setting at fault.

@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "notify/core/listener.hpp"
+#include "notify/core/log.hpp"
 
 namespace notify::core {
 
@@ -17,10 +19,12 @@ namespace notify::core {
 // a failed write changes nothing.
 class ListenerStore {
 public:
-    // Opens the store at `path`, creating the file (and folder) when missing. Throws
-    // notify::StoreError, leaving the file untouched, when it is not an SQLite database, is
-    // damaged, belongs to another program or was written by a newer notify.
-    explicit ListenerStore(const std::filesystem::path& path);
+    // Opens the store at `path`, creating the file (0600) and folder (0700) when missing.
+    // Throws notify::StoreError, leaving the file untouched, when it is not an SQLite
+    // database, is damaged, belongs to another program or was written by a newer notify,
+    // and notify::StoreUnusable when users other than its owner can write it or its folder.
+    // `log` gets a warning when they can read it.
+    explicit ListenerStore(const std::filesystem::path& path, const LogFunction& log = log_to_stderr);
     ~ListenerStore();
     ListenerStore(const ListenerStore&) = delete;
     ListenerStore& operator=(const ListenerStore&) = delete;
@@ -39,6 +43,13 @@ public:
     // Replaces the listener with listener.id, keeping its creation time; returns it as
     // stored. Throws notify::NotFound or notify::ValidationError.
     Listener update(Listener listener);
+    // Reads the listener `id`, lets `change` edit it and stores the result, all in one
+    // write transaction: concurrent modify() calls (in any process) apply one after the
+    // other, and none is lost. The id, kind and creation time cannot be changed. Whatever
+    // `change` throws (say notify::ValidationError) leaves the listener as it was and
+    // reaches the caller; so do notify::NotFound and validate_listener()'s errors. `change`
+    // runs with the store's write lock held: it must not wait for I/O or for people.
+    Listener modify(std::string_view id, const std::function<void(Listener&)>& change);
     // Throws notify::NotFound naming the id.
     void remove(std::string_view id);
 

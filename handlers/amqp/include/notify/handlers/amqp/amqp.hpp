@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/core/error.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/timestamp.hpp"
 
@@ -20,11 +21,19 @@ namespace notify::handlers::amqp {
 // (default), data, pulp.
 void register_handler(core::HandlerRegistry& registry);
 
-// Makes sure `exchange` exists as a durable topic exchange, as the handler does before its
-// first publish on each connection; does nothing with auto_create_exchange = false or for
-// RabbitMQ's own amq.* exchanges. `messaging` is the [messaging] section as typed JSON.
-// Throws notify::Error with a message naming the exchange (another type, refused
-// credentials, unknown vhost, broker unreachable).
+// The broker answered that an exchange cannot be used: it exists as another type than
+// topic, the credentials or the vhost are refused. Asking again cannot help.
+class ExchangeRefused : public notify::Error {
+public:
+    using notify::Error::Error;
+};
+
+// Makes sure `exchange` exists as a topic exchange, as the handler does before its first
+// publish on each connection: an existing one is used as it is, a missing one is created
+// durable. Does nothing with auto_create_exchange = false or for amq.topic. `messaging` is
+// the [messaging] section as typed JSON. Throws ExchangeRefused when the broker refuses,
+// notify::Error when it cannot be asked (unreachable), notify::ConfigError for a section
+// that cannot work; each message names the exchange.
 void ensure_exchange(const nlohmann::json& messaging, std::string_view exchange);
 
 struct ReceivedMessage {
