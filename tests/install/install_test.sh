@@ -8,7 +8,7 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
-for f in bin/notify include/notify/core/event_bus.hpp include/notify/config/loader.hpp \
+for f in bin/notify include/notify/notify.hpp include/notify/core/event_bus.hpp include/notify/config/loader.hpp \
          lib/cmake/notify/notifyConfig.cmake share/notify/server.conf.example; do
     [ -e "$prefix/$f" ] || { echo "FAIL: $f was not installed"; exit 1; }
 done
@@ -33,6 +33,10 @@ cmake --build "$tmp/host-app" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; 
 for h in amqp email http; do
     ls "$prefix/include/notify/handlers/$h/$h.hpp" >/dev/null
 done
+# Every C++ snippet the docs show compiles and links against the installed headers alone.
+cmake -S "$source_dir/examples/snippets" -B "$tmp/snippets" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" \
+    || { cat "$tmp/configure.log"; exit 1; }
+cmake --build "$tmp/snippets" >"$tmp/build.log" 2>&1 || { echo "FAIL: the doc snippets do not build"; cat "$tmp/build.log"; exit 1; }
 if [ -n "${NOTIFY_TEST_BROKER_DIR:-}" ]; then
     # shellcheck disable=SC1091
     source "$NOTIFY_TEST_BROKER_DIR/env"
@@ -46,4 +50,4 @@ if [ -n "${NOTIFY_TEST_BROKER_DIR:-}" ]; then
     grep -q "^2 messages matched 'repo.\*.finish'$" <<<"$out"
     curl -s -o /dev/null -u guest:guest -X DELETE "$NOTIFY_TEST_MANAGEMENT_URL/api/exchanges/%2F/$exchange"
 fi
-echo "install test: package found, hosts built, host_minimal and host-app ran"
+echo "install test: package found, hosts and doc snippets built, host_minimal and host-app ran"
