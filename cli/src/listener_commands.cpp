@@ -44,42 +44,44 @@ struct ListenerArgs {
     std::map<std::string, std::pair<CLI::Option*, std::string>> texts;  // setting key -> option, value
 };
 
-// Values given as '-' read one line from standard input, so secrets stay out of the process
-// list and the shell history. Only one option may do it; an empty line is refused.
-class StandardInput {
-public:
-    std::string resolve(const std::string& flag, const std::string& value) {
-        if (value != "-") return value;
-        if (!used_by_.empty()) {
-            throw ValidationError(flag + " -: only one option can read standard input (" + used_by_ + " - does already)");
-        }
-        used_by_ = flag;
-        std::string line;
-        if (!std::getline(std::cin, line)) throw ValidationError(flag + " -: nothing on standard input");
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) throw ValidationError(flag + " -: standard input gave an empty line");
-        return line;
-    }
+// One line of standard input for the option `flag`; an empty line is refused.
+std::string read_stdin_line(const std::string& flag) {
+    std::string line;
+    if (!std::getline(std::cin, line)) throw ValidationError(flag + " -: nothing on standard input");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) throw ValidationError(flag + " -: standard input gave an empty line");
+    return line;
+}
 
-private:
-    std::string used_by_;
-};
-
-// The options with '-' values replaced by what standard input gave, read once before any
-// store transaction starts.
+// The options with '-' values replaced by a line of standard input, so secrets stay out of
+// the process list and the shell history. Read before any store transaction starts; only
+// one option may read it.
 ListenerArgs resolve_stdin(const ListenerArgs& given, const std::vector<TextSetting>& settings) {
     ListenerArgs args = given;
-    StandardInput in;
+    std::vector<std::pair<std::string, std::string*>> readers;  // flag, value to fill
     for (const auto& setting : settings) {
         auto& [option, value] = args.texts.at(setting.key);
-        if (option->count() > 0) value = in.resolve(setting.flag, value);
+        if (option->count() > 0 && value == "-") readers.emplace_back(setting.flag, &value);
     }
     for (auto& h : args.headers) {
         const auto colon = h.find(':');
         if (colon == std::string::npos) continue;  // apply() names the mistake
         std::string value = h.substr(colon + 1);
         value.erase(0, value.find_first_not_of(" \t"));
-        if (value == "-") h = h.substr(0, colon) + ": " + in.resolve("--header '" + h.substr(0, colon) + ": '", "-");
+        if (value == "-") readers.emplace_back("--header '" + h.substr(0, colon) + ": '", &h);
+    }
+    if (readers.size() > 1) {
+        throw ValidationError("only one option can read standard input, not " + readers[0].first + " - and " +
+                              readers[1].first + " -");
+    }
+    if (readers.size() == 1) {
+        auto& [flag, target] = readers.front();
+        const std::string line = read_stdin_line(flag);
+        if (flag.rfind("--header", 0) == 0) {
+            *target = target->substr(0, target->find(':')) + ": " + line;
+        } else {
+            *target = line;
+        }
     }
     return args;
 }

@@ -4,8 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "binary.hpp"
-#include "broker_env.hpp"
+#include "cli_setup.hpp"
 #include "mail_server.hpp"
 #include "test_certs.hpp"
 
@@ -13,49 +12,6 @@ using namespace notify;
 using namespace notify::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string unique(const std::string& prefix) {
-    return prefix + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
-}
-
-// A server.conf for the test broker (or `amqp_url`, with no management API) and, when
-// given, an SMTP server.
-struct Setup {
-    TempDir dir;
-    std::vector<std::string> env;
-
-    explicit Setup(const std::string& amqp_url = "", const MailServer* smtp = nullptr) {
-        const auto& broker = Broker::get();
-        const std::string conf = (dir / "server.conf").string();
-        std::ostringstream out;
-        out << "[store]\npath = " << (dir / "notify.db").string() << "\n[messaging]\nurl = "
-            << (amqp_url.empty() ? "amqp://guest:guest@" + broker.amqp_url.substr(7) : amqp_url)
-            << "\nmanagement_url = " << (amqp_url.empty() ? broker.management_url : "http://127.0.0.1:1") << "\ntimeout = 5s\n"
-            << "[delivery]\nbackoff_initial = 100ms\nbackoff_max = 1s\n";
-        if (smtp != nullptr) {
-            out << "[email]\nenabled = true\nhost = 127.0.0.1\ntls = none\nport = " << smtp->server.port()
-                << "\nfrom = notify@example.com\n";
-        }
-        write_private(conf, out.str());
-        env = {"NOTIFY_CONFIG=" + conf};
-    }
-
-    Ran run(const std::vector<std::string>& args) const { return run_notify(args, env); }
-};
-
-// Waits until something is bound to `exchange` (a listen command is ready).
-void wait_for_binding(const std::string& exchange) {
-    const auto& broker = Broker::get();
-    for (int i = 0; i < 200; ++i) {
-        const auto bindings = broker.api("/api/exchanges/%2F/" + exchange + "/bindings/source");
-        if (bindings.is_array() && !bindings.empty()) return;
-        std::this_thread::sleep_for(50ms);
-    }
-    FAIL("nothing bound to " << exchange << " within 10 s");
-}
-
-}  // namespace
 
 TEST_CASE("listener amqp create makes the exchange, event fire --wait delivers, listen prints it", "[cli][e2e]") {
     Setup s;
@@ -222,4 +178,30 @@ TEST_CASE("known secrets never appear in any output, log line, error or JSON doc
     }
     broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
     broker.api_call("DELETE", "/api/users/" + user);
+}
+
+TEST_CASE("listener amqp create against an exchange of another type: exit 2 naming it, nothing stored", "[cli][e2e]") {
+    const auto& broker = Broker::get();
+    Setup s;
+    const std::string exchange = unique("cli-direct");
+    REQUIRE(broker.api_call("PUT", "/api/exchanges/%2F/" + exchange, R"({"type":"direct","durable":true})") == 201);
+    const auto before = s.run({"--json", "listener", "list"});
+    for (const bool update : {false, true}) {
+        std::vector<std::string> args{"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange};
+        if (update) {
+            const auto created = s.run({"--json", "listener", "amqp", "create", "--event-type", "repo.#"});
+            REQUIRE(created.code == 0);
+            args = {"listener", "amqp", "update", "--listener-id", nlohmann::json::parse(created.out)["id"], "--exchange",
+                    exchange};
+        }
+        const auto stored = s.run({"--json", "listener", "list"}).out;
+        const auto r = s.run(args);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        CHECK(r.err.find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") != std::string::npos);
+        CHECK(r.err.find("nothing was stored") != std::string::npos);
+        CHECK(s.run({"--json", "listener", "list"}).out == stored);
+    }
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
 }

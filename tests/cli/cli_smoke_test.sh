@@ -46,6 +46,16 @@ grep -q '"password": "\*\*\*\*\*\*\*\*"' "$tmp/out" || fail "password not masked
 NOTIFY_CONFIG="$tmp/good.conf" NOTIFY_DELIVERY__WORKRS=2 run 2 check-config
 grep -q "did you mean 'workers' (NOTIFY_DELIVERY__WORKERS)" "$tmp/err" || fail "env typo: $(cat "$tmp/err")"
 
+# Output that cannot be written is a failure (exit 1), not a success.
+printf '[store]\npath = %s/store/notify.db\n' "$tmp" >"$tmp/store.conf"
+"$notify" --config "$tmp/store.conf" listener list >/dev/full 2>"$tmp/err"
+code=$?
+[ "$code" = 1 ] || fail "listener list > /dev/full: exit $code, expected 1"
+grep -q "^notify: cannot write the output: No space left on device$" "$tmp/err" || fail "/dev/full: $(cat "$tmp/err")"
+"$notify" --config "$tmp/store.conf" --json event types >/dev/full 2>/dev/null
+code=$?
+[ "$code" = 1 ] || fail "event types --json > /dev/full: exit $code, expected 1"
+
 run 2 --no-such-flag
 grep -q -- "--no-such-flag" "$tmp/err" || fail "unknown flag not named: $(cat "$tmp/err")"
 [ "$failures" = 0 ] && echo "cli smoke: all checks passed"

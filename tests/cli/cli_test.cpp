@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
 
 #include "cli_runner.hpp"
 #include "notify/core/listener_store.hpp"
@@ -306,4 +309,92 @@ TEST_CASE("check-config runs every handler's own checks", "[cli][validation]") {
     const auto ok = cli.run({"check-config"});
     INFO(ok.err);
     CHECK(ok.code == 0);
+}
+
+namespace {
+
+// std::cin reads `text` while it lives (the CLI reads '-' values from it).
+class StdinText {
+public:
+    explicit StdinText(const std::string& text) : in_(text), old_(std::cin.rdbuf(in_.rdbuf())) {}
+    ~StdinText() {
+        std::cin.rdbuf(old_);
+        std::cin.clear();
+    }
+    StdinText(const StdinText&) = delete;
+    StdinText& operator=(const StdinText&) = delete;
+
+private:
+    std::istringstream in_;
+    std::streambuf* old_;
+};
+
+}  // namespace
+
+TEST_CASE("secret values from standard input: --header 'Name: -' and --secret -, an empty line refused", "[cli]") {
+    Cli cli;
+    std::string id;
+    {
+        StdinText in("k-789\n");
+        const auto created = cli.json({"listener", "http", "create", "--event-type", "repo.#", "--url",
+                                       "https://hooks.example.com/n", "--header", "X-Api-Key: -"});
+        id = created["id"];
+        CHECK(created["settings"]["headers"]["X-Api-Key"] == "********");
+    }
+    CHECK(core::ListenerStore(cli.store).get(id).settings["headers"]["X-Api-Key"] == "k-789");
+    const std::string before = cli.stored();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"listener", "http", "update", "--listener-id", id, "--secret", "-"}, "--secret -: standard input gave an empty line"},
+        {{"listener", "http", "update", "--listener-id", id, "--header", "X-Api-Key: -"},
+         "--header 'X-Api-Key: ' -: standard input gave an empty line"},
+        {{"listener", "http", "update", "--listener-id", id, "--username", "u", "--password", "-", "--secret", "-"},
+         "only one option can read standard input"},
+    };
+    for (const auto& [args, expected] : cases) {
+        StdinText in("\nsecond\n");
+        const auto r = cli.run(args);
+        INFO(args.back() << " -> " << r.err);
+        CHECK(r.code == 2);
+        CHECK(lines(r.err) == 1);
+        CHECK(r.err.find(expected) != std::string::npos);
+    }
+    CHECK(cli.stored() == before);
+}
+
+TEST_CASE("listener updates running at once are applied one after the other: none is lost", "[cli][store]") {
+    Cli cli;
+    const std::string id = cli.json({"listener", "http", "create", "--event-type", "repo.#", "--url",
+                                     "https://hooks.example.com/0"})["id"];
+    for (int trial = 0; trial < 20; ++trial) {
+        const std::string url = "https://hooks.example.com/" + std::to_string(trial);
+        const std::string type = "repo.trial" + std::to_string(trial) + ".#";
+        std::thread a([&] { CHECK(cli.run({"listener", "http", "update", "--listener-id", id, "--url", url}).code == 0); });
+        std::thread b([&] {
+            CHECK(cli.run({"listener", "http", "update", "--listener-id", id, "--event-type", type}).code == 0);
+        });
+        a.join();
+        b.join();
+        const auto stored = core::ListenerStore(cli.store).get(id);
+        INFO("trial " << trial);
+        CHECK(stored.settings["url"] == url);
+        REQUIRE(stored.event_types.size() == 1);
+        CHECK(stored.event_types[0].text() == type);
+    }
+}
+
+TEST_CASE("the management API's default URL follows the broker URL: https for amqps://, brackets for IPv6", "[cli][amqp]") {
+    Cli cli;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"amqp://u:pw@[::1]:1", "http://[::1]:15672"},
+        {"amqps://u:pw@[::1]:1", "https://[::1]:15671"},
+        {"amqps://u:pw@localhost:1", "https://localhost:15671"},
+    };
+    for (const auto& [url, management] : cases) {
+        write_private(cli.conf, "[store]\npath = " + cli.store + "\n[messaging]\nurl = " + url + "\ntimeout = 2s\n");
+        const auto r = cli.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "x"});
+        INFO(url << " -> " << r.err);
+        CHECK(r.code == 0);  // unreachable: a warning, and the listener is stored
+        CHECK(r.err.find("cannot reach the RabbitMQ management API at " + management + " ") != std::string::npos);
+        CHECK(r.err.find("pw") == std::string::npos);
+    }
 }

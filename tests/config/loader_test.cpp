@@ -187,3 +187,37 @@ TEST_CASE("settings become the notifier's options, each handler section included
     CHECK(o.handler_sections.at("email").at("port") == 2525);
     CHECK(o.handler_sections.at("messaging").at("topic_exchange") == "amq.topic");
 }
+
+TEST_CASE("a server.conf holding a password must be private: others reading it or anyone else writing it is refused",
+          "[config][permissions]") {
+    notify::test::TempDir dir;
+    const auto path = dir / "server.conf";
+    const auto load_with = [&](const std::string& text, std::filesystem::perms mode, const Environment& e = env()) {
+        write(path, text);
+        std::filesystem::permissions(path, mode);
+        return load(path, e);
+    };
+    using std::filesystem::perms;
+    const std::string password = "[store]\npath = /tmp/x.db\n[email]\nusername = u\npassword = hunter2\n";
+    const std::string url = "[messaging]\nurl = amqp://a,\n    amqp://svc:hunter2@b\n";
+    CHECK_NOTHROW(load_with(password, perms(0600)));
+    CHECK_NOTHROW(load_with(password, perms(0400)));
+    try {
+        load_with(password, perms(0640));
+        FAIL("a password readable by the group was accepted");
+    } catch (const notify::ConfigError& e) {
+        const std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains(path.string() + ":5: [email] password is a secret, but users other than the owner"));
+        CHECK_THAT(message, Catch::Contains("(mode 0640); chmod 600 " + path.string()));
+        CHECK_THAT(message, Catch::Contains("NOTIFY_EMAIL__PASSWORD"));
+        CHECK(message.find("hunter2") == std::string::npos);
+    }
+    CHECK_THROWS_WITH(load_with(url, perms(0644)), Catch::Contains(":2: [messaging] url holds a password"));
+    // The same settings with the password from the environment: the file may be read by all.
+    CHECK_NOTHROW(load_with("[email]\nusername = u\n", perms(0644), env({{"NOTIFY_EMAIL__PASSWORD", "hunter2"}})));
+    // A file others can change is refused with or without secrets.
+    CHECK_THROWS_WITH(load_with("[email]\nhost = mail\n", perms(0664)),
+                      Catch::Contains("users other than its owner can change it (mode 0664)"));
+    CHECK_THROWS_WITH(load_with("[email]\nhost = mail\n", perms(0606)), Catch::Contains("(mode 0606)"));
+    CHECK_NOTHROW(load_with("[email]\nhost = mail\n", perms(0644)));
+}

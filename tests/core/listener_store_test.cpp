@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <iterator>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "notify/core/error.hpp"
 #include "notify/core/listener_store.hpp"
@@ -368,4 +370,114 @@ TEST_CASE("a store of schema 1 is migrated and keeps its listeners", "[store]") 
     CHECK(sqlite3_column_int(stmt, 0) == 2);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+}
+
+TEST_CASE("modify applies concurrent changes one after the other, and a failed change leaves the listener as it was",
+          "[store]") {
+    TempDir dir;
+    const auto path = dir / "notify.db";
+    Listener l = amqp_listener();
+    l.settings["count"] = 0;
+    const std::string id = ListenerStore(path).create(l).id;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            ListenerStore store(path);  // a connection of its own, as another process has
+            for (int i = 0; i < 25; ++i) {
+                store.modify(id, [](Listener& x) { x.settings["count"] = x.settings["count"].get<int>() + 1; });
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ListenerStore store(path);
+    CHECK(store.get(id).settings["count"] == 100);
+
+    const auto before = store.get(id);
+    CHECK_THROWS_AS(store.modify(id, [](Listener& x) {
+        x.settings["count"] = -1;
+        throw notify::ValidationError("refused");
+    }), notify::ValidationError);
+    CHECK_THROWS_AS(store.modify(id, [](Listener& x) { x.event_types.clear(); }), notify::ValidationError);
+    CHECK(notify::core::to_json(store.get(id)) == notify::core::to_json(before));
+    CHECK_THROWS_AS(store.modify("zzzzzzzz", [](Listener&) {}), notify::NotFound);
+    // The id, kind and creation time stay whatever the change does.
+    const auto changed = store.modify(id, [](Listener& x) {
+        x.id = "other";
+        x.kind = "http";
+    });
+    CHECK(changed.id == id);
+    CHECK(changed.kind == "amqp");
+    CHECK(changed.created == before.created);
+}
+
+namespace {
+
+mode_t mode_of(const std::filesystem::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+// Runs `body` with the process umask set to `mask`.
+template <typename Body>
+void with_umask(mode_t mask, Body body) {
+    const mode_t old = ::umask(mask);
+    try {
+        body();
+    } catch (...) {
+        ::umask(old);
+        throw;
+    }
+    ::umask(old);
+}
+
+}  // namespace
+
+TEST_CASE("a new store is private whatever the umask: folder 0700, files 0600", "[store][permissions]") {
+    TempDir dir;
+    const auto path = dir / "deep" / "er" / "notify.db";
+    with_umask(0, [&] {
+        ListenerStore store(path);
+        store.create(http_listener_with_secret());  // writes the -wal and -shm files too
+        CHECK(mode_of(dir / "deep") == 0700);
+        CHECK(mode_of(dir / "deep" / "er") == 0700);
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+            INFO(suffix);
+            CHECK(mode_of(path.string() + suffix) == 0600);
+        }
+    });
+}
+
+TEST_CASE("a store others can write is refused untouched, one they can read is used with a warning",
+          "[store][permissions]") {
+    TempDir dir;
+    const auto path = dir / "store" / "notify.db";
+    { ListenerStore(path).create(amqp_listener()); }
+    const std::string bytes = file_bytes(path);
+    std::vector<std::string> warnings;
+    const LogFunction log = [&](LogLevel level, std::string_view message) {
+        if (level == LogLevel::warning) warnings.emplace_back(message);
+    };
+    SECTION("the folder writable by the group") {
+        std::filesystem::permissions(dir / "store", std::filesystem::perms(0770));
+        CHECK_THROWS_WITH(ListenerStore(path, log), Contains("other users can write to the store folder (mode 0770)") &&
+                                                        Contains("chmod 700"));
+    }
+    SECTION("the folder writable by everyone, even with the sticky bit") {
+        std::filesystem::permissions(dir / "store", std::filesystem::perms(01777));
+        CHECK_THROWS_AS(ListenerStore(path, log), notify::StoreUnusable);
+    }
+    SECTION("the file writable by others") {
+        std::filesystem::permissions(path, std::filesystem::perms(0666));
+        CHECK_THROWS_WITH(ListenerStore(path, log), Contains(path.string() + ": other users can write to the store (mode 0666)"));
+    }
+    SECTION("the file readable by others: a warning, once per file") {
+        std::filesystem::permissions(path, std::filesystem::perms(0644));
+        CHECK(ListenerStore(path, log).list().size() == 1);
+        CHECK(ListenerStore(path, log).list().size() == 1);
+        REQUIRE(warnings.size() == 1);
+        CHECK_THAT(warnings[0], Contains("other users can read the store, which holds listener secrets (mode 0644)") &&
+                                    Contains("chmod 600"));
+    }
+    CHECK(file_bytes(path) == bytes);
 }

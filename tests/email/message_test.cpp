@@ -4,6 +4,7 @@
 #include "address.hpp"
 #include "mail_message.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 #include "subject_template.hpp"
 
 using namespace notify;
@@ -111,6 +112,24 @@ TEST_CASE("subject templates", "[email][template]") {
     CHECK_THROWS_WITH(SubjectTemplate("a } b"), Catch::Contains("a '}' without its '{'"));
     CHECK_THROWS_WITH(SubjectTemplate(std::string(501, 'x')), Catch::Contains("longer than 500 bytes"));
     CHECK_THROWS_WITH(SubjectTemplate("a\tb"), Catch::Contains("control character"));
+}
+
+TEST_CASE("subjects stay one plain line of at most 998 bytes, whatever the event holds", "[email][template][security]") {
+    // NEL (U+0085), LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029) break lines in some
+    // mail clients; RIGHT-TO-LEFT OVERRIDE (U+202E) and its kin reorder what is shown.
+    core::Event e("repo.sync.finish",
+                  {{"title", "a\xC2\x85" "b\xE2\x80\xA8" "c\xE2\x80\xA9" "d\xE2\x80\xAE" "e\xE2\x81\xA6" "f\r\ng"},
+                   {"long", std::string(997, 'x') + "\xC3\xA9" + std::string(600, 'y')}});
+    CHECK(SubjectTemplate("[{data.title}]").render(e) == "[a b c d e f  g]");
+    // Byte 998 is the second byte of the e with an acute accent: the cut goes before it.
+    const std::string cut = SubjectTemplate("{data.long}").render(e);
+    CHECK(cut == std::string(997, 'x'));
+    CHECK(SubjectTemplate("ab{data.long}").render(e).size() == 998);
+    // In the template itself they are refused, like CR and LF.
+    for (const char* bad : {"a\xC2\x85" "b", "a\xE2\x80\xA8" "b", "a\xE2\x80\xAE" "b"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(SubjectTemplate(bad), Catch::Contains("line separator or a bidirectional control"));
+    }
 }
 
 TEST_CASE("addresses", "[email][address]") {

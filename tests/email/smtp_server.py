@@ -9,6 +9,7 @@ its headers and body as Python's email parser reads them, and whether the sessio
   --auth USER:PASS      require AUTH PLAIN/LOGIN with these credentials
   --fail-data N         answer the first N DATA commands with 451 (or --fail-code)
   --fail-code CODE      the reply for --fail-data, e.g. 421 (service not available)
+  --fail-text TEXT      the text after the code in that reply (may hold CR, ESC, BEL)
   --refuse ADDR         answer RCPT TO:<ADDR> with 550 (repeatable)
   --defer ADDR          answer RCPT TO:<ADDR> with 450 (repeatable)
   --hang                accept connections and never say anything
@@ -49,6 +50,8 @@ class Recorder:
         if self.args.silent_after_data is not None and self.data_seen > self.args.silent_after_data:
             await asyncio.sleep(3600)
         if self.data_seen <= self.args.fail_data:
+            if self.args.fail_text is not None:
+                return "%d %s" % (self.args.fail_code, self.args.fail_text)
             if self.args.fail_code == 421:
                 return "421 4.3.2 service not available, try again later"
             return "451 4.3.0 try again later"
@@ -126,6 +129,7 @@ if __name__ == "__main__":
     parser.add_argument("--refuse", action="append", default=[])
     parser.add_argument("--defer", action="append", default=[])
     parser.add_argument("--fail-code", type=int, default=451, choices=[421, 451])
+    parser.add_argument("--fail-text")
     parser.add_argument("--hang", action="store_true")
     parser.add_argument("--hang-for", type=float, default=0)
     parser.add_argument("--port", type=int, default=0)

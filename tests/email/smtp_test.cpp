@@ -1,12 +1,14 @@
 // The email handler against a real SMTP server (aiosmtpd) on loopback.
 #include <catch2/catch.hpp>
 
+#include <mutex>
 #include <regex>
 #include <thread>
 
 #include "handler_notifier.hpp"
 #include "mail_server.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 #include "notify/handlers/email/email.hpp"
 
 using namespace notify;
@@ -208,6 +210,31 @@ TEST_CASE("a server answering 451 then 250: delivered after a retry", "[email][s
     CHECK(stats[0].retried == 1);
     CHECK(stats[0].delivered == 1);
     CHECK(smtp.mails().size() == 1);
+}
+
+TEST_CASE("control characters in a server's reply reach no log line and no status: they are escaped",
+          "[email][smtp][security]") {
+    // CR would start a forged log line, ESC moves the cursor or recolours a terminal, BEL rings.
+    MailServer smtp({"--fail-data", "1", "--fail-text", "4.3.0 busy\r\x1b[2Knotify: error: forged\x07"});
+    std::vector<std::string> logged;
+    std::mutex mutex;
+    auto n = email_notifier(smtp.section(), quick_retries(1));
+    n.options.log = [&](core::LogLevel, std::string_view message) {
+        std::lock_guard lock(mutex);
+        logged.emplace_back(message);
+    };
+    n.add_listener(mail_listener("x", {"ops@example.com"}));
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    const auto& error = status[0].last_error;
+    INFO(error);
+    CHECK_THAT(error, Catch::Contains("451 4.3.0 busy\\x0d\\x1b[2Knotify: error: forged\\x07"));
+    std::lock_guard lock(mutex);
+    for (const auto& text : std::vector<std::string>{error, n.notifier->dead_letters().at(0).last_error}) {
+        CHECK_FALSE(core::has_control_chars(text));
+    }
+    for (const auto& line : logged) CHECK_FALSE(core::has_control_chars(line));
 }
 
 TEST_CASE("refused recipients: the others get the mail and the refusal is reported", "[email][smtp]") {

@@ -37,6 +37,11 @@ core::Listener hook(const std::string& url, nlohmann::json extra = nlohmann::jso
     return listener("http", {"repo.#", "employee.#"}, std::move(extra), format);
 }
 
+// The URL of `server` with another name for its host.
+std::string web_url_with_host(const WebServer& server, const std::string& host) {
+    return server.url("/elsewhere", "http", host);
+}
+
 core::Event repo_event() { return core::Event("repo.publish.finish", {{"repo_id", "zoo"}, {"units", 3}}, "pulp.test"); }
 
 }  // namespace
@@ -223,6 +228,43 @@ TEST_CASE("redirects: followed as POST to http(s), at most 3", "[http][redirect]
         const auto status = n.fire_and_flush(repo_event());
         CHECK(status[0].state == State::dead);
         CHECK(web.requests().size() == 1);
+    }
+}
+
+TEST_CASE("a redirect to another origin is a failed delivery naming it: secret headers never reach that origin",
+          "[http][redirect]") {
+    WebServer other;
+    SECTION("another port") {
+        WebServer web({"--answers", "307:" + other.url("/elsewhere")});
+        auto n = http_notifier();
+        n.add_listener(hook(web.url(), {{"headers", {{"X-Api-Key", "k-789"}}}, {"secret", "sig-123"}}));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        INFO(status[0].last_error);
+        CHECK_THAT(status[0].last_error, Catch::Contains("HTTP 307 redirect to '" + other.url("/elsewhere") + "' not followed"));
+        CHECK_THAT(status[0].last_error, Catch::Contains("only to the same scheme, host and port"));
+        CHECK(web.requests().size() == 1);
+        CHECK(other.requests().empty());
+    }
+    SECTION("another host name for the same address") {
+        WebServer web({"--answers", "302:" + web_url_with_host(other, "localhost")});
+        auto n = http_notifier();
+        n.add_listener(hook(web.url(), {{"headers", {{"X-Api-Key", "k-789"}}}}));
+        n.start();
+        CHECK(n.fire_and_flush(repo_event())[0].state == State::dead);
+        CHECK(other.requests().empty());
+    }
+    SECTION("from https down to http") {
+        WebServer tls({"--tls", cert("server.pem"), cert("server.key"), "--answers",
+                       "308:" + other.url("/plain", "http", "localhost")});
+        auto n = http_notifier("ca_file = " + cert("ca.pem") + "\n");
+        n.add_listener(hook(tls.url("/hook", "https", "localhost"), {{"headers", {{"Authorization", "Bearer t-1"}}}}));
+        n.start();
+        const auto status = n.fire_and_flush(repo_event());
+        CHECK(status[0].state == State::dead);
+        CHECK_THAT(status[0].last_error, Catch::Contains("HTTP 308 redirect to 'http://localhost:"));
+        CHECK(other.requests().empty());
     }
 }
 
