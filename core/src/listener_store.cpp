@@ -103,6 +103,16 @@ struct ListenerStore::Impl {
     mutable std::mutex mutex;
     std::atomic<std::uint64_t> local_changes{0};
 
+    // The row of listener.id becomes `listener`; inside the caller's transaction.
+    void replace(const Listener& listener) {
+        auto stmt = db->prepare(
+            "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
+            "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9 WHERE id = ?1");
+        bind_listener(stmt, listener);
+        stmt.run();
+        bump_revision(*db);
+    }
+
     std::optional<Listener> find(const std::string& id) const {
         auto stmt = db->prepare(std::string(select_columns) + " WHERE id = ?1");
         stmt.bind(1, id);
@@ -174,12 +184,7 @@ Listener ListenerStore::update(Listener listener) {
     if (!existing) throw NotFound("no listener with id " + quote_text(listener.id));
     listener.created = existing->created;
     listener.updated = now();
-    auto stmt = db.prepare(
-        "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
-        "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9 WHERE id = ?1");
-    bind_listener(stmt, listener);
-    stmt.run();
-    bump_revision(db);
+    impl_->replace(listener);
     tx.commit();
     impl_->local_changes.fetch_add(1, std::memory_order_release);
     return listener;
@@ -199,12 +204,7 @@ Listener ListenerStore::modify(std::string_view id, const std::function<void(Lis
     listener.created = existing->created;
     listener.updated = now();
     validate_listener(listener);
-    auto stmt = db.prepare(
-        "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
-        "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9 WHERE id = ?1");
-    bind_listener(stmt, listener);
-    stmt.run();
-    bump_revision(db);
+    impl_->replace(listener);
     tx.commit();
     impl_->local_changes.fetch_add(1, std::memory_order_release);
     return listener;

@@ -40,8 +40,8 @@ cmake --build "$tmp/snippets" >"$tmp/build.log" 2>&1 || { echo "FAIL: the doc sn
 if [ -n "${NOTIFY_TEST_BROKER_DIR:-}" ]; then
     # shellcheck disable=SC1091
     source "$NOTIFY_TEST_BROKER_DIR/env"
-    printf '[messaging]\nurl = amqp://guest:guest@%s\nmanagement_url = %s\n[store]\npath = %s\n' \
-        "${NOTIFY_TEST_AMQP_URL#amqp://}" "$NOTIFY_TEST_MANAGEMENT_URL" "$tmp/app-store/notify.db" >"$tmp/app.conf"
+    (umask 077 && printf '[messaging]\nurl = amqp://guest:guest@%s\nmanagement_url = %s\n[store]\npath = %s\n' \
+        "${NOTIFY_TEST_AMQP_URL#amqp://}" "$NOTIFY_TEST_MANAGEMENT_URL" "$tmp/app-store/notify.db" >"$tmp/app.conf")
     exchange=host-app-$$
     out=$(NOTIFY_CONFIG="$tmp/app.conf" "$tmp/host-app/host-app" "$exchange" 'repo.*.finish')
     echo "$out"
