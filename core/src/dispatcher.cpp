@@ -1,6 +1,8 @@
 // The dispatcher's threads: one scheduler feeding per-listener lanes, N workers draining them.
 #include "dispatcher.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -21,6 +23,8 @@ std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_
 }
 
 }  // namespace
+
+void name_this_thread(const char* name) noexcept { pthread_setname_np(pthread_self(), name); }
 
 Micros now_micros() noexcept { return now().time_since_epoch().count(); }
 
@@ -51,20 +55,29 @@ void Dispatcher::start() {
         started_ = true;
         sync_lanes();
     }
-    scheduler_ = std::thread([this] { schedule_loop(); });
-    recorder_ = std::thread([this] { record_loop(); });
+    scheduler_ = std::thread([this] {
+        name_this_thread("notify-schedule");
+        schedule_loop();
+    });
+    recorder_ = std::thread([this] {
+        name_this_thread("notify-record");
+        record_loop();
+    });
     std::lock_guard lock(mutex_);
-    for (int i = 0; i < options_.workers; ++i) start_worker_locked(false);
+    for (int i = 0; i < options_.workers; ++i) start_worker_locked(false, false);
     // One more worker only for asynchronous handlers: however blocking handlers hang, it
     // is always free to hand batches to the amqp handler.
-    start_worker_locked(true);
+    start_worker_locked(true, false);
 }
 
-void Dispatcher::start_worker_locked(bool asynchronous_only) {
+void Dispatcher::start_worker_locked(bool asynchronous_only, bool spare) {
     Worker& w = workers_.emplace_back();
     w.asynchronous_only = asynchronous_only;
+    w.spare = spare;
     if (!asynchronous_only) ++general_workers_;
     w.thread = std::thread([this, &w] { work_loop(&w); });
+    pthread_setname_np(w.thread.native_handle(),
+                       asynchronous_only ? "notify-async" : spare ? "notify-spare" : "notify-worker");
 }
 
 int Dispatcher::share_locked() const {
@@ -91,7 +104,7 @@ void Dispatcher::check_stalls() {
         }
         while (general_workers_ - stalled_workers_ < options_.workers &&
                general_workers_ < options_.workers + max_spare_workers) {
-            start_worker_locked(false);
+            start_worker_locked(false, true);
         }
         for (auto it = workers_.begin(); it != workers_.end();) {
             if (it->exited) {
@@ -435,7 +448,7 @@ void Dispatcher::work_loop(Worker* self) {
         work_ready_.wait(lock, [&] {
             if (stopping_) return true;
             // More workers than needed since stalled attempts ended: a spare goes.
-            surplus = !asynchronous_only && general_workers_ - stalled_workers_ > options_.workers;
+            surplus = self->spare && general_workers_ - stalled_workers_ > options_.workers;
             if (surplus) return true;
             lane = pick_locked(asynchronous_only, true);
             // A wake-up meant for a blocking lane, which this worker does not take: pass it on.
@@ -522,6 +535,7 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
     if (wake_recorder) recorder_wake_.notify_one();
     if (wake_stop) idle_.notify_all();
     if (!on_worker && lane_was_full) work_ready_.notify_one();
+    if (was_stalled) work_ready_.notify_all();  // a spare may be one too many now
 }
 
 void Dispatcher::record_loop() {

@@ -74,6 +74,7 @@ private:
     struct Worker {
         std::thread thread;
         bool asynchronous_only = false;
+        bool spare = false;     // started for a stalled attempt; ends when no longer needed
         bool busy = false;      // in a blocking handler's deliver()
         bool stalled = false;   // ... for longer than stall_after
         bool exited = false;    // a spare that ended; the scheduler joins it
@@ -100,7 +101,8 @@ private:
 
     void schedule_loop();
     void work_loop(Worker* self);
-    void start_worker_locked(bool asynchronous_only);
+    // Starts a worker thread, named "notify-worker", "notify-spare" or "notify-async".
+    void start_worker_locked(bool asynchronous_only, bool spare);
     // Marks attempts running longer than stall_after as stalled, starts spare workers in
     // their place, joins spares that ended.
     void check_stalls();
@@ -152,6 +154,9 @@ private:
 };
 
 Micros now_micros() noexcept;
+
+// Names the calling thread (at most 15 characters) for ps, top and debuggers.
+void name_this_thread(const char* name) noexcept;
 
 // An attempt running this long no longer counts as using a worker (see Dispatcher).
 inline constexpr std::chrono::milliseconds stall_after{1000};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -175,10 +176,14 @@ TEST_CASE("a hanging handler does not hold up other listeners", "[notifier]") {
 
 namespace {
 
-// Threads of this process, as the kernel counts them.
-std::size_t thread_count() {
+// Threads of this process with this name (notify names its own), as the kernel counts them.
+std::size_t threads_named(const std::string& name) {
     std::size_t n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string line;
+        if (std::getline(comm, line) && line == name) ++n;
+    }
     return n;
 }
 
@@ -195,9 +200,10 @@ TEST_CASE("two hanging listeners cannot starve a healthy one, and spare workers 
         stuck.push_back(store.create(f.listener({"#"}, {{"mode", "hang"}})).id);
         healthy = store.create(f.listener({"#"})).id;
     }
-    const auto threads_before = thread_count();
     Notifier notifier(options);
-    const auto threads_started = thread_count();
+    CHECK(threads_named("notify-worker") == 4);
+    CHECK(threads_named("notify-async") == 1);
+    CHECK(threads_named("notify-spare") == 0);
     // The hanging listeners ask for 2 workers each, all 4 of them; each gets its share.
     for (int i = 0; i < 10; ++i) notifier.fire(Event("load.item" + std::to_string(i)));
     REQUIRE(f.recorder->wait_for([&](const auto& all) { return count_delivered(all, healthy) == 10; }, 20s));
@@ -209,15 +215,16 @@ TEST_CASE("two hanging listeners cannot starve a healthy one, and spare workers 
         const auto s = stats_of(notifier.stats(), id);
         CHECK(s.pending + s.in_flight == 20);  // none lost, none attempted to the end
     }
-    CHECK(thread_count() > threads_started);  // spares, one per stalled attempt
-    CHECK(thread_count() <= threads_started + 4);  // at most listener_concurrency per hanging listener
+    CHECK(threads_named("notify-spare") >= 1);  // one per stalled attempt
+    CHECK(threads_named("notify-spare") <= 4);  // at most listener_concurrency per hanging listener
     // The hang ends: the spares end too.
     f.recorder->release_hangs();
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (thread_count() > threads_started && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
-    CHECK(thread_count() == threads_started);
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (threads_named("notify-spare") > 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+    CHECK(threads_named("notify-spare") == 0);
+    CHECK(threads_named("notify-worker") == 4);
     notifier.stop(in(1s));
-    CHECK(thread_count() == threads_before);
+    CHECK(threads_named("notify-worker") + threads_named("notify-async") + threads_named("notify-schedule") == 0);
 }
 
 TEST_CASE("with listener_concurrency 1 a listener receives events in fire order", "[notifier]") {

@@ -11,6 +11,8 @@
 #include <proton/transport.hpp>
 #include <proton/value.hpp>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <future>
 
@@ -72,13 +74,17 @@ Publisher::Publisher(AmqpSettings settings, core::LogFunction log)
     // container must keep running until close() stops it.
     container_.auto_stop(false);
     thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "notify-amqp");
         try {
             container_.run();
         } catch (const std::exception& e) {
             this->log(core::LogLevel::error, std::string("AMQP container stopped: ") + e.what());
         }
     });
-    watchdog_ = std::thread([this] { watch_deadlines(); });
+    watchdog_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "notify-amqp-dog");
+        watch_deadlines();
+    });
 }
 
 Publisher::~Publisher() { close(std::chrono::steady_clock::now() + std::chrono::milliseconds(2500)); }
