@@ -24,8 +24,6 @@ std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_
 
 }  // namespace
 
-void name_this_thread(const char* name) noexcept { pthread_setname_np(pthread_self(), name); }
-
 Micros now_micros() noexcept { return now().time_since_epoch().count(); }
 
 thread_local Dispatcher::Worker* Dispatcher::current_worker = nullptr;
@@ -55,19 +53,18 @@ void Dispatcher::start() {
         started_ = true;
         sync_lanes();
     }
-    scheduler_ = std::thread([this] {
-        name_this_thread("notify-schedule");
-        schedule_loop();
-    });
-    recorder_ = std::thread([this] {
-        name_this_thread("notify-record");
-        record_loop();
-    });
-    std::lock_guard lock(mutex_);
-    for (int i = 0; i < options_.workers; ++i) start_worker_locked(false, false);
-    // One more worker only for asynchronous handlers: however blocking handlers hang, it
-    // is always free to hand batches to the amqp handler.
-    start_worker_locked(true, false);
+    {
+        // The workers first: the scheduler starts spares whenever fewer are running.
+        std::lock_guard lock(mutex_);
+        for (int i = 0; i < options_.workers; ++i) start_worker_locked(false, false);
+        // One more worker only for asynchronous handlers: however blocking handlers hang, it
+        // is always free to hand batches to the amqp handler.
+        start_worker_locked(true, false);
+    }
+    scheduler_ = std::thread([this] { schedule_loop(); });
+    pthread_setname_np(scheduler_.native_handle(), "notify-schedule");
+    recorder_ = std::thread([this] { record_loop(); });
+    pthread_setname_np(recorder_.native_handle(), "notify-record");
 }
 
 void Dispatcher::start_worker_locked(bool asynchronous_only, bool spare) {

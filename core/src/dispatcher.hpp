@@ -155,9 +155,6 @@ private:
 
 Micros now_micros() noexcept;
 
-// Names the calling thread (at most 15 characters) for ps, top and debuggers.
-void name_this_thread(const char* name) noexcept;
-
 // An attempt running this long no longer counts as using a worker (see Dispatcher).
 inline constexpr std::chrono::milliseconds stall_after{1000};
 // Worker threads started in place of stalled ones, at most, on top of `workers`.
