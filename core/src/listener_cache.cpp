@@ -17,9 +17,15 @@ ListenerCache::ListenerCache(ListenerStore& store) : store_(store), current_(std
 
 bool ListenerCache::refresh() {
     std::lock_guard lock(mutex_);
-    seen_local_.store(store_.local_changes(), std::memory_order_release);  // before reading: never miss one
+    // Read before the store, so no change is missed; published only once the snapshot that
+    // holds it is in place: refresh_if_changed_here() on another thread must not skip its
+    // refresh while this one is still reading (its fire() would not see the new listener).
+    const auto local = store_.local_changes();
     const auto revision = store_.revision();
-    if (revision == revision_) return false;
+    if (revision == revision_) {
+        seen_local_.store(local, std::memory_order_release);
+        return false;
+    }
     auto set = std::make_shared<ListenerSet>();
     for (auto& l : store_.list()) {
         auto id = l.id;
@@ -30,6 +36,7 @@ bool ListenerCache::refresh() {
         current_ = std::move(set);
     }
     revision_ = revision;
+    seen_local_.store(local, std::memory_order_release);
     return true;
 }
 
