@@ -42,7 +42,9 @@ Event sample_event(int i) {
 
 nlohmann::json messaging() {
     const std::string conf = "[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) + "\n";
-    return notify::config::parse(conf, "bench.conf", notify::config::Environment{}).section("messaging").to_json();
+    auto schema = notify::config::Schema::builtin();
+    schema.add_section(notify::handlers::amqp::make_factory()->section_spec());
+    return notify::config::parse(conf, "bench.conf", notify::config::Environment{}, schema).section("messaging").to_json();
 }
 
 struct Store {

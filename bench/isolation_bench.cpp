@@ -47,7 +47,10 @@ struct Stalled {
 };
 
 nlohmann::json section(const std::string& conf, const std::string& name) {
-    return notify::config::parse(conf, "bench.conf", notify::config::Environment{}).section(name).to_json();
+    auto schema = notify::config::Schema::builtin();
+    schema.add_section(notify::handlers::email::make_factory()->section_spec());
+    schema.add_section(notify::handlers::http::make_factory()->section_spec());
+    return notify::config::parse(conf, "bench.conf", notify::config::Environment{}, schema).section(name).to_json();
 }
 
 Listener listener(const std::string& kind, nlohmann::json settings) {

@@ -8,12 +8,14 @@ install(EXPORT notifyTargets NAMESPACE notify:: DESTINATION ${NOTIFY_CMAKE_DIR})
 configure_package_config_file(
   ${CMAKE_CURRENT_SOURCE_DIR}/cmake/notifyConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/notifyConfig.cmake
-  INSTALL_DESTINATION ${NOTIFY_CMAKE_DIR})
+  INSTALL_DESTINATION ${NOTIFY_CMAKE_DIR}
+  PATH_VARS NOTIFY_PLUGIN_INSTALL_DIR)
 write_basic_package_version_file(
   ${CMAKE_CURRENT_BINARY_DIR}/notifyConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 
 install(FILES
+  ${CMAKE_CURRENT_SOURCE_DIR}/cmake/NotifyPlugin.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/notifyConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/notifyConfigVersion.cmake
   DESTINATION ${NOTIFY_CMAKE_DIR})

@@ -20,5 +20,6 @@ void add_delivery_commands(CLI::App& app, Context& context, Action& action);
 void add_listen_command(CLI::App& app, Context& context, Action& action);
 void add_serve_command(CLI::App& app, Context& context, Action& action);
 void add_config_commands(CLI::App& app, Context& context, Action& action);
+void add_plugins_command(CLI::App& app, Context& context, Action& action);
 
 }  // namespace notify::cli

@@ -10,9 +10,7 @@
 #include "notify/config/notifier_options.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
-#include "notify/handlers/amqp/amqp.hpp"
-#include "notify/handlers/email/email.hpp"
-#include "notify/handlers/http/http.hpp"
+#include "linked_plugins.hpp"
 
 namespace notify::cli {
 
@@ -21,11 +19,17 @@ const config::Settings& Context::settings() {
     return *settings_;
 }
 
-config::Settings Context::load_settings() const {
+config::Settings Context::load_settings() {
     std::optional<std::filesystem::path> path;
     if (!config_file.empty()) path = config_file;
     const auto env = config::Environment::from_process();
-    return config::load(config::resolve_config_path(path, env), env);
+    const auto file = config::resolve_config_path(path, env);
+    return config::load(file, env, schema());
+}
+
+const config::Schema& Context::schema() {
+    if (!schema_) schema_.emplace(config::Schema::for_handlers(*handlers()));
+    return *schema_;
 }
 
 void Context::use_settings(config::Settings settings) { settings_.emplace(std::move(settings)); }
@@ -47,12 +51,28 @@ nlohmann::json Context::section(std::string_view name) { return settings().secti
 
 std::shared_ptr<const core::HandlerRegistry> Context::handlers() {
     if (!handlers_) {
-        handlers_ = std::make_shared<core::HandlerRegistry>();
-        handlers::amqp::register_handler(*handlers_);
-        handlers::email::register_handler(*handlers_);
-        handlers::http::register_handler(*handlers_);
+        auto registry = std::make_shared<core::HandlerRegistry>();
+        plugins_.emplace(*registry, log());
+        for (const auto entry : linked_plugins()) plugins_->add_linked(entry);
+        if (const auto folder = core::installed_plugin_folder(); !folder.empty()) plugins_->load_folder(folder, false);
+        std::optional<std::filesystem::path> path;
+        if (!config_file.empty()) path = config_file;
+        const auto env = config::Environment::from_process();
+        std::optional<std::filesystem::path> file;
+        try {
+            file = config::resolve_config_path(path, env);
+        } catch (const ConfigError&) {
+            // settings() reports it; the configured folders cannot be known.
+        }
+        for (const auto& folder : config::plugin_folders(file, env)) plugins_->load_folder(folder);
+        handlers_ = std::move(registry);
     }
     return handlers_;
+}
+
+const core::PluginLoader& Context::plugins() {
+    (void)handlers();
+    return *plugins_;
 }
 
 core::LogFunction Context::log(core::LogLevel lowest) const {

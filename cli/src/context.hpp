@@ -12,6 +12,7 @@
 #include "notify/config/settings.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/notifier.hpp"
+#include "notify/core/plugin_loader.hpp"
 
 namespace notify::cli {
 
@@ -40,7 +41,7 @@ public:
     const config::Settings& settings();
     // Loads them afresh (for a reload), without replacing the ones in use. Throws
     // notify::ConfigError.
-    config::Settings load_settings() const;
+    config::Settings load_settings();
     // Replaces the settings in use.
     void use_settings(config::Settings settings);
     // Runs every handler's own check of its section of `settings`. Throws
@@ -48,8 +49,13 @@ public:
     void check_sections(const config::Settings& settings);
     // The section `name` as typed JSON, for handler factories.
     nlohmann::json section(std::string_view name);
-    // amqp, email and http.
+    // The handlers of every plugin loaded, on first use: those linked into the program, then
+    // the installed plugin folder, then the folders of [plugins] path (NOTIFY_PLUGINS__PATH).
     std::shared_ptr<const core::HandlerRegistry> handlers();
+    // What was loaded and skipped.
+    const core::PluginLoader& plugins();
+    // notify's sections and those of the loaded handlers.
+    const config::Schema& schema();
     // A Notifier on the configured store; `dispatch` = deliver from this process.
     // Its log goes to `log`, by default log().
     std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {});
@@ -67,6 +73,8 @@ public:
 private:
     std::optional<config::Settings> settings_;
     std::shared_ptr<core::HandlerRegistry> handlers_;
+    std::optional<core::PluginLoader> plugins_;
+    std::optional<config::Schema> schema_;
 };
 
 }  // namespace notify::cli

@@ -1,6 +1,8 @@
-// notify listener {amqp,email,http} {create,update}, listener list, listener delete.
+// notify listener <kind> {create,update} for every loaded handler kind, with the options its
+// listener settings describe; listener list, listener delete.
+#include <algorithm>
 #include <iostream>
-#include <map>
+#include <optional>
 
 #include "commands.hpp"
 #include "listener_format.hpp"
@@ -8,30 +10,23 @@
 #include "notify/core/error.hpp"
 #include "notify/core/listener_store.hpp"
 #include "notify/core/text.hpp"
-#include "notify/handlers/amqp/amqp.hpp"
 
 namespace notify::cli {
 
 namespace {
 
-// A text option that becomes one listener setting.
-struct TextSetting {
-    const char* flag;
-    const char* key;
-    const char* help;
-    bool required;  // on create
-};
+using core::ListenerSetting;
 
-const std::map<std::string, std::vector<TextSetting>> kind_settings{
-    {"amqp", {{"--exchange", "exchange", "Topic exchange (default: [messaging] topic_exchange); created when missing", false}}},
-    {"email",
-     {{"--subject", "subject", "Subject template: {type} {id} {time} {source} {effective} {data.NAME}", true},
-      {"--addresses", "addresses", "Recipients, comma-separated: a@example.com,b@example.com", true}}},
-    {"http",
-     {{"--url", "url", "http:// or https:// URL each event is POSTed to", true},
-      {"--username", "username", "HTTP basic auth user", false},
-      {"--password", "password", "HTTP basic auth password ('-' reads it from standard input)", false},
-      {"--secret", "secret", "Signs each request with HMAC-SHA256 ('-' reads it from standard input)", false}}},
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+struct SettingArg {
+    ListenerSetting setting;
+    CLI::Option* option = nullptr;
+    std::vector<std::string> values;  // one for Shape::text
 };
 
 struct ListenerArgs {
@@ -40,9 +35,18 @@ struct ListenerArgs {
     std::string format;
     bool delay = false;
     bool no_delay = false;
-    std::vector<std::string> headers;
-    std::map<std::string, std::pair<CLI::Option*, std::string>> texts;  // setting key -> option, value
+    std::vector<SettingArg> settings;  // in the handler's order
 };
+
+// "Name: value" split at the first colon, the value without leading blanks; nullopt
+// without a colon or a name.
+std::optional<std::pair<std::string, std::string>> split_name_value(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0) return std::nullopt;
+    std::string value = text.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    return std::make_pair(text.substr(0, colon), value);
+}
 
 // One line of standard input for the option `flag`; an empty line is refused.
 std::string read_stdin_line(const std::string& flag) {
@@ -56,19 +60,19 @@ std::string read_stdin_line(const std::string& flag) {
 // The options with '-' values replaced by a line of standard input, so secrets stay out of
 // the process list and the shell history. Read before any store transaction starts; only
 // one option may read it.
-ListenerArgs resolve_stdin(const ListenerArgs& given, const std::vector<TextSetting>& settings) {
+ListenerArgs resolve_stdin(const ListenerArgs& given) {
     ListenerArgs args = given;
     std::vector<std::pair<std::string, std::string*>> readers;  // flag, value to fill
-    for (const auto& setting : settings) {
-        auto& [option, value] = args.texts.at(setting.key);
-        if (option->count() > 0 && value == "-") readers.emplace_back(setting.flag, &value);
-    }
-    for (auto& h : args.headers) {
-        const auto colon = h.find(':');
-        if (colon == std::string::npos) continue;  // apply() names the mistake
-        std::string value = h.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        if (value == "-") readers.emplace_back("--header '" + h.substr(0, colon) + ": '", &h);
+    for (auto& arg : args.settings) {
+        if (!arg.setting.from_stdin || arg.option->count() == 0) continue;
+        for (auto& value : arg.values) {
+            if (arg.setting.shape == ListenerSetting::Shape::name_value) {
+                const auto split = split_name_value(value);
+                if (split && split->second == "-") readers.emplace_back(arg.setting.flag + " '" + split->first + ": '", &value);
+            } else if (value == "-") {
+                readers.emplace_back(arg.setting.flag, &value);
+            }
+        }
     }
     if (readers.size() > 1) {
         throw ValidationError("only one option can read standard input, not " + readers[0].first + " - and " +
@@ -77,8 +81,8 @@ ListenerArgs resolve_stdin(const ListenerArgs& given, const std::vector<TextSett
     if (readers.size() == 1) {
         auto& [flag, target] = readers.front();
         const std::string line = read_stdin_line(flag);
-        if (flag.rfind("--header", 0) == 0) {
-            *target = target->substr(0, target->find(':')) + ": " + line;
+        if (const auto split = split_name_value(*target); split && flag.find('\'') != std::string::npos) {
+            *target = split->first + ": " + line;
         } else {
             *target = line;
         }
@@ -101,36 +105,48 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     if (!args.format.empty()) {
         const auto formats = factory.formats();
         if (std::find(formats.begin(), formats.end(), args.format) == formats.end()) {
-            std::string known;
-            for (const auto& f : formats) known += (known.empty() ? "" : ", ") + f;
-            throw ValidationError("--format " + core::quote_text(args.format) + ": expected one of " + known);
+            throw ValidationError("--format " + core::quote_text(args.format) + ": expected one of " + join(formats));
         }
         l.format = args.format;
     }
     if (args.delay) l.delay_until_effective = true;
     if (args.no_delay) l.delay_until_effective = false;
-    for (const auto& setting : kind_settings.at(l.kind)) {
-        const auto& [option, value] = args.texts.at(setting.key);
-        if (option->count() == 0) continue;
-        if (value.empty() && create) throw ValidationError(std::string(setting.flag) + " must not be empty");
-        if (value.empty()) {
+    for (const auto& arg : args.settings) {
+        if (arg.option->count() == 0) continue;
+        const auto& setting = arg.setting;
+        const bool cleared = arg.values.size() == 1 && arg.values.front().empty();
+        if (cleared && create) throw ValidationError(setting.flag + " must not be empty");
+        if (cleared) {
             l.settings.erase(setting.key);
-        } else {
-            l.settings[setting.key] = value;
+            continue;
         }
-    }
-    if (!args.headers.empty()) {
-        nlohmann::json headers = nlohmann::json::object();
-        for (const auto& h : args.headers) {
-            const auto colon = h.find(':');
-            if (colon == std::string::npos || colon == 0) {
-                throw ValidationError("--header " + core::quote_text(h) + ": expected 'Name: value'");
+        for (const auto& value : arg.values) {
+            if (!setting.choices.empty() &&
+                std::find(setting.choices.begin(), setting.choices.end(), value) == setting.choices.end()) {
+                throw ValidationError(setting.flag + " " + core::quote_text(value) + ": expected one of " +
+                                      join(setting.choices));
             }
-            std::string value = h.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(" \t"));
-            headers[h.substr(0, colon)] = value;
         }
-        l.settings["headers"] = headers;
+        switch (setting.shape) {
+            case ListenerSetting::Shape::text:
+                l.settings[setting.key] = arg.values.back();
+                break;
+            case ListenerSetting::Shape::list:
+                l.settings[setting.key] = arg.values;
+                break;
+            case ListenerSetting::Shape::name_value: {
+                nlohmann::json map = nlohmann::json::object();
+                for (const auto& value : arg.values) {
+                    const auto split = split_name_value(value);
+                    if (!split) {
+                        throw ValidationError(setting.flag + " " + core::quote_text(value) + ": expected 'Name: value'");
+                    }
+                    map[split->first] = split->second;
+                }
+                l.settings[setting.key] = map;
+                break;
+            }
+        }
     }
 }
 
@@ -154,36 +170,21 @@ void report(Context& context, const core::Listener& l, const char* verb) {
     }
 }
 
-// `listener amqp create/update`: the exchange exists (as a topic exchange) before the
-// listener is stored. An exchange the broker refuses (another type, refused credentials, an
-// unknown vhost) refuses the listener; an unreachable broker only warns, since the handler
-// makes the exchange before its first publish.
-void check_exchange(Context& context, const core::Listener& l) {
-    const auto messaging = context.section("messaging");
-    const std::string exchange = l.settings.value("exchange", messaging.value("topic_exchange", std::string("amq.topic")));
-    try {
-        handlers::amqp::ensure_exchange(messaging, exchange);
-    } catch (const handlers::amqp::ExchangeRefused& e) {
-        throw ValidationError(std::string(e.what()) + "; nothing was stored");
-    } catch (const Error& e) {
-        context.warn("exchange '" + exchange + "' not checked now (" + e.what() +
-                     "); it is created before the first publish");
-    }
-}
-
 // The hint for a listener of another kind than the command's.
 std::string other_kind(Context& context, const core::Listener& l) {
     std::string message = "listener " + l.id + " is of kind '" + l.kind + "'";
-    if (context.handlers()->find(l.kind) != nullptr && kind_settings.count(l.kind) != 0) {
+    if (context.handlers()->find(l.kind) != nullptr) {
         return message + "; use: notify listener " + l.kind + " update --listener-id " + l.id;
     }
     return message + ", and this notify has no " + l.kind +
            " handler to change it with; it can only be deleted (notify listener delete --listener-id " + l.id + ")";
 }
 
-void add_kind(CLI::App& listener, Context& context, Action& action, const std::string& kind) {
+void add_kind(CLI::App& listener, Context& context, Action& action, const core::HandlerFactory& factory) {
+    const std::string kind(factory.kind());
     auto* group = listener.add_subcommand(kind, "Listeners delivering through the " + kind + " handler");
     group->require_subcommand(1);
+    const auto formats = factory.formats();
     for (const bool create : {true, false}) {
         auto args = std::make_shared<ListenerArgs>();
         auto* cmd = group->add_subcommand(create ? "create" : "update",
@@ -192,15 +193,17 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const std::s
         auto* types = cmd->add_option("--event-type", args->event_types,
                                       "Event type or pattern (* and # wildcards; '*' alone = every event); repeatable");
         if (create) types->required();
-        cmd->add_option("--format", args->format, "cloudevents (default), data or pulp");
+        if (!formats.empty()) {
+            cmd->add_option("--format", args->format, join(formats) + " (default " + formats.front() + ")");
+        }
         cmd->add_flag("--delay-until-effective", args->delay, "Hold each event until its effective time");
         cmd->add_flag("--no-delay-until-effective", args->no_delay, "Deliver at once, whatever the effective time");
-        for (const auto& s : kind_settings.at(kind)) {
-            auto& slot = args->texts[s.key];
-            slot.first = cmd->add_option(s.flag, slot.second, s.help);
-            if (create && s.required) slot.first->required();
+        for (const auto& setting : factory.listener_settings()) args->settings.push_back({setting, nullptr, {}});
+        for (auto& arg : args->settings) {
+            arg.option = cmd->add_option(arg.setting.flag, arg.values, arg.setting.help);
+            if (arg.setting.shape == ListenerSetting::Shape::text) arg.option->expected(1);
+            if (create && arg.setting.required) arg.option->required();
         }
-        if (kind == "http") cmd->add_option("--header", args->headers, "Extra header 'Name: value'; repeatable");
         cmd->callback([&context, &action, args, kind, create] {
             action = [&context, args, kind, create] {
                 if (args->delay && args->no_delay) {
@@ -208,25 +211,28 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const std::s
                 }
                 const auto& factory = context.handlers()->get(kind);
                 const auto section = context.section(factory.config_section());
-                const ListenerArgs given = resolve_stdin(*args, kind_settings.at(kind));
+                const ListenerArgs given = resolve_stdin(*args);
                 core::ListenerStore store(context.settings().store().path, context.log());
-                const bool exchange_given = kind == "amqp" && given.texts.at("exchange").first->count() > 0;
-                // Everything is checked on a copy first (the broker asked, outside any store
-                // transaction); the change itself is applied to what is stored at that moment.
+                // Everything is checked on a copy first (the handler's prepare() may ask a
+                // broker, outside any store transaction); the change itself is applied to
+                // what is stored at that moment.
                 const auto change = [&](core::Listener& l) {
                     if (l.kind != kind) throw ValidationError(other_kind(context, l));
                     apply(l, given, factory, create);
                     factory.validate(l, section);
                 };
                 core::Listener draft;
+                std::optional<core::Listener> before;
                 if (create) {
                     draft.kind = kind;
-                    draft.format = factory.formats().front();
+                    const auto formats = factory.formats();
+                    draft.format = formats.empty() ? std::string(core::default_format) : formats.front();
                 } else {
-                    draft = store.get(args->id);
+                    before = store.get(args->id);
+                    draft = *before;
                 }
                 change(draft);
-                if (kind == "amqp" && (create || exchange_given)) check_exchange(context, draft);
+                factory.prepare(draft, before ? &*before : nullptr, section, context.log());
                 const auto stored = create ? store.create(draft) : store.modify(args->id, change);
                 warn_unknown_patterns(context, stored);
                 report(context, stored, create ? "Created" : "Updated");
@@ -241,7 +247,8 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const std::s
 void add_listener_commands(CLI::App& app, Context& context, Action& action) {
     auto* listener = app.add_subcommand("listener", "Create, change, list and delete listeners");
     listener->require_subcommand(1);
-    for (const auto& [kind, unused] : kind_settings) add_kind(*listener, context, action, kind);
+    const auto handlers = context.handlers();
+    for (const auto& kind : handlers->kinds()) add_kind(*listener, context, action, handlers->get(kind));
 
     auto* list = listener->add_subcommand("list", "List listeners (secrets masked)");
     list->callback([&] {
@@ -252,7 +259,7 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
                 for (const auto& l : listeners) all.push_back(core::to_json(l));
                 context.print_json(all);
             } else {
-                print_listener_table(context.out, listeners);
+                print_listener_table(context.out, listeners, context.handlers()->kinds());
             }
             return exit_ok;
         };

@@ -50,9 +50,13 @@ void print_listener(std::ostream& out, const core::Listener& l) {
         << "updated:               " << core::format_rfc3339(l.updated) << '\n';
 }
 
-void print_listener_table(std::ostream& out, const std::vector<core::Listener>& listeners) {
+void print_listener_table(std::ostream& out, const std::vector<core::Listener>& listeners,
+                          const std::vector<std::string>& kinds) {
     if (listeners.empty()) {
-        out << "No listeners. Create one with: notify listener amqp create --event-type TYPE\n";
+        std::string list;
+        for (const auto& kind : kinds) list += (list.empty() ? "" : ", ") + kind;
+        out << "No listeners. Create one with: notify listener KIND create --event-type TYPE (kinds: "
+            << (list.empty() ? std::string("none; no handler plugin is loaded") : list) << ")\n";
         return;
     }
     // Each column as wide as its widest cell, and two spaces between columns, so that no two

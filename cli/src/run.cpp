@@ -9,10 +9,26 @@
 
 namespace notify::cli {
 
+namespace {
+
+// The --config value, looked for before the commands are built: the plugins it names bring
+// commands and options of their own. The parser checks the option itself.
+std::string config_option(const std::vector<std::string>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--") break;
+        if (args[i] == "--config" && i + 1 < args.size()) return args[i + 1];
+        if (args[i].rfind("--config=", 0) == 0) return args[i].substr(9);
+    }
+    return {};
+}
+
+}  // namespace
+
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     Context context(out, err);
+    context.config_file = config_option(args);
     Action action;
-    CLI::App app{"notify: event notifications to AMQP brokers, mail and webhooks", "notify"};
+    CLI::App app{"notify: event notifications through pluggable handlers", "notify"};
     app.set_version_flag("--version", std::string("notify ") + NOTIFY_VERSION);
     app.add_option("--config", context.config_file,
                    "server.conf to use (default: $NOTIFY_CONFIG, then /etc/notify/server.conf)");
@@ -27,6 +43,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     add_delivery_commands(app, context, action);
     add_serve_command(app, context, action);
     add_config_commands(app, context, action);
+    add_plugins_command(app, context, action);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
     try {

@@ -109,8 +109,11 @@ public:
     }
 
     void announce() const {
-        log_(core::LogLevel::info, "serving " + context_.settings().store().path.string() +
-                                       " (handlers amqp, email, http); SIGTERM or Ctrl-C to stop, SIGHUP to reload");
+        std::string kinds;
+        for (const auto& kind : context_.handlers()->kinds()) kinds += (kinds.empty() ? "" : ", ") + kind;
+        log_(core::LogLevel::info, "serving " + context_.settings().store().path.string() + " (handlers " +
+                                       (kinds.empty() ? std::string("none") : kinds) +
+                                       "); SIGTERM or Ctrl-C to stop, SIGHUP to reload");
     }
 
     void status() const {

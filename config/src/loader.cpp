@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -42,10 +43,12 @@ std::vector<std::string> key_names(const SectionSpec& spec) {
 }
 
 std::string unknown_section(const Schema& schema, std::string_view section) {
-    std::string message = "unknown section [" + std::string(section) + "]";
     const std::string hint = core::closest_match(section, section_names(schema));
-    if (!hint.empty()) message += "; did you mean [" + hint + "]?";
-    return message;
+    if (!hint.empty()) return "unknown section [" + std::string(section) + "]; did you mean [" + hint + "]?";
+    if (schema.handler_kinds().empty()) return "unknown section [" + std::string(section) + "]";
+    std::string installed;
+    for (const auto& kind : schema.handler_kinds()) installed += (installed.empty() ? "" : ", ") + kind;
+    return "section [" + std::string(section) + "] belongs to no installed plugin; installed: " + installed;
 }
 
 std::string unknown_key(const Schema& schema, const SectionSpec& spec, std::string_view key,
@@ -296,6 +299,41 @@ Settings load(const std::optional<std::filesystem::path>& file, const Environmen
     }
     read_environment(env, schema, written);
     return build(schema, written, file);
+}
+
+std::vector<std::filesystem::path> plugin_folders(const std::optional<std::filesystem::path>& file,
+                                                  const Environment& env) {
+    std::string text;
+    std::filesystem::path base = std::filesystem::current_path();
+    if (file) {
+        base = std::filesystem::absolute(*file).parent_path();
+        try {
+            detail::read_ini(read_file(*file), file->string(), [&](const detail::IniEntry& e) -> std::string {
+                if (e.section == "plugins" && e.key == "path") text = std::string(e.value);
+                return {};
+            });
+        } catch (const ConfigError&) {
+            // load() reports what is wrong with the file; the folders named before it count.
+        }
+    }
+    if (const auto* from_env = env.get("NOTIFY_PLUGINS__PATH"); from_env != nullptr) {
+        text = *from_env;
+        base = std::filesystem::current_path();
+    }
+    std::vector<std::filesystem::path> folders;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) {
+            std::filesystem::path folder(item);
+            folders.push_back(folder.is_absolute() ? folder : base / folder);
+        }
+        start = end + 1;
+    }
+    return folders;
 }
 
 }  // namespace notify::config

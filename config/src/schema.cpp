@@ -1,7 +1,9 @@
-// The built-in server.conf schema. docs/configuration.md mirrors this table (a test checks).
+// notify's own server.conf sections, and the schema with the handlers' sections added.
+// docs/configuration.md mirrors the built-in handlers' schema (a test checks).
 #include "notify/config/schema.hpp"
 
 #include <cctype>
+#include <string>
 
 #include "notify/core/error.hpp"
 
@@ -13,72 +15,6 @@ constexpr std::int64_t second = 1000;
 constexpr std::int64_t minute = 60 * second;
 constexpr std::int64_t hour = 60 * minute;
 constexpr std::int64_t day = 24 * hour;
-
-SectionSpec messaging() {
-    return {"messaging", "The AMQP 1.0 broker the amqp handler publishes to.", {
-        {"url", ValueType::url_list, "amqp://localhost:5672",
-         "Broker URL; a comma-separated list is tried in order (failover).", false, 0, 0,
-         {"amqp", "amqps"}},
-        {"topic_exchange", ValueType::name, "amq.topic",
-         "Topic exchange for listeners that name none.", false, 0, 0, {}},
-        {"auto_create_exchange", ValueType::boolean, "true",
-         "Create the exchange as a durable topic exchange when it is missing.", false, 0, 0, {}},
-        {"management_url", ValueType::url, "",
-         "RabbitMQ management API used to create exchanges; empty = https://<broker host>:15671 "
-         "with amqps://, else http://<broker host>:15672.",
-         false, 0, 0, {"http", "https"}},
-        {"username", ValueType::string, "", "Broker user (also for the management API); a user in the URL wins.",
-         false, 0, 0, {}},
-        {"password", ValueType::string, "", "Broker password.", true, 0, 0, {}},
-        {"allow_insecure_auth", ValueType::boolean, "false",
-         "Allow a password over plain amqp:// to hosts other than loopback.", false, 0, 0, {}},
-        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
-         false, 0, 0, {}},
-        {"cert_file", ValueType::string, "", "Client certificate (PEM) for amqps://.", false, 0, 0, {}},
-        {"key_file", ValueType::string, "", "Private key (PEM) of the client certificate.", false, 0, 0, {}},
-        {"idle_timeout", ValueType::duration, "30s", "AMQP idle timeout: a silent connection is given up.",
-         false, 1000, 3600 * 1000, {}},
-        {"timeout", ValueType::duration, "30s",
-         "How long one delivery waits for a connection and the broker's confirmation.", false, 1000, 600 * 1000, {}},
-    }};
-}
-
-SectionSpec email() {
-    return {"email", "The SMTP server the email handler sends through.", {
-        {"enabled", ValueType::boolean, "false",
-         "Allow email listeners. While false, creating one is refused.", false, 0, 0, {}},
-        {"host", ValueType::string, "localhost", "SMTP server host name.", false, 0, 0, {}},
-        {"port", ValueType::integer, "25", "SMTP server port.", false, 1, 65535, {}},
-        {"from", ValueType::string, "notify@localhost", "Sender address (From and envelope).",
-         false, 0, 0, {}},
-        {"tls", ValueType::choice, "starttls",
-         "starttls (required, never a silent fallback), ssl (implicit TLS) or none.", false, 0, 0,
-         {"starttls", "ssl", "none"}},
-        {"username", ValueType::string, "", "SMTP user; empty = no authentication.", false, 0, 0, {}},
-        {"password", ValueType::string, "", "SMTP password.", true, 0, 0, {}},
-        {"allow_insecure_auth", ValueType::boolean, "false",
-         "Allow a password with tls = none to hosts other than loopback.", false, 0, 0, {}},
-        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
-         false, 0, 0, {}},
-        {"connect_timeout", ValueType::duration, "10s", "How long connecting to the server may take.", false,
-         100, 600 * 1000, {}},
-        {"timeout", ValueType::duration, "60s", "How long sending one mail may take in all.", false, 1000,
-         3600 * 1000, {}},
-    }};
-}
-
-SectionSpec http() {
-    return {"http", "How the http (webhook) handler makes its requests.", {
-        {"ca_file", ValueType::string, "", "CA certificates (PEM) to trust for https://; empty = the system trust store.",
-         false, 0, 0, {}},
-        {"connect_timeout", ValueType::duration, "10s", "How long connecting to a receiver may take.", false, 100,
-         600 * 1000, {}},
-        {"timeout", ValueType::duration, "30s", "How long one request may take in all, redirects included.", false,
-         1000, 3600 * 1000, {}},
-        {"max_redirects", ValueType::integer, "3", "Redirects followed, only to the same scheme, host and port; 0 = none.", false,
-         0, 3, {}},
-    }};
-}
 
 SectionSpec store() {
     return {"store", "Where listeners and pending deliveries are kept.", {
@@ -115,18 +51,58 @@ SectionSpec delivery() {
     }};
 }
 
-}  // namespace
-
-const KeySpec* SectionSpec::find(std::string_view key) const noexcept {
-    for (const auto& k : keys) {
-        if (k.name == key) return &k;
-    }
-    return nullptr;
+SectionSpec plugins() {
+    return {"plugins", "Where handler plugins are loaded from, besides the installed plugin folder.", {
+        {"path", ValueType::string, "",
+         "Plugin folders, comma-separated; relative ones are relative to this file's folder. Every *.so in them is "
+         "loaded.",
+         false, 0, 0, {}},
+    }};
 }
+
+SectionSpec events() {
+    return {"events", "Event types hosts register, so that the tool knows them too.", {
+        {"catalogue", ValueType::string, "",
+         "A file of event types: one per line ('type  description'; # starts a comment) or JSON "
+         "([{\"type\": ..., \"description\": ...}]).",
+         false, 0, 0, {}},
+    }};
+}
+
+}  // namespace
 
 Schema Schema::builtin() {
     Schema schema;
-    schema.sections_ = {messaging(), email(), http(), store(), delivery()};
+    schema.sections_ = {store(), delivery(), plugins(), events()};
+    return schema;
+}
+
+Schema Schema::for_handlers(const core::HandlerRegistry& handlers) {
+    Schema schema = builtin();
+    schema.handler_kinds_ = handlers.kinds();
+    for (const auto& kind : schema.handler_kinds_) {
+        const auto& factory = handlers.get(kind);
+        SectionSpec spec = factory.section_spec();
+        if (spec.name != factory.config_section()) {
+            throw ConfigError("the " + kind + " handler describes section [" + spec.name + "] but reads [" +
+                              std::string(factory.config_section()) + "]");
+        }
+        if (schema.find(spec.name) != nullptr) {
+            // Kinds may share a section only when they describe it alike.
+            const auto* known = schema.find(spec.name);
+            bool same = known->keys.size() == spec.keys.size();
+            for (std::size_t i = 0; same && i < spec.keys.size(); ++i) {
+                same = known->keys[i].name == spec.keys[i].name && known->keys[i].type == spec.keys[i].type &&
+                       known->keys[i].default_text == spec.keys[i].default_text;
+            }
+            if (!same) {
+                throw ConfigError("the " + kind + " handler describes section [" + spec.name +
+                                  "] unlike another handler or notify itself");
+            }
+            continue;
+        }
+        schema.sections_.push_back(std::move(spec));
+    }
     return schema;
 }
 
@@ -150,21 +126,6 @@ std::string environment_name(std::string_view section, std::string_view key) {
     name += "__";
     for (const char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return name;
-}
-
-std::string_view to_string(ValueType type) noexcept {
-    switch (type) {
-        case ValueType::string: return "string";
-        case ValueType::name: return "name";
-        case ValueType::boolean: return "boolean";
-        case ValueType::integer: return "integer";
-        case ValueType::duration: return "duration";
-        case ValueType::choice: return "choice";
-        case ValueType::url: return "url";
-        case ValueType::url_list: return "url list";
-        case ValueType::path: return "path";
-    }
-    return "?";
 }
 
 }  // namespace notify::config

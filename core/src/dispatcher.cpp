@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 
 #include "notify/core/error.hpp"
@@ -488,9 +489,29 @@ void Dispatcher::work_loop(Worker* self) {
         const auto worker = std::this_thread::get_id();
         for (auto& d : batch) {
             const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
-            handler->deliver_async(delivery, [this, listener_id, d = std::move(d), worker](DeliveryResult result) {
-                finish(listener_id, d, result, std::this_thread::get_id() == worker);
-            });
+            // A handler that throws (a plugin's bug) costs this attempt, never the process;
+            // its `done`, should it still come, is then ignored.
+            struct Attempt {
+                QueuedDelivery queued;
+                std::atomic<bool> finished{false};
+            };
+            auto attempt = std::make_shared<Attempt>();
+            attempt->queued = std::move(d);
+            const auto fail = [&](const std::string& what) {
+                if (attempt->finished.exchange(true)) return;
+                finish(listener_id, attempt->queued,
+                       DeliveryResult::retry("the " + listener->kind + " handler threw: " + what), true);
+            };
+            try {
+                handler->deliver_async(delivery, [this, listener_id, attempt, worker](DeliveryResult result) {
+                    if (attempt->finished.exchange(true)) return;
+                    finish(listener_id, attempt->queued, result, std::this_thread::get_id() == worker);
+                });
+            } catch (const std::exception& e) {
+                fail(e.what());
+            } catch (...) {
+                fail("an unknown exception");
+            }
         }
         if (asynchronous) {
             lock.lock();

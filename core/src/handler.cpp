@@ -28,7 +28,16 @@ std::string_view to_string(DeliveryResult::Outcome outcome) noexcept {
     return "?";
 }
 
-void Handler::deliver_async(const Delivery& delivery, DeliveryCallback done) noexcept { done(deliver(delivery)); }
+void Handler::deliver_async(const Delivery& delivery, DeliveryCallback done) { done(deliver(delivery)); }
+
+SectionSpec HandlerFactory::section_spec() const { return {std::string(config_section()), {}, {}}; }
+
+void HandlerFactory::prepare(const Listener&, const Listener*, const nlohmann::json&, const LogFunction&) const {}
+
+std::unique_ptr<MessageTap> HandlerFactory::subscribe(const nlohmann::json&, const nlohmann::json&,
+                                                        const std::string&) const {
+    throw ValidationError("the " + std::string(kind()) + " handler cannot be listened to");
+}
 
 void HandlerRegistry::add(std::unique_ptr<HandlerFactory> factory) {
     if (!factory) throw ValidationError("cannot register an empty handler factory");

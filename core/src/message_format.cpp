@@ -8,6 +8,8 @@
 
 namespace notify::core {
 
+std::vector<std::string> all_message_formats() { return {message_formats.begin(), message_formats.end()}; }
+
 bool is_message_format(std::string_view format) noexcept {
     return std::find(message_formats.begin(), message_formats.end(), format) != message_formats.end();
 }

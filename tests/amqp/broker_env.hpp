@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_client.hpp"
+#include "plugin_schema.hpp"
 #include "notify/config/loader.hpp"
 
 namespace notify::test {
@@ -34,7 +35,7 @@ struct Broker {
                              const std::string& vhost_path = "") const {
         const std::string conf = "[messaging]\nurl = amqp://" + credentials + "@" + amqp_url.substr(7) + vhost_path +
                                  "\nmanagement_url = " + management_url + "\ntimeout = 10s\n" + extra;
-        return config::parse(conf, "test.conf", config::Environment{}).section("messaging").to_json();
+        return config::parse(conf, "test.conf", config::Environment{}, test::plugin_schema()).section("messaging").to_json();
     }
 
     // GET on the management API; the parsed body, or null for 404.

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "amqp_notifier.hpp"
+#include "handler_schema.hpp"
+#include "notify/handlers/amqp/amqp.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/core/well_known.hpp"
 #include "pika.hpp"
@@ -24,7 +26,7 @@ nlohmann::json tls_messaging(const std::string& host, const std::string& ca_file
     const std::string port = broker.amqps_url.substr(broker.amqps_url.rfind(':') + 1);
     const std::string conf = "[messaging]\nurl = amqps://guest:guest@" + host + ":" + port +
                              "\nmanagement_url = " + broker.management_url + "\nca_file = " + ca_file + "\ntimeout = 5s\n";
-    return config::parse(conf, "test.conf", config::Environment{}).section("messaging").to_json();
+    return config::parse(conf, "test.conf", config::Environment{}, test::schema_with(handlers::amqp::make_factory())).section("messaging").to_json();
 }
 
 // Fires one event through amqps; where it stands after a few attempts, and what a consumer

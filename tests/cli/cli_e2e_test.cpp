@@ -26,7 +26,7 @@ TEST_CASE("listener amqp create makes the exchange, event fire --wait delivers, 
     CHECK(ex["type"] == "topic");
     CHECK(ex["durable"] == true);
 
-    NotifyProcess listen({"--json", "listen", "--exchange", exchange, "--subject", "repo.#", "--count", "2", "--timeout", "30"}, s.env);
+    NotifyProcess listen({"--json", "listen", "amqp", "--exchange", exchange, "--subject", "repo.#", "--count", "2", "--timeout", "30"}, s.env);
     wait_for_binding(exchange);
 
     const auto fired = s.run({"--json", "event", "fire", "repo.sync.finish", "--data", R"({"repo_id": "zoo"})", "--wait", "20"});
@@ -86,7 +86,7 @@ TEST_CASE("serve delivers what was stored and drains on SIGTERM", "[cli][e2e]") 
     const std::string exchange = unique("serve");
     REQUIRE(s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange}).code == 0);
     for (int i = 0; i < 10; ++i) REQUIRE(s.run({"event", "fire", "repo.sync.finish"}).code == 0);
-    NotifyProcess listen({"listen", "--quiet", "--exchange", exchange, "--count", "10", "--timeout", "40"}, s.env);
+    NotifyProcess listen({"listen", "amqp", "--quiet", "--exchange", exchange, "--count", "10", "--timeout", "40"}, s.env);
     wait_for_binding(exchange);
     NotifyProcess serve({"serve"}, s.env);
     CHECK(listen.wait(40s) == 0);
@@ -163,7 +163,7 @@ TEST_CASE("known secrets never appear in any output, log line, error or JSON doc
     runs.push_back(s.run({"--json", "delivery", "list"}));
     runs.push_back(s.run({"delivery", "list"}));
     // A wrong broker password: the refusal is reported without it.
-    runs.push_back(run_notify({"listen", "--exchange", exchange, "--timeout", "2"},
+    runs.push_back(run_notify({"listen", "amqp", "--exchange", exchange, "--timeout", "2"},
                               {"NOTIFY_CONFIG=" + (s.dir / "server.conf").string(),
                                "NOTIFY_MESSAGING__URL=amqp://" + user + ":Wrong-" + broker_password + "@" + broker.amqp_url.substr(7)}));
     CHECK(runs.back().code != 0);

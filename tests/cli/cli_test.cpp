@@ -43,7 +43,7 @@ TEST_CASE("version and help on every level", "[cli]") {
     CHECK(version.out.rfind("notify ", 0) == 0);
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"--help"}, {"listener", "--help"}, {"listener", "amqp", "--help"}, {"listener", "http", "create", "--help"},
-             {"event", "fire", "--help"}, {"delivery", "retry", "--help"}, {"listen", "--help"}, {"serve", "--help"}}) {
+             {"event", "fire", "--help"}, {"delivery", "retry", "--help"}, {"listen", "amqp", "--help"}, {"serve", "--help"}}) {
         const auto r = cli.run(args);
         INFO(args.front() << " ... " << args.back());
         CHECK(r.code == 0);
@@ -156,7 +156,7 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
         {{"delivery", "retry"}, "needs a delivery id or --all-dead"},
         {{"delivery", "retry", "no-such-id"}, "no dead letter with delivery id 'no-such-id'"},
         {{"delivery", "purge"}, "--dead is required"},
-        {{"listen", "--count", "-1"}, "--count"},
+        {{"listen", "amqp", "--count", "-1"}, "--count"},
     };
     for (const auto& [args, expected] : cases) {
         const auto r = cli.run(args);

@@ -89,7 +89,7 @@ TEST_CASE("serve: SIGHUP reloads server.conf and the listeners, SIGUSR1 reports,
     const std::string exchange = unique("serve-reload");
     REQUIRE(s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange}).code == 0);
     REQUIRE(s.run({"listener", "http", "create", "--event-type", "repo.#", "--url", hanging.url()}).code == 0);
-    NotifyProcess listen({"listen", "--quiet", "--exchange", exchange, "--count", "2", "--timeout", "60"}, s.env);
+    NotifyProcess listen({"listen", "amqp", "--quiet", "--exchange", exchange, "--count", "2", "--timeout", "60"}, s.env);
     wait_for_binding(exchange);
     NotifyProcess serve({"serve"}, s.env);
     REQUIRE(s.run({"event", "fire", "repo.sync.start"}).code == 0);

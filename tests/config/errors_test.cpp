@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "plugin_schema.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/core/error.hpp"
 #include "temp_dir.hpp"
@@ -14,7 +15,7 @@ namespace {
 
 std::string error_of(const std::string& text, const Environment& env = {}) {
     try {
-        parse(text, "server.conf", env);
+        notify::test::parse_with_plugins(text, "server.conf", env);
     } catch (const notify::ConfigError& e) {
         return e.what();
     }
@@ -84,7 +85,7 @@ TEST_CASE("a file over 1 MiB is refused", "[config][errors]") {
     notify::test::TempDir dir;
     const auto path = dir / "huge.conf";
     std::ofstream(path) << std::string(2 << 20, ';');
-    CHECK_THROWS_WITH(load(path, Environment{}), Contains("larger than 1 MiB"));
+    CHECK_THROWS_WITH(notify::test::load_with_plugins(path, Environment{}), Contains("larger than 1 MiB"));
 }
 
 TEST_CASE("environment mistakes name the variable", "[config][errors]") {

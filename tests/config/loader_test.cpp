@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "plugin_schema.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/config/notifier_options.hpp"
 #include "notify/core/error.hpp"
@@ -26,7 +27,7 @@ void write(const std::filesystem::path& path, const std::string& text) { notify:
 }  // namespace
 
 TEST_CASE("without a file every key has its documented default", "[config]") {
-    const Settings s = load(std::nullopt, env());
+    const Settings s = notify::test::load_with_plugins(std::nullopt, env());
     CHECK_FALSE(s.file().has_value());
     const auto& m = s.section("messaging");
     CHECK(m.list("url") == std::vector<std::string>{"amqp://localhost:5672"});
@@ -78,7 +79,7 @@ TEST_CASE("file values replace defaults and remember where they were written", "
           "backoff_initial = 250ms\n"
           "backoff_max = 90\n"
           "lease = 2m\n");
-    const Settings s = load(path, env());
+    const Settings s = notify::test::load_with_plugins(path, env());
     REQUIRE(s.file().has_value());
     const auto& m = s.section("messaging");
     CHECK(m.list("url") == std::vector<std::string>{"amqps://user:pw@broker1.example:5671", "amqp://broker2.example"});
@@ -101,7 +102,7 @@ TEST_CASE("NOTIFY_<SECTION>__<KEY> overrides the file", "[config]") {
     TempDir dir;
     const auto path = dir / "server.conf";
     write(path, "[messaging]\ntopic_exchange = from-file\n[delivery]\nworkers = 2\n");
-    const Settings s = load(path, env({{"NOTIFY_MESSAGING__TOPIC_EXCHANGE", "pulp"},
+    const Settings s = notify::test::load_with_plugins(path, env({{"NOTIFY_MESSAGING__TOPIC_EXCHANGE", "pulp"},
                                        {"NOTIFY_EMAIL__ENABLED", "true"},
                                        {"NOTIFY_CONFIG", "ignored-here"},
                                        {"NOTIFYING", "unrelated"},
@@ -115,19 +116,19 @@ TEST_CASE("NOTIFY_<SECTION>__<KEY> overrides the file", "[config]") {
 }
 
 TEST_CASE("long URL lists continue on indented lines", "[config]") {
-    const Settings s = parse("[messaging]\nurl = amqp://a.example,\n  amqp://b.example\n\tamqp://c.example:5673\n",
+    const Settings s = notify::test::parse_with_plugins("[messaging]\nurl = amqp://a.example,\n  amqp://b.example\n\tamqp://c.example:5673\n",
                              "server.conf", env());
     CHECK(s.section("messaging").list("url") ==
           std::vector<std::string>{"amqp://a.example", "amqp://b.example", "amqp://c.example:5673"});
 }
 
 TEST_CASE("CRLF line ends and a UTF-8 byte order mark are accepted", "[config]") {
-    const Settings s = parse("\xef\xbb\xbf[messaging]\r\ntopic_exchange = crlf\r\n", "server.conf", env());
+    const Settings s = notify::test::parse_with_plugins("\xef\xbb\xbf[messaging]\r\ntopic_exchange = crlf\r\n", "server.conf", env());
     CHECK(s.section("messaging").string("topic_exchange") == "crlf");
 }
 
 TEST_CASE("secrets and URL passwords are masked in output", "[config]") {
-    const Settings s = parse("[messaging]\nurl = amqps://svc:t0psecret@broker.example\n"
+    const Settings s = notify::test::parse_with_plugins("[messaging]\nurl = amqps://svc:t0psecret@broker.example\n"
                              "management_url = https://admin:m4nage@broker.example:15671\n"
                              "[email]\npassword = hunter2\nusername = mailer\n",
                              "server.conf", env());
@@ -163,12 +164,12 @@ TEST_CASE("the config file is found by --config, then NOTIFY_CONFIG, then the de
 
 TEST_CASE("the shipped example configuration loads", "[config]") {
     const std::filesystem::path example = std::filesystem::path(NOTIFY_SOURCE_DIR) / "config" / "server.conf.example";
-    const Settings s = load(example, env());
+    const Settings s = notify::test::load_with_plugins(example, env());
     CHECK(s.section("messaging").string("topic_exchange") == "amq.topic");
 }
 
 TEST_CASE("settings become the notifier's options, each handler section included", "[config]") {
-    const Settings s = parse("[store]\npath = /tmp/n.db\noutbox = memory\nsync = full\n"
+    const Settings s = notify::test::parse_with_plugins("[store]\npath = /tmp/n.db\noutbox = memory\nsync = full\n"
                              "[delivery]\nworkers = 6\nlistener_concurrency = 1\nlistener_prefetch = 32\n"
                              "max_attempts = 7\nbackoff_initial = 2s\nlease = 10s\n[email]\nport = 2525\n",
                              "server.conf", env());
@@ -195,7 +196,7 @@ TEST_CASE("a server.conf holding a password must be private: others reading it o
     const auto load_with = [&](const std::string& text, std::filesystem::perms mode, const Environment& e = env()) {
         write(path, text);
         std::filesystem::permissions(path, mode);
-        return load(path, e);
+        return notify::test::load_with_plugins(path, e);
     };
     using std::filesystem::perms;
     const std::string password = "[store]\npath = /tmp/x.db\n[email]\nusername = u\npassword = hunter2\n";

@@ -190,9 +190,9 @@ TEST_CASE("corpus: CLI option values", "[corpus]") {
     Corpus c;
     refused(c, {"event", "fire", "repo.sync.finish", "--wait", "soon"}, "--wait");
     refused(c, {"event", "fire", "repo.sync.finish", "--wait", "-3"}, "--wait");
-    refused(c, {"listen", "--count", "many"}, "--count");
-    refused(c, {"listen", "--timeout", "-1"}, "--timeout");
-    refused(c, {"listen", "--subject", "a b"}, "--subject");
+    refused(c, {"listen", "amqp", "--count", "many"}, "--count");
+    refused(c, {"listen", "amqp", "--timeout", "-1"}, "--timeout");
+    refused(c, {"listen", "amqp", "--subject", "a b"}, "--subject");
     refused(c, {"delivery", "list", "--state", "lost"}, "--state");
     refused(c, {"listener", "delete", "--listener-id", "x\r\ny"}, "no listener with id");
     refused(c, {"listener", "delete", "--listener-id", std::string(5000, 'z')}, "no listener with id");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "child_process.hpp"
+#include "plugin_schema.hpp"
 #include "notify/config/loader.hpp"
 #include "temp_dir.hpp"
 #include "test_certs.hpp"
@@ -39,7 +40,7 @@ struct MailServer {
         std::string conf = "[email]\nenabled = true\nhost = " + host + "\nport = " + std::to_string(server.port()) +
                            "\nfrom = notify@example.com\n" + extra;
         if (extra.find("timeout") == std::string::npos) conf += "timeout = 10s\n";
-        return config::parse(conf, "test.conf", config::Environment{}).section("email").to_json();
+        return config::parse(conf, "test.conf", config::Environment{}, test::plugin_schema()).section("email").to_json();
     }
 
 private:

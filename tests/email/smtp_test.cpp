@@ -5,6 +5,7 @@
 #include <regex>
 #include <thread>
 
+#include "handler_schema.hpp"
 #include "handler_notifier.hpp"
 #include "mail_server.hpp"
 #include "notify/core/error.hpp"
@@ -173,7 +174,7 @@ TEST_CASE("addresses and subjects that could inject headers are refused at creat
 }
 
 TEST_CASE("email listeners are refused while [email] is not enabled", "[email][validation]") {
-    auto n = email_notifier(config::parse("", "test.conf", config::Environment{}).section("email").to_json());
+    auto n = email_notifier(config::parse("", "test.conf", config::Environment{}, test::schema_with(handlers::email::make_factory())).section("email").to_json());
     CHECK_THROWS_WITH(n.add_listener(mail_listener("x", {"ops@example.com"})),
                       Catch::Contains("email listeners are disabled: set enabled = true in the [email] section"));
     CHECK(core::ListenerStore(n.options.store_path).list().empty());
@@ -359,7 +360,7 @@ TEST_CASE("stopping ends a mail its server never answers, and the delivery stays
 
 TEST_CASE("[email] settings are checked", "[email][validation]") {
     const auto section = [](const std::string& conf) {
-        return config::parse("[email]\nenabled = true\n" + conf, "test.conf", config::Environment{}).section("email").to_json();
+        return config::parse("[email]\nenabled = true\n" + conf, "test.conf", config::Environment{}, test::schema_with(handlers::email::make_factory())).section("email").to_json();
     };
     const auto refused = [&](const std::string& conf, const std::string& expected) {
         INFO(conf);

@@ -35,7 +35,10 @@ int free_port() {
 }
 
 nlohmann::json section(const std::string& name, const std::string& lines) {
-    return config::parse("[" + name + "]\n" + lines, "test.conf", config::Environment{}).section(name).to_json();
+    auto schema = config::Schema::builtin();
+    schema.add_section(handlers::email::make_factory()->section_spec());
+    schema.add_section(handlers::http::make_factory()->section_spec());
+    return config::parse("[" + name + "]\n" + lines, "test.conf", config::Environment{}, schema).section(name).to_json();
 }
 
 // One email listener (one address) on 127.0.0.1:port, short timeouts, retries that never end.

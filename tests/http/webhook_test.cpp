@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "handler_notifier.hpp"
+#include "handler_schema.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/core/error.hpp"
 #include "notify/handlers/http/http.hpp"
@@ -27,7 +28,7 @@ std::string header(const nlohmann::json& request, const std::string& name) {
 }
 
 HandlerNotifier http_notifier(const std::string& conf = "", core::RetryPolicy retry = quick_retries()) {
-    const auto section = config::parse("[http]\n" + conf, "test.conf", config::Environment{}).section("http").to_json();
+    const auto section = config::parse("[http]\n" + conf, "test.conf", config::Environment{}, test::schema_with(handlers::http::make_factory())).section("http").to_json();
     return HandlerNotifier([](core::HandlerRegistry& r) { handlers::http::register_handler(r); }, {{"http", section}}, retry);
 }
 

@@ -61,6 +61,8 @@ public:
         }
     }
 
+    pid_t pid() const noexcept { return pid_; }
+
     // SIGTERM, then SIGKILL after 5 s; idempotent.
     void stop() {
         if (pid_ <= 0) return;

@@ -139,11 +139,37 @@ private:
     std::set<std::string> warned_;
 };
 
+// `notify listen amqp`: a Consumer on its own queue.
+class ExchangeSubscription : public core::MessageTap {
+public:
+    ExchangeSubscription(const nlohmann::json& section, const std::string& exchange, const std::string& pattern)
+        : consumer_(section, exchange, pattern), exchange_(exchange) {}
+
+    std::optional<core::ReceivedMessage> next(std::chrono::milliseconds timeout) override {
+        auto m = consumer_.next(timeout);
+        if (!m) return std::nullopt;
+        return core::ReceivedMessage{std::move(m->subject), std::move(m->message_id), std::move(m->content_type),
+                                     std::move(m->body)};
+    }
+
+    std::string source() const override { return "exchange '" + exchange_ + "'"; }
+
+private:
+    Consumer consumer_;
+    std::string exchange_;
+};
+
 class AmqpFactory : public core::HandlerFactory {
 public:
     std::string_view kind() const noexcept override { return "amqp"; }
     std::string_view config_section() const noexcept override { return "messaging"; }
-    std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+    std::vector<std::string> formats() const override { return core::all_message_formats(); }
+
+    core::SectionSpec section_spec() const override { return messaging_section(); }
+
+    std::vector<core::ListenerSetting> listener_settings() const override {
+        return {{"--exchange", "exchange", "Topic exchange (default: [messaging] topic_exchange); created when missing"}};
+    }
 
     void check_section(const nlohmann::json& section) const override { (void)AmqpSettings::from_section(section); }
 
@@ -158,14 +184,54 @@ public:
         }
     }
 
+    // The exchange exists (as a topic exchange) before the listener is stored. An exchange
+    // the broker refuses (another type, refused credentials, an unknown vhost) refuses the
+    // listener; an unreachable broker only warns, since the handler makes the exchange
+    // before its first publish.
+    void prepare(const core::Listener& listener, const core::Listener* before, const nlohmann::json& section,
+                 const core::LogFunction& log) const override {
+        const auto exchange = listener_exchange(listener, section);
+        if (before != nullptr && listener_exchange(*before, section) == exchange) return;
+        try {
+            ensure_exchange(section, exchange);
+        } catch (const ExchangeRefused& e) {
+            throw ValidationError(std::string(e.what()) + "; nothing was stored");
+        } catch (const Error& e) {
+            log(core::LogLevel::warning, "exchange '" + exchange + "' not checked now (" + e.what() +
+                                             "); it is created before the first publish");
+        }
+    }
+
     std::unique_ptr<core::Handler> create(const core::HandlerContext& context) const override {
         return std::make_unique<AmqpHandler>(AmqpSettings::from_section(context.section), context.log);
+    }
+
+    bool can_listen() const noexcept override { return true; }
+
+    std::vector<core::ListenerSetting> listen_settings() const override {
+        return {{"--exchange", "exchange", "Exchange (default: [messaging] topic_exchange)"}};
+    }
+
+    std::unique_ptr<core::MessageTap> subscribe(const nlohmann::json& section, const nlohmann::json& options,
+                                                  const std::string& pattern) const override {
+        return std::make_unique<ExchangeSubscription>(section, listener_exchange_of(options, section), pattern);
+    }
+
+private:
+    static std::string listener_exchange_of(const nlohmann::json& settings, const nlohmann::json& section) {
+        if (settings.contains("exchange") && settings.at("exchange").is_string()) return settings.at("exchange");
+        return section.value("topic_exchange", std::string("amq.topic"));
+    }
+    static std::string listener_exchange(const core::Listener& listener, const nlohmann::json& section) {
+        return listener_exchange_of(listener.settings, section);
     }
 };
 
 }  // namespace
 
-void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_unique<AmqpFactory>()); }
+std::unique_ptr<core::HandlerFactory> make_factory() { return std::make_unique<AmqpFactory>(); }
+
+void register_handler(core::HandlerRegistry& registry) { registry.add(make_factory()); }
 
 void ensure_exchange(const nlohmann::json& messaging, std::string_view exchange) {
     const auto settings = AmqpSettings::from_section(messaging);

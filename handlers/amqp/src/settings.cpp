@@ -12,6 +12,39 @@
 
 namespace notify::handlers::amqp {
 
+namespace {
+constexpr std::int64_t section_second = 1000;
+}  // namespace
+
+core::SectionSpec messaging_section() {
+    return {"messaging", "The AMQP 1.0 broker the amqp handler publishes to.", {
+        {"url", core::ValueType::url_list, "amqp://localhost:5672",
+         "Broker URL; a comma-separated list is tried in order (failover).", false, 0, 0,
+         {"amqp", "amqps"}},
+        {"topic_exchange", core::ValueType::name, "amq.topic",
+         "Topic exchange for listeners that name none.", false, 0, 0, {}},
+        {"auto_create_exchange", core::ValueType::boolean, "true",
+         "Create the exchange as a durable topic exchange when it is missing.", false, 0, 0, {}},
+        {"management_url", core::ValueType::url, "",
+         "RabbitMQ management API used to create exchanges; empty = https://<broker host>:15671 "
+         "with amqps://, else http://<broker host>:15672.",
+         false, 0, 0, {"http", "https"}},
+        {"username", core::ValueType::string, "", "Broker user (also for the management API); a user in the URL wins.",
+         false, 0, 0, {}},
+        {"password", core::ValueType::string, "", "Broker password.", true, 0, 0, {}},
+        {"allow_insecure_auth", core::ValueType::boolean, "false",
+         "Allow a password over plain amqp:// to hosts other than loopback.", false, 0, 0, {}},
+        {"ca_file", core::ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
+         false, 0, 0, {}},
+        {"cert_file", core::ValueType::string, "", "Client certificate (PEM) for amqps://.", false, 0, 0, {}},
+        {"key_file", core::ValueType::string, "", "Private key (PEM) of the client certificate.", false, 0, 0, {}},
+        {"idle_timeout", core::ValueType::duration, "30s", "AMQP idle timeout: a silent connection is given up.",
+         false, 1000, 3600 * section_second, {}},
+        {"timeout", core::ValueType::duration, "30s",
+         "How long one delivery waits for a connection and the broker's confirmation.", false, 1000, 600 * section_second, {}},
+    }};
+}
+
 void check_exchange(const std::string& name) {
     const bool valid = !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';

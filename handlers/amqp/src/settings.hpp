@@ -7,7 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/core/settings_spec.hpp"
+
 namespace notify::handlers::amqp {
+
+// The server.conf section the handler reads: keys, defaults, documentation.
+core::SectionSpec messaging_section();
 
 // Throws notify::ValidationError unless `name` can be a topic exchange notify publishes to:
 // 1-255 letters, digits, '-', '_', '.' or ':', and none of the broker's own amq.* exchanges

@@ -112,7 +112,18 @@ class EmailFactory : public core::HandlerFactory {
 public:
     std::string_view kind() const noexcept override { return "email"; }
     std::string_view config_section() const noexcept override { return "email"; }
-    std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+    std::vector<std::string> formats() const override { return core::all_message_formats(); }
+
+    core::SectionSpec section_spec() const override { return email_section(); }
+
+    std::vector<core::ListenerSetting> listener_settings() const override {
+        return {core::ListenerSetting("--subject", "subject",
+                                      "Subject template: {type} {id} {time} {source} {effective} {data.NAME}")
+                    .mark_required(),
+                core::ListenerSetting("--addresses", "addresses",
+                                      "Recipients, comma-separated: a@example.com,b@example.com")
+                    .mark_required()};
+    }
 
     void check_section(const nlohmann::json& section) const override { (void)EmailSettings::from_section(section); }
 
@@ -186,6 +197,8 @@ private:
 
 }  // namespace
 
-void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_unique<EmailFactory>()); }
+std::unique_ptr<core::HandlerFactory> make_factory() { return std::make_unique<EmailFactory>(); }
+
+void register_handler(core::HandlerRegistry& registry) { registry.add(make_factory()); }
 
 }  // namespace notify::handlers::email

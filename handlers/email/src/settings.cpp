@@ -11,6 +11,34 @@
 namespace notify::handlers::email {
 
 namespace {
+constexpr std::int64_t section_second = 1000;
+}  // namespace
+
+core::SectionSpec email_section() {
+    return {"email", "The SMTP server the email handler sends through.", {
+        {"enabled", core::ValueType::boolean, "false",
+         "Allow email listeners. While false, creating one is refused.", false, 0, 0, {}},
+        {"host", core::ValueType::string, "localhost", "SMTP server host name.", false, 0, 0, {}},
+        {"port", core::ValueType::integer, "25", "SMTP server port.", false, 1, 65535, {}},
+        {"from", core::ValueType::string, "notify@localhost", "Sender address (From and envelope).",
+         false, 0, 0, {}},
+        {"tls", core::ValueType::choice, "starttls",
+         "starttls (required, never a silent fallback), ssl (implicit TLS) or none.", false, 0, 0,
+         {"starttls", "ssl", "none"}},
+        {"username", core::ValueType::string, "", "SMTP user; empty = no authentication.", false, 0, 0, {}},
+        {"password", core::ValueType::string, "", "SMTP password.", true, 0, 0, {}},
+        {"allow_insecure_auth", core::ValueType::boolean, "false",
+         "Allow a password with tls = none to hosts other than loopback.", false, 0, 0, {}},
+        {"ca_file", core::ValueType::string, "", "CA certificates (PEM) to trust; empty = the system trust store.",
+         false, 0, 0, {}},
+        {"connect_timeout", core::ValueType::duration, "10s", "How long connecting to the server may take.", false,
+         100, 600 * section_second, {}},
+        {"timeout", core::ValueType::duration, "60s", "How long sending one mail may take in all.", false, 1000,
+         3600 * section_second, {}},
+    }};
+}
+
+namespace {
 
 bool is_host(const std::string& host) {
     return !host.empty() && host.size() <= 253 && host.find_first_of(" /@?#[]<>\\") == std::string::npos &&

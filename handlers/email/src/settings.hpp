@@ -6,7 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/core/settings_spec.hpp"
+
 namespace notify::handlers::email {
+
+// The server.conf section the handler reads: keys, defaults, documentation.
+core::SectionSpec email_section();
 
 struct EmailSettings {
     bool enabled = false;

@@ -89,7 +89,26 @@ class HttpFactory : public core::HandlerFactory {
 public:
     std::string_view kind() const noexcept override { return "http"; }
     std::string_view config_section() const noexcept override { return "http"; }
-    std::vector<std::string> formats() const override { return {"cloudevents", "data", "pulp"}; }
+    std::vector<std::string> formats() const override { return core::all_message_formats(); }
+
+    core::SectionSpec section_spec() const override { return http_section(); }
+
+    std::vector<core::ListenerSetting> listener_settings() const override {
+        using core::ListenerSetting;
+        return {ListenerSetting("--url", "url", "http:// or https:// URL each event is POSTed to").mark_required(),
+                ListenerSetting("--username", "username", "HTTP basic auth user"),
+                ListenerSetting("--password", "password", "HTTP basic auth password ('-' reads it from standard input)")
+                    .mark_secret()
+                    .allow_stdin(),
+                ListenerSetting("--secret", "secret", "Signs each request with HMAC-SHA256 ('-' reads it from standard input)")
+                    .mark_secret()
+                    .allow_stdin(),
+                ListenerSetting("--header", "headers",
+                                "Extra header 'Name: value' ('Name: -' reads the value from standard input); repeatable")
+                    .with_shape(ListenerSetting::Shape::name_value)
+                    .mark_secret()
+                    .allow_stdin()};
+    }
 
     void check_section(const nlohmann::json& section) const override { (void)HttpSettings::from_section(section); }
 
@@ -105,6 +124,8 @@ public:
 
 }  // namespace
 
-void register_handler(core::HandlerRegistry& registry) { registry.add(std::make_unique<HttpFactory>()); }
+std::unique_ptr<core::HandlerFactory> make_factory() { return std::make_unique<HttpFactory>(); }
+
+void register_handler(core::HandlerRegistry& registry) { registry.add(make_factory()); }
 
 }  // namespace notify::handlers::http

@@ -7,8 +7,12 @@
 #include <vector>
 
 #include "notify/core/listener.hpp"
+#include "notify/core/settings_spec.hpp"
 
 namespace notify::handlers::http {
+
+// The server.conf section the handler reads: keys, defaults, documentation.
+core::SectionSpec http_section();
 
 // The [http] section.
 struct HttpSettings {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "notify/config/schema.hpp"
 #include "notify/config/settings.hpp"
@@ -38,5 +39,12 @@ Settings load(const std::optional<std::filesystem::path>& file, const Environmen
 // The same for text already in memory; `file_name` is used in messages.
 Settings parse(std::string_view text, std::string_view file_name, const Environment& env,
                const Schema& schema = Schema::builtin());
+
+// The plugin folders [plugins] path names in `file` (relative ones resolved against the
+// file's folder) or NOTIFY_PLUGINS__PATH (against the working directory), read before the
+// rest of the file can be checked (the plugins bring their sections). Never throws for a
+// file load() would refuse: load() names the problem.
+std::vector<std::filesystem::path> plugin_folders(const std::optional<std::filesystem::path>& file,
+                                                  const Environment& env);
 
 }  // namespace notify::config

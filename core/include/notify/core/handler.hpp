@@ -14,6 +14,8 @@
 #include "notify/core/event.hpp"
 #include "notify/core/listener.hpp"
 #include "notify/core/log.hpp"
+#include "notify/core/settings_spec.hpp"
+#include "notify/core/message_tap.hpp"
 
 namespace notify::core {
 
@@ -63,17 +65,20 @@ public:
 
     // Delivers one event and returns the confirmed outcome. Called from dispatcher worker
     // threads; calls for different deliveries (also of one listener) may overlap, so it must
-    // be thread-safe. Must not throw. May block, but no longer than the handler's own
-    // timeouts. Returns `delivered` only once the broker or server confirmed the message.
-    virtual DeliveryResult deliver(const Delivery& delivery) noexcept = 0;
+    // be thread-safe. Should not throw: an exception is caught by the dispatcher and counts
+    // as an attempt to retry (it costs that delivery, never the process). May block, but no
+    // longer than the handler's own timeouts. Returns `delivered` only once the broker or
+    // server confirmed the message. Overrides may be noexcept.
+    virtual DeliveryResult deliver(const Delivery& delivery) = 0;
 
     // The asynchronous form, for handlers that confirm in the background (as the amqp
     // handler does, many messages in flight on one connection): starts the delivery and
     // returns without waiting for the confirmation. `done` is called exactly once with the
     // outcome, from any thread, possibly before this returns; it must not be called while
     // the handler holds a lock that deliver_async() takes. The default calls deliver() and
-    // then `done` on the calling thread. Same thread-safety as deliver().
-    virtual void deliver_async(const Delivery& delivery, DeliveryCallback done) noexcept;
+    // then `done` on the calling thread. Same thread-safety and exception rule as deliver()
+    // (after an exception, a later call of `done` is ignored).
+    virtual void deliver_async(const Delivery& delivery, DeliveryCallback done);
 
     // How many deliveries of one listener may be under way at once through
     // deliver_async(). 0 (the default): the handler blocks in deliver(), and
@@ -94,7 +99,9 @@ struct HandlerContext {
     LogFunction log = log_to_stderr;
 };
 
-// Knows one handler kind: checks listeners of that kind and creates the handler.
+// Knows one handler kind: describes its settings, checks listeners of that kind and creates
+// the handler. A plugin provides one per kind it brings (docs/plugins.md); the CLI's
+// listener commands and server.conf's sections are built from these descriptions.
 // Implementations are immutable after construction and thread-safe.
 class HandlerFactory {
 public:
@@ -107,6 +114,13 @@ public:
     // The message formats it accepts; the first is the default.
     virtual std::vector<std::string> formats() const = 0;
 
+    // Its server.conf section: keys, types, defaults, secrets and documentation; the name is
+    // config_section(). The default is a section without keys.
+    virtual SectionSpec section_spec() const;
+    // The settings a listener of this kind takes: `notify listener <kind> create/update`
+    // has one option for each. The default is none.
+    virtual std::vector<ListenerSetting> listener_settings() const { return {}; }
+
     // Checks the handler's server.conf section on its own (`notify check-config` calls it
     // for every handler). Throws notify::ConfigError naming the key when the section
     // cannot work; the default accepts every section.
@@ -117,8 +131,27 @@ public:
     // naming the setting at fault.
     virtual void validate(Listener& listener, const nlohmann::json& section) const = 0;
 
+    // Runs at `notify listener <kind> create/update` after validate(), before the listener
+    // is stored: makes ready what the listener needs outside notify (the amqp handler makes
+    // its exchange). `before` is the stored listener on update, nullptr on create. Throws
+    // notify::ValidationError to refuse the listener (nothing is stored); what does not
+    // refuse it goes to `log` as a warning. The default does nothing.
+    virtual void prepare(const Listener& listener, const Listener* before, const nlohmann::json& section,
+                         const LogFunction& log) const;
+
     // Throws notify::Error when the section cannot work (e.g. a CA file that does not exist).
     virtual std::unique_ptr<Handler> create(const HandlerContext& context) const = 0;
+
+    // True when `notify listen <kind>` can print what listeners of this kind publish
+    // (subscribe() works); false by default.
+    virtual bool can_listen() const noexcept { return false; }
+    // The options of `notify listen <kind>` besides --subject; none by default.
+    virtual std::vector<ListenerSetting> listen_settings() const { return {}; }
+    // Starts receiving what is published with a subject matching `pattern` (AMQP topic
+    // syntax), for `notify listen`; `options` holds the listen_settings() given, by key.
+    // Throws notify::Error when it cannot; the default throws notify::ValidationError.
+    virtual std::unique_ptr<MessageTap> subscribe(const nlohmann::json& section, const nlohmann::json& options,
+                                                    const std::string& pattern) const;
 };
 
 }  // namespace notify::core

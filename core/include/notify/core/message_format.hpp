@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,9 @@ namespace notify::core {
 // data:        the event's data only; subject = event type (the older organisation messages).
 // pulp:        {"event_type", "payload", "call_report": null}; subject = "pulp.server.<type>".
 inline constexpr std::array<std::string_view, 3> message_formats{"cloudevents", "data", "pulp"};
+
+// message_formats as strings, for HandlerFactory::formats().
+std::vector<std::string> all_message_formats();
 
 struct FormattedMessage {
     std::string subject;       // the AMQP subject, i.e. the routing key on a topic exchange

@@ -20,6 +20,8 @@ namespace notify::handlers::amqp {
 // {"exchange": name} (optional; default [messaging] topic_exchange). Formats: cloudevents
 // (default), data, pulp.
 void register_handler(core::HandlerRegistry& registry);
+// The factory register_handler() adds (for plugins and hosts that build their own registry).
+std::unique_ptr<core::HandlerFactory> make_factory();
 
 // The broker answered that an exchange cannot be used: it exists as another type than
 // topic, the credentials or the vhost are refused. Asking again cannot help.

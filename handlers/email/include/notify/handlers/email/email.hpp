@@ -1,6 +1,8 @@
 // The "email" handler: each event as a mail through an SMTP server (libcurl). docs/email.md.
 #pragma once
 
+#include <memory>
+
 #include "notify/core/handler_registry.hpp"
 
 namespace notify::handlers::email {
@@ -12,5 +14,7 @@ namespace notify::handlers::email {
 // Thread-safe, like HandlerRegistry::add(). Throws notify::ValidationError when "email" is
 // already registered.
 void register_handler(core::HandlerRegistry& registry);
+// The factory register_handler() adds (for plugins and hosts that build their own registry).
+std::unique_ptr<core::HandlerFactory> make_factory();
 
 }  // namespace notify::handlers::email

@@ -1,6 +1,8 @@
 // The "http" handler: each event POSTed to a webhook URL (libcurl). docs/webhooks.md.
 #pragma once
 
+#include <memory>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +17,8 @@ namespace notify::handlers::http {
 // (default), data, pulp. Thread-safe, like HandlerRegistry::add(). Throws
 // notify::ValidationError when "http" is already registered.
 void register_handler(core::HandlerRegistry& registry);
+// The factory register_handler() adds (for plugins and hosts that build their own registry).
+std::unique_ptr<core::HandlerFactory> make_factory();
 
 // The X-Notify-Signature value of a request: "sha256=" and the lower-case hex
 // HMAC-SHA256 of "<timestamp>.<body>" keyed with `secret`, where `timestamp` is the

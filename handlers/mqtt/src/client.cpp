@@ -1,0 +1,281 @@
+// The mqtt handler on libmosquitto's threaded client: one connection per process, many
+// messages in flight; libmosquitto reconnects with backoff and sends again what the broker
+// had not acknowledged.
+#include "client.hpp"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "notify/core/error.hpp"
+#include "notify/core/message_format.hpp"
+#include "notify/core/text.hpp"
+
+namespace notify::handlers::mqtt {
+
+namespace {
+
+using core::DeliveryResult;
+using Clock = std::chrono::steady_clock;
+
+struct Library {
+    Library() { mosquitto_lib_init(); }
+};
+
+void library_once() { static Library library; }
+
+class MqttHandler : public core::Handler {
+public:
+    MqttHandler(MqttSettings settings, core::LogFunction log) : settings_(std::move(settings)), log_(std::move(log)) {
+        library_once();
+        client_ = mosquitto_new(settings_.client_id.c_str(), true, this);
+        if (client_ == nullptr) throw Error("mqtt: cannot create a client");
+        mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+        mosquitto_reconnect_delay_set(client_, 1, 30, true);
+        if (!settings_.username.empty()) {
+            mosquitto_username_pw_set(client_, settings_.username.c_str(),
+                                      settings_.password.empty() ? nullptr : settings_.password.c_str());
+        }
+        if (settings_.tls) {
+            // Host names are verified (libmosquitto's default, never turned off here).
+            const int rc = settings_.ca_file.empty()
+                               ? mosquitto_int_option(client_, MOSQ_OPT_TLS_USE_OS_CERTS, 1)
+                               : mosquitto_tls_set(client_, settings_.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
+            if (rc != MOSQ_ERR_SUCCESS) throw Error(std::string("mqtt: TLS setup failed: ") + mosquitto_strerror(rc));
+        }
+        mosquitto_connect_v5_callback_set(client_, &MqttHandler::on_connect);
+        mosquitto_disconnect_v5_callback_set(client_, &MqttHandler::on_disconnect);
+        mosquitto_publish_v5_callback_set(client_, &MqttHandler::on_publish);
+        const int keepalive = static_cast<int>(settings_.keepalive.count() / 1000);
+        const int rc = mosquitto_connect_async(client_, settings_.host.c_str(), settings_.port, keepalive);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            log_(core::LogLevel::warning, "mqtt: cannot connect to " + endpoint() + " yet: " + error_text(rc) +
+                                              "; retrying");
+        }
+        connect_pending_ = rc != MOSQ_ERR_SUCCESS;
+        if (const int loop = mosquitto_loop_start(client_); loop != MOSQ_ERR_SUCCESS) {
+            mosquitto_destroy(client_);
+            throw Error(std::string("mqtt: cannot start the client thread: ") + mosquitto_strerror(loop));
+        }
+        watchdog_ = std::thread([this] { watch(); });
+    }
+
+    ~MqttHandler() override {
+        shutdown(Clock::now());
+        mosquitto_destroy(client_);
+    }
+
+    DeliveryResult deliver(const core::Delivery&) noexcept override {
+        return DeliveryResult::retry("the mqtt handler delivers asynchronously only");
+    }
+
+    std::size_t window() const noexcept override { return 256; }
+
+    void deliver_async(const core::Delivery& delivery, core::DeliveryCallback done) noexcept override {
+        try {
+            publish(delivery, std::move(done));
+        } catch (const std::exception& e) {
+            // publish() throws only before it handed `done` on.
+            done(DeliveryResult::failed(std::string("mqtt: ") + e.what()));
+        }
+    }
+
+    void shutdown(Clock::time_point deadline) noexcept override {
+        std::unique_lock lock(mutex_);
+        if (stopped_) return;
+        closing_ = true;
+        idle_.wait_until(lock, deadline, [&] { return pending_.empty(); });
+        stopped_ = true;
+        auto left = std::move(pending_);
+        pending_.clear();
+        lock.unlock();
+        wake_.notify_all();
+        if (watchdog_.joinable()) watchdog_.join();
+        mosquitto_disconnect(client_);
+        mosquitto_loop_stop(client_, true);
+        for (auto& [mid, entry] : left) entry.done(DeliveryResult::retry("notify stopped before the broker acknowledged it"));
+    }
+
+private:
+    struct Pending {
+        core::DeliveryCallback done;
+        Clock::time_point since;
+    };
+
+    static MqttHandler& self(void* object) { return *static_cast<MqttHandler*>(object); }
+
+    std::string endpoint() const {
+        return std::string(settings_.tls ? "mqtts://" : "mqtt://") + settings_.host + ":" + std::to_string(settings_.port);
+    }
+
+    static std::string error_text(int rc) {
+        return core::escape_controls(rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
+    }
+
+    void publish(const core::Delivery& delivery, core::DeliveryCallback done) {
+        const auto& listener = *delivery.listener;
+        const auto message = core::format_message(*delivery.event, listener.format);
+        const std::string prefix = listener.settings.value("topic_prefix", settings_.topic_prefix);
+        const std::string topic = topic_for(prefix, delivery.event->type());
+        const int qos = listener.settings.value("qos", 1);
+        mosquitto_property* properties = nullptr;
+        if (v5_) {
+            mosquitto_property_add_string(&properties, MQTT_PROP_CONTENT_TYPE, message.content_type.c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-type",
+                                               delivery.event->type().c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-id",
+                                               delivery.event->id().c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "content-type",
+                                               message.content_type.c_str());
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (closing_) {
+                mosquitto_property_free_all(&properties);
+                done(DeliveryResult::retry("notify is stopping"));
+                return;
+            }
+        }
+        int mid = 0;
+        const int rc = mosquitto_publish_v5(client_, &mid, topic.c_str(), static_cast<int>(message.body.size()),
+                                            message.body.data(), qos, false, properties);
+        mosquitto_property_free_all(&properties);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            done(DeliveryResult::retry("mqtt: cannot publish to " + endpoint() + ": " + error_text(rc)));
+            return;
+        }
+        std::unique_lock lock(mutex_);
+        // The acknowledgement may have come first (libmosquitto's thread): then it waits here.
+        if (const auto early = acknowledged_.find(mid); early != acknowledged_.end()) {
+            const auto result = early->second.first;
+            acknowledged_.erase(early);
+            lock.unlock();
+            done(outcome(result, endpoint()));
+            return;
+        }
+        pending_.emplace(mid, Pending{std::move(done), Clock::now()});
+    }
+
+    // MQTT 5 reason codes below 0x80 are successes: 0x10 "no matching subscribers" means
+    // the broker took the message, which is all a publisher can ask.
+    static DeliveryResult outcome(int reason, const std::string& endpoint) {
+        if (reason < 0x80) return DeliveryResult::delivered("acknowledged by " + endpoint);
+        return refused(reason);
+    }
+
+    static DeliveryResult refused(int reason) {
+        const std::string text = "the broker refused it: " + std::string(mosquitto_reason_string(reason));
+        // 0x87 not authorized, 0x90 topic name invalid, 0x99 payload format invalid: permanent.
+        if (reason == 0x87 || reason == 0x90 || reason == 0x99) return DeliveryResult::failed(text);
+        return DeliveryResult::retry(text);
+    }
+
+    static void on_connect(mosquitto*, void* object, int rc, int, const mosquitto_property*) {
+        auto& h = self(object);
+        if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION || rc == 1) {
+            // A broker without MQTT 5: 3.1.1 on the next attempt, without user properties.
+            h.v5_ = false;
+            mosquitto_int_option(h.client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+            return;
+        }
+        if (rc != 0) {
+            h.log_(core::LogLevel::warning, "mqtt: " + h.endpoint() + " refused the connection: " +
+                                                 mosquitto_reason_string(rc));
+            return;
+        }
+        std::lock_guard lock(h.mutex_);
+        if (h.disconnected_) {
+            h.log_(core::LogLevel::info, "mqtt: connected again to " + h.endpoint());
+            h.disconnected_ = false;
+        }
+    }
+
+    static void on_disconnect(mosquitto*, void* object, int rc, const mosquitto_property*) {
+        auto& h = self(object);
+        std::lock_guard lock(h.mutex_);
+        if (rc != 0 && !h.disconnected_ && !h.closing_) {
+            h.disconnected_ = true;
+            h.log_(core::LogLevel::warning, "mqtt: lost the connection to " + h.endpoint() +
+                                                "; reconnecting (unacknowledged messages are sent again)");
+        }
+    }
+
+    static void on_publish(mosquitto*, void* object, int mid, int reason, const mosquitto_property*) {
+        auto& h = self(object);
+        std::unique_lock lock(h.mutex_);
+        const auto it = h.pending_.find(mid);
+        if (it == h.pending_.end()) {
+            h.acknowledged_[mid] = {reason, Clock::now()};
+            return;
+        }
+        auto done = std::move(it->second.done);
+        h.pending_.erase(it);
+        const bool idle = h.pending_.empty();
+        lock.unlock();
+        done(outcome(reason, h.endpoint()));
+        if (idle) h.idle_.notify_all();
+    }
+
+    // Gives up on messages waiting longer than [mqtt] timeout (they are retried, which may
+    // duplicate one the broker has after all), forgets stray acknowledgements and connects
+    // when the first attempt failed before the client thread could take over.
+    void watch() {
+        std::unique_lock lock(mutex_);
+        while (!stopped_) {
+            wake_.wait_for(lock, std::chrono::seconds(1));
+            if (stopped_) break;
+            const auto now = Clock::now();
+            std::vector<core::DeliveryCallback> late;
+            for (auto it = pending_.begin(); it != pending_.end();) {
+                if (now - it->second.since < settings_.timeout) {
+                    ++it;
+                    continue;
+                }
+                late.push_back(std::move(it->second.done));
+                it = pending_.erase(it);
+            }
+            for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
+                it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
+            }
+            const bool reconnect = connect_pending_;
+            lock.unlock();
+            for (auto& done : late) {
+                done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout"));
+            }
+            if (reconnect && mosquitto_reconnect_async(client_) == MOSQ_ERR_SUCCESS) connect_pending_ = false;
+            if (!late.empty()) idle_.notify_all();
+            lock.lock();
+        }
+    }
+
+    const MqttSettings settings_;
+    const core::LogFunction log_;
+    mosquitto* client_ = nullptr;
+    std::atomic<bool> v5_{true};
+    std::atomic<bool> connect_pending_{false};
+
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    std::condition_variable wake_;
+    std::map<int, Pending> pending_;                                          // by message id
+    std::map<int, std::pair<int, Clock::time_point>> acknowledged_;           // before publish() stored them
+    bool closing_ = false;
+    bool stopped_ = false;
+    bool disconnected_ = false;
+    std::thread watchdog_;
+};
+
+}  // namespace
+
+std::unique_ptr<core::Handler> make_handler(const MqttSettings& settings, core::LogFunction log) {
+    return std::make_unique<MqttHandler>(settings, std::move(log));
+}
+
+}  // namespace notify::handlers::mqtt

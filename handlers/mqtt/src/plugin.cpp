@@ -1,0 +1,44 @@
+// The mqtt plugin: its factory (settings, checks) and the plugin entry point.
+#include "client.hpp"
+#include "notify/core/message_format.hpp"
+#include "notify/core/plugin.hpp"
+#include "settings.hpp"
+
+namespace notify::handlers::mqtt {
+
+namespace {
+
+class MqttFactory : public core::HandlerFactory {
+public:
+    std::string_view kind() const noexcept override { return "mqtt"; }
+    std::string_view config_section() const noexcept override { return "mqtt"; }
+    std::vector<std::string> formats() const override { return core::all_message_formats(); }
+    core::SectionSpec section_spec() const override { return mqtt_section(); }
+
+    std::vector<core::ListenerSetting> listener_settings() const override {
+        return {core::ListenerSetting("--topic-prefix", "topic_prefix",
+                                      "Topic prefix (default: [mqtt] topic_prefix): <prefix>/<event type with '.' as '/'>"),
+                core::ListenerSetting("--qos", "qos", "MQTT quality of service: 0, 1 (default) or 2")
+                    .with_choices({"0", "1", "2"})};
+    }
+
+    void check_section(const nlohmann::json& section) const override { (void)MqttSettings::from_section(section); }
+
+    void validate(core::Listener& listener, const nlohmann::json& section) const override {
+        (void)MqttSettings::from_section(section);  // refused while [mqtt] cannot work
+        core::check_listener_format(kind(), listener.format);
+        validate_listener_settings(listener);
+    }
+
+    std::unique_ptr<core::Handler> create(const core::HandlerContext& context) const override {
+        return make_handler(MqttSettings::from_section(context.section), context.log);
+    }
+};
+
+void add_factories(core::PluginFactories& factories) { factories.push_back(std::make_unique<MqttFactory>()); }
+
+}  // namespace
+
+}  // namespace notify::handlers::mqtt
+
+NOTIFY_PLUGIN(mqtt, NOTIFY_VERSION_STRING, notify::handlers::mqtt::add_factories)

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""A private Mosquitto 2.0 broker on 127.0.0.1 and a free port, for tests.
+
+Prints "PORT <n>" once the broker accepts connections. SIGUSR1 restarts the broker on the
+same port (stopping it with SIGTERM, so that it saves its sessions); SIGTERM stops it. The
+broker keeps sessions and queued QoS 1/2 messages across a restart (persistence on)."""
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+work = tempfile.mkdtemp(prefix="notify-mosquitto-")
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+conf = os.path.join(work, "mosquitto.conf")
+with open(conf, "w") as f:
+    # As root, Mosquitto would switch to its own user, which cannot write this folder.
+    f.write(f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
+    f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {work}/\nlog_dest file {work}/mosquitto.log\n")
+
+broker = None
+restart = False
+
+
+def start():
+    global broker
+    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if broker.poll() is not None:
+                sys.exit(f"mosquitto exited with {broker.returncode}; see {work}/mosquitto.log")
+            time.sleep(0.05)
+    sys.exit("mosquitto did not listen within 20 s")
+
+
+def stop():
+    if broker and broker.poll() is None:
+        broker.terminate()
+        broker.wait(20)
+
+
+def on_usr1(*_):
+    global restart
+    restart = True
+
+
+def on_term(*_):
+    stop()
+    subprocess.run(["rm", "-rf", work])
+    sys.exit(0)
+
+
+signal.signal(signal.SIGUSR1, on_usr1)
+signal.signal(signal.SIGTERM, on_term)
+start()
+print(f"PORT {port}", flush=True)
+while True:
+    time.sleep(0.1)
+    if restart:
+        restart = False
+        stop()
+        start()
+        print("RESTARTED", flush=True)
+    elif broker.poll() is not None:
+        sys.exit(f"mosquitto exited with {broker.returncode}")

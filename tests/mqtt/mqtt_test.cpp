@@ -1,0 +1,172 @@
+// The mqtt plugin publishing to a real Mosquitto: topics, QoS, MQTT 5 properties, the CLI
+// options its settings describe, and a broker restart in the middle of a stream.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.hpp"
+#include "cli_runner.hpp"
+
+using namespace notify;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct Mosquitto {
+    test::ChildProcess process{{"/usr/bin/python3", MOSQUITTO_SERVER}};
+    int port = std::stoi(process.read_line().substr(5));
+    // Stops the broker (it saves its sessions) and starts it again on the same port.
+    bool restart() {
+        kill(process.pid(), SIGUSR1);
+        try {
+            return process.read_line(std::chrono::seconds(30)) == "RESTARTED";
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+};
+
+// mosquitto_sub printing "topic|user properties|payload" lines.
+struct Subscriber {
+    Subscriber(int port, const std::string& filter, const std::string& id = "")
+        : process(argv(port, filter, id)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // subscribed before anything is fired
+    }
+    static std::vector<std::string> argv(int port, const std::string& filter, const std::string& id) {
+        std::vector<std::string> a{"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-V", "5",
+                                   "-q", "1", "-t", filter, "-F", "%t|%P|%p"};
+        if (!id.empty()) a.insert(a.end(), {"-c", "-i", id});  // a session kept across broker restarts
+        return a;
+    }
+    struct Message {
+        std::string topic, properties;
+        nlohmann::json body;
+    };
+    Message next(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+        const auto line = process.read_line(timeout);
+        const auto a = line.find('|');
+        const auto b = line.find('|', a + 1);
+        return {line.substr(0, a), line.substr(a + 1, b - a - 1), nlohmann::json::parse(line.substr(b + 1))};
+    }
+    test::ChildProcess process;
+};
+
+struct MqttCli : test::CliRunner {
+    explicit MqttCli(int port, const std::string& more = "") {
+        write_raw("[mqtt]\nurl = mqtt://127.0.0.1:" + std::to_string(port) + "\n" + more);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("mqtt listeners publish to <prefix>/<type as a path> once the broker acknowledged", "[mqtt]") {
+    Mosquitto broker;
+    MqttCli cli(broker.port);
+    Subscriber finishes(broker.port, "notify/repo/+/finish");
+    REQUIRE(cli.run({"listener", "mqtt", "create", "--event-type", "repo.#"}).code == 0);
+    auto fired = cli.run({"--json", "event", "fire", "repo.sync.finish", "--data", R"({"repo_id": "zoo"})", "--wait", "10"});
+    REQUIRE(fired.code == 0);
+    const auto event_id = nlohmann::json::parse(fired.out).at("event").at("id").get<std::string>();
+    CHECK(nlohmann::json::parse(fired.out).at("deliveries").at(0).at("state") == "delivered");
+
+    const auto m = finishes.next();
+    CHECK(m.topic == "notify/repo/sync/finish");
+    CHECK(m.body.at("type") == "repo.sync.finish");
+    CHECK(m.body.at("id") == event_id);
+    CHECK(m.body.at("data").at("repo_id") == "zoo");
+    // MQTT 5 user properties: the event type, id and content type.
+    CHECK_THAT(m.properties, Contains("event-type:repo.sync.finish"));
+    CHECK_THAT(m.properties, Contains("event-id:" + event_id));
+    CHECK_THAT(m.properties, Contains("content-type:application/cloudevents+json"));
+    // repo.sync.start matches the listener, not the subscriber's filter.
+    REQUIRE(cli.run({"event", "fire", "repo.sync.start", "--wait", "10"}).code == 0);
+    REQUIRE(cli.run({"event", "fire", "repo.publish.finish", "--wait", "10"}).code == 0);
+    CHECK(finishes.next().topic == "notify/repo/publish/finish");
+}
+
+TEST_CASE("mqtt listener options: topic prefix, QoS and format, bad values refused", "[mqtt]") {
+    Mosquitto broker;
+    MqttCli cli(broker.port, "topic_prefix = site1/events\n");
+    Subscriber all(broker.port, "#");
+    auto r = cli.run({"--json", "listener", "mqtt", "create", "--event-type", "employee.*.create", "--qos", "2",
+                      "--format", "data"});
+    REQUIRE(r.code == 0);
+    CHECK(nlohmann::json::parse(r.out).at("settings").at("qos") == 2);
+    REQUIRE(cli.run({"listener", "mqtt", "create", "--event-type", "repo.sync.start", "--topic-prefix", "ops", "--qos",
+                     "0"})
+                .code == 0);
+    REQUIRE(cli.run({"event", "fire", "employee.address.create", "--data", R"({"uuid": "u-1"})", "--wait", "10"}).code == 0);
+    auto m = all.next();
+    CHECK(m.topic == "site1/events/employee/address/create");
+    CHECK(m.body == nlohmann::json{{"uuid", "u-1"}});  // the data format: the event's data only
+    CHECK_THAT(m.properties, Contains("content-type:application/json"));
+    REQUIRE(cli.run({"event", "fire", "repo.sync.start", "--wait", "10"}).code == 0);
+    CHECK(all.next().topic == "ops/repo/sync/start");
+
+    const auto before = cli.run({"--json", "listener", "list"}).out;
+    for (const auto& [args, culprit] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--qos", "3"}, "--qos '3': expected one of 0, 1, 2"},
+             {{"--topic-prefix", "a/#"}, "--topic-prefix 'a/#'"},
+             {{"--topic-prefix", "/abs"}, "--topic-prefix '/abs'"},
+             {{"--format", "xml"}, "--format 'xml'"}}) {
+        std::vector<std::string> command{"listener", "mqtt", "create", "--event-type", "a.b"};
+        command.insert(command.end(), args.begin(), args.end());
+        r = cli.run(command);
+        INFO(args[0]);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Contains(culprit));
+    }
+    CHECK(cli.run({"--json", "listener", "list"}).out == before);
+
+    MqttCli bad(broker.port, "url = amqp://127.0.0.1:5672\n");
+    r = bad.run({"check-config"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("[mqtt] url"));
+}
+
+TEST_CASE("a Mosquitto restart in the middle of a stream loses nothing", "[mqtt][faults]") {
+    constexpr int events = 300;
+    Mosquitto broker;
+    MqttCli cli(broker.port, "[delivery]\nbackoff_initial = 100ms\nbackoff_max = 1s\n");
+    Subscriber sub(broker.port, "notify/#", "notify-test-restart");
+    REQUIRE(cli.run({"listener", "mqtt", "create", "--event-type", "repo.#"}).code == 0);
+    std::set<std::string> fired;
+    const auto fire = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            const auto r = cli.run({"--json", "event", "fire", "repo.sync.finish", "--data",
+                                    "{\"n\": " + std::to_string(i) + "}"});
+            REQUIRE(r.code == 0);
+            fired.insert(nlohmann::json::parse(r.out).at("event").at("id").get<std::string>());
+        }
+    };
+    test::ChildProcess serve({NOTIFY_TOOL, "--config", cli.conf, "serve"});
+    std::map<std::string, int> received;
+    const auto take = [&] {
+        const auto m = sub.next(std::chrono::seconds(60));
+        ++received[m.body.at("id").get<std::string>()];
+    };
+    fire(0, events / 2);
+    take();  // delivery is under way
+    // The broker goes away with deliveries in flight and comes back while more are fired.
+    bool restarted = false;
+    std::thread restart([&] { restarted = broker.restart(); });
+    fire(events / 2, events);
+    restart.join();
+    REQUIRE(restarted);
+    while (received.size() < fired.size()) take();
+    serve.stop();
+    int duplicates = 0;
+    for (const auto& [id, count] : received) {
+        CHECK(fired.count(id) == 1);
+        duplicates += count - 1;
+    }
+    CHECK(received.size() == fired.size());
+    WARN("mqtt broker restart: " << events << " events, 0 lost, " << duplicates << " duplicates");
+    CHECK(duplicates <= 256);  // at most the unacknowledged window
+}
