@@ -6,6 +6,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "notify/config/event_catalogue_file.hpp"
 #include "notify/config/loader.hpp"
 #include "notify/config/notifier_options.hpp"
 #include "notify/core/error.hpp"
@@ -45,6 +46,18 @@ void Context::check_sections(const config::Settings& settings) {
             throw ConfigError(std::string(e.what()) + " (" + where + ", checked by the " + kind + " handler)");
         }
     }
+}
+
+core::EventCatalogue Context::catalogue() {
+    auto catalogue = core::EventCatalogue::with_well_known();
+    const auto& events = settings().section("events");
+    std::filesystem::path file = events.string("catalogue");
+    if (file.empty()) return catalogue;
+    if (file.is_relative() && events.origin("catalogue").rfind("NOTIFY_", 0) != 0 && settings().file()) {
+        file = std::filesystem::absolute(*settings().file()).parent_path() / file;
+    }
+    config::add_event_catalogue_file(catalogue, file);
+    return catalogue;
 }
 
 nlohmann::json Context::section(std::string_view name) { return settings().section(name).to_json(); }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/config/settings.hpp"
+#include "notify/core/catalogue.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/notifier.hpp"
 #include "notify/core/plugin_loader.hpp"
@@ -56,6 +57,9 @@ public:
     const core::PluginLoader& plugins();
     // notify's sections and those of the loaded handlers.
     const config::Schema& schema();
+    // The well-known event types and those of [events] catalogue (relative to server.conf's
+    // folder). Throws notify::ConfigError for a catalogue file that cannot be used.
+    core::EventCatalogue catalogue();
     // A Notifier on the configured store; `dispatch` = deliver from this process.
     // Its log goes to `log`, by default log().
     std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {});

@@ -131,10 +131,10 @@ void add_event_commands(CLI::App& app, Context& context, Action& action) {
     auto* event = app.add_subcommand("event", "Event types and firing events");
     event->require_subcommand(1);
 
-    auto* types = event->add_subcommand("types", "List the well-known event types");
+    auto* types = event->add_subcommand("types", "List the known event types: the well-known ones and [events] catalogue's");
     types->callback([&] {
         action = [&] {
-            const auto list = core::EventCatalogue::with_well_known().list();
+            const auto list = context.catalogue().list();
             if (context.json) {
                 nlohmann::json all = nlohmann::json::array();
                 for (const auto& t : list) all.push_back({{"type", t.type}, {"description", t.description}});

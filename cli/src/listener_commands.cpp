@@ -151,12 +151,13 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
 }
 
 // Patterns that match no well-known type are fine (hosts register their own), but worth a word.
-void warn_unknown_patterns(const Context& context, const core::Listener& l) {
-    const auto catalogue = core::EventCatalogue::with_well_known();
+void warn_unknown_patterns(Context& context, const core::Listener& l) {
+    const auto catalogue = context.catalogue();
     for (const auto& p : l.event_types) {
         if (catalogue.matching(p).empty()) {
             context.warn("event type " + core::quote_text(p.text()) +
-                         " matches no well-known event type (fine if a host registers it)");
+                         " matches no known event type (fine if a host registers it; list the host's types in "
+                         "[events] catalogue)");
         }
     }
 }

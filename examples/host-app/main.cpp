@@ -24,15 +24,17 @@ int main(int argc, char** argv) {
     }
     const std::string exchange = argv[1];
     try {
-        // 1. Settings: server.conf ($NOTIFY_CONFIG or /etc/notify/server.conf) + environment.
-        const auto env = notify::config::Environment::from_process();
-        const auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env);
-
-        // 2. The handlers this host delivers through, registered explicitly.
+        // 1. The handlers this host delivers through, registered explicitly.
         auto handlers = std::make_shared<HandlerRegistry>();
         amqp::register_handler(*handlers);
         notify::handlers::email::register_handler(*handlers);
         notify::handlers::http::register_handler(*handlers);
+
+        // 2. Settings: server.conf ($NOTIFY_CONFIG or /etc/notify/server.conf) + environment,
+        //    notify's sections and those of the handlers.
+        const auto env = notify::config::Environment::from_process();
+        const auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env,
+                                                   notify::config::Schema::for_handlers(*handlers));
         auto options = notify::config::notifier_options(settings, handlers);
         const auto& messaging = options.handler_sections.at("messaging");
 

@@ -9,6 +9,7 @@
 #include <notify/config/notifier_options.hpp>
 #include <notify/core/error.hpp>
 #include <notify/core/notifier.hpp>
+#include <notify/core/plugin_loader.hpp>
 #include <notify/core/well_known.hpp>
 
 using namespace notify::core;
@@ -47,12 +48,16 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const auto env = notify::config::Environment::from_process();
-        const auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env);
-        std::cout << "topic exchange: " << settings.section("messaging").string("topic_exchange") << '\n';
-
+        // The handlers this process delivers through: its own, and every installed plugin.
         auto handlers = std::make_shared<HandlerRegistry>();
         handlers->add(std::make_unique<PrintFactory>());
+        notify::core::PluginLoader plugins(*handlers);
+        plugins.load_folder(notify::core::installed_plugin_folder());
+
+        const auto env = notify::config::Environment::from_process();
+        const auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env,
+                                                   notify::config::Schema::for_handlers(*handlers));
+        std::cout << "topic exchange: " << settings.section("messaging").string("topic_exchange") << '\n';
         auto options = notify::config::notifier_options(settings, handlers);
         options.store_path = argv[1];
 

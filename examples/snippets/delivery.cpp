@@ -5,9 +5,11 @@
 void deliver_one_event() {
     using namespace notify::core;
     auto env = notify::config::Environment::from_process();
-    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env);
     auto handlers = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*handlers);  // each handler registers explicitly
+    // server.conf may hold the sections of the registered handlers ([messaging]).
+    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env,
+                                         notify::config::Schema::for_handlers(*handlers));
     Notifier notifier(notify::config::notifier_options(settings, handlers));
 
     // Stored durably for every matching listener when it returns; no network I/O.

@@ -9,11 +9,12 @@ using namespace notify::core;
 // Once, at start-up.
 std::unique_ptr<Notifier> start_notify() {
     auto env = notify::config::Environment::from_process();
-    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env);
     auto handlers = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*handlers);
     notify::handlers::email::register_handler(*handlers);
     notify::handlers::http::register_handler(*handlers);
+    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env,
+                                         notify::config::Schema::for_handlers(*handlers));
     return std::make_unique<Notifier>(notify::config::notifier_options(settings, handlers));
 }
 

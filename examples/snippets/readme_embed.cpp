@@ -6,9 +6,10 @@ using namespace notify::core;
 
 std::unique_ptr<Notifier> make_notifier() {  // once, at start-up: server.conf and the environment
     auto env = notify::config::Environment::from_process();
-    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env);
     auto handlers = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*handlers);
+    auto settings = notify::config::load(notify::config::resolve_config_path(std::nullopt, env), env,
+                                         notify::config::Schema::for_handlers(*handlers));
     return std::make_unique<Notifier>(notify::config::notifier_options(settings, handlers));
 }
 

@@ -195,7 +195,7 @@ TEST_CASE("event types, and fire without --wait stores one delivery per matching
 
     const auto warned = cli.run({"listener", "amqp", "create", "--event-type", "host.custom.thing"});
     CHECK(warned.code == 0);
-    CHECK(warned.err.find("matches no well-known event type") != std::string::npos);
+    CHECK(warned.err.find("matches no known event type") != std::string::npos);
     const std::string listener = cli.json({"listener", "amqp", "create", "--event-type", "repo.*.finish"})["id"];
 
     const auto fired = cli.json({"event", "fire", "repo.sync.finish", "--data", R"({"repo_id": "zoo"})"});
@@ -216,6 +216,32 @@ TEST_CASE("event types, and fire without --wait stores one delivery per matching
     const auto none = cli.run({"event", "fire", "org_unit.it.create"});
     CHECK(none.code == 0);
     CHECK(none.out.find("0 listeners match") != std::string::npos);
+}
+
+TEST_CASE("a host's own event types from the events catalogue file are listed, and patterns on them draw no warning", "[cli][event]") {
+    Cli cli;
+    write_private(cli.dir / "types.txt", "# types the invoicing host fires\ninvoice.paid    An invoice was paid\n\ninvoice.refund.create\n");
+    cli.write_raw("[messaging]\nauto_create_exchange = false\n[events]\ncatalogue = types.txt\n");
+    const auto types = cli.json({"event", "types"});
+    CHECK(types.size() == 66);
+    CHECK(std::find(types.begin(), types.end(), nlohmann::json{{"type", "invoice.paid"}, {"description", "An invoice was paid"}}) !=
+          types.end());
+    CHECK(std::find(types.begin(), types.end(), nlohmann::json{{"type", "invoice.refund.create"}, {"description", ""}}) !=
+          types.end());
+    const auto quiet = cli.run({"listener", "amqp", "create", "--event-type", "invoice.#"});
+    CHECK(quiet.code == 0);
+    CHECK(quiet.err.empty());
+
+    // The JSON notify --json event types prints is a catalogue too.
+    write_private(cli.dir / "types.json", R"([{"type": "ticket.close", "description": "A ticket was closed"}])");
+    cli.write_raw("[events]\ncatalogue = " + (cli.dir / "types.json").string() + "\n");
+    CHECK(cli.json({"event", "types"}).size() == 65);
+
+    write_private(cli.dir / "types.txt", "invoice.paid ok\ninvoice..paid two dots\n");
+    cli.write_raw("[events]\ncatalogue = types.txt\n");
+    const auto bad = cli.run({"event", "types"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find((cli.dir / "types.txt").string() + ":2: invalid event type") != std::string::npos);
 }
 
 TEST_CASE("a listener of a kind this notify has no handler for: the hint names what can be done", "[cli][validation]") {
