@@ -150,6 +150,24 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     }
 }
 
+// Settings the plugin declares secret are masked whatever its validate() listed.
+void mark_secrets(core::Listener& l, const std::vector<ListenerSetting>& settings) {
+    const auto add = [&](const std::string& key) {
+        if (std::find(l.secret_keys.begin(), l.secret_keys.end(), key) == l.secret_keys.end()) l.secret_keys.push_back(key);
+    };
+    for (const auto& setting : settings) {
+        if (!setting.secret || !l.settings.contains(setting.key)) continue;
+        const auto& value = l.settings.at(setting.key);
+        if (setting.shape == ListenerSetting::Shape::name_value && value.is_object()) {
+            for (const auto& [name, unused] : value.items()) {
+                add((nlohmann::json::json_pointer() / setting.key / name).to_string());
+            }
+        } else {
+            add(setting.key);
+        }
+    }
+}
+
 // Patterns that match no well-known type are fine (hosts register their own), but worth a word.
 void warn_unknown_patterns(Context& context, const core::Listener& l) {
     const auto catalogue = context.catalogue();
@@ -221,6 +239,7 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                     if (l.kind != kind) throw ValidationError(other_kind(context, l));
                     apply(l, given, factory, create);
                     factory.validate(l, section);
+                    mark_secrets(l, factory.listener_settings());
                 };
                 core::Listener draft;
                 std::optional<core::Listener> before;

@@ -2,8 +2,10 @@
 #include "notify/core/plugin_loader.hpp"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -23,6 +25,17 @@ std::string load_error(const std::filesystem::path& path) {
     return "cannot be loaded: " + escape_controls(message);
 }
 
+// A file or folder others may write would let them run code inside notify.
+std::string writable_by_others(const std::filesystem::path& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) return {};
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) == 0) return {};
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return "writable by others (mode " + std::string(mode) + "), so anyone could put code into notify; chmod go-w " +
+           path.string();
+}
+
 std::string text_or(const char* text, const char* fallback) {
     return text != nullptr ? escape_controls(text) : std::string(fallback);
 }
@@ -36,6 +49,10 @@ void PluginLoader::load_folder(const std::filesystem::path& folder, bool must_ex
     std::error_code ec;
     if (!std::filesystem::is_directory(folder, ec)) {
         if (must_exist) skip(folder, "not a folder");
+        return;
+    }
+    if (const auto unsafe = writable_by_others(folder); !unsafe.empty()) {
+        skip(folder, unsafe);
         return;
     }
     std::vector<std::filesystem::path> files;
@@ -57,6 +74,7 @@ bool PluginLoader::load_file(const std::filesystem::path& file) {
     for (const auto& p : loaded_) {
         if (p.path == where) return true;  // loaded already (a folder named twice)
     }
+    if (const auto unsafe = writable_by_others(where); !unsafe.empty()) return skip(where, unsafe);
     // RTLD_NOW: a missing symbol is found here, not in the middle of a delivery.
     // RTLD_LOCAL: one plugin's symbols never satisfy another's.
     void* library = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A private Mosquitto 2.0 broker on 127.0.0.1 and a free port, for tests.
 
-Prints "PORT <n>" once the broker accepts connections. SIGUSR1 restarts the broker on the
+Prints "PORT <n>" once the broker accepts connections; with --tls CA CERT KEY it also
+listens with TLS (that certificate) on a second port and prints "TLS <n>" next. SIGUSR1 restarts the broker on the
 same port (stopping it with SIGTERM, so that it saves its sessions); SIGTERM stops it. The
 broker keeps sessions and queued QoS 1/2 messages across a restart (persistence on)."""
 import os
@@ -14,15 +15,25 @@ import tempfile
 import time
 
 work = tempfile.mkdtemp(prefix="notify-mosquitto-")
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+tls = sys.argv[2:5] if len(sys.argv) >= 5 and sys.argv[1] == "--tls" else None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+port = free_port()
+tls_port = free_port() if tls else None
 conf = os.path.join(work, "mosquitto.conf")
 with open(conf, "w") as f:
     # As root, Mosquitto would switch to its own user, which cannot write this folder.
     f.write(f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
     f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {work}/\nlog_dest file {work}/mosquitto.log\n")
+    if tls:
+        f.write(f"listener {tls_port} 127.0.0.1\ncafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n")
 
 broker = None
 restart = False
@@ -64,6 +75,8 @@ signal.signal(signal.SIGUSR1, on_usr1)
 signal.signal(signal.SIGTERM, on_term)
 start()
 print(f"PORT {port}", flush=True)
+if tls:
+    print(f"TLS {tls_port}", flush=True)
 while True:
     time.sleep(0.1)
     if restart:

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -12,6 +13,7 @@
 
 #include "child_process.hpp"
 #include "cli_runner.hpp"
+#include "test_certs.hpp"
 
 using namespace notify;
 using Catch::Matchers::Contains;
@@ -169,4 +171,43 @@ TEST_CASE("a Mosquitto restart in the middle of a stream loses nothing", "[mqtt]
     CHECK(received.size() == fired.size());
     WARN("mqtt broker restart: " << events << " events, 0 lost, " << duplicates << " duplicates");
     CHECK(duplicates <= 256);  // at most the unacknowledged window
+}
+
+TEST_CASE("mqtts:// verifies the broker against the CA: a wrong CA or host name sends nothing", "[mqtt][tls]") {
+    // Two brokers: one with a certificate for localhost, one with a certificate (from the
+    // same CA) for another name.
+    const auto start = [](const std::string& cert) {
+        return std::make_unique<test::ChildProcess>(std::vector<std::string>{
+            "/usr/bin/python3", MOSQUITTO_SERVER, "--tls", test::cert("ca.pem"), test::cert(cert + ".pem"),
+            test::cert(cert + ".key")});
+    };
+    auto right = start("server");
+    const int port = std::stoi(right->read_line().substr(5));
+    const int tls_port = std::stoi(right->read_line().substr(4));
+    auto wrong_name = start("wrong-host");
+    (void)wrong_name->read_line();
+    const int wrong_name_port = std::stoi(wrong_name->read_line().substr(4));
+    Subscriber sub(port, "notify/#");
+    const auto conf = [&](int tls, const std::string& ca) {
+        return "[mqtt]\nurl = mqtts://localhost:" + std::to_string(tls) + "\nca_file = " + test::cert(ca) +
+               "\ntimeout = 2s\n";
+    };
+
+    test::CliRunner good;
+    good.write_raw(conf(tls_port, "ca.pem"));
+    REQUIRE(good.run({"listener", "mqtt", "create", "--event-type", "repo.sync.finish"}).code == 0);
+    REQUIRE(good.run({"event", "fire", "repo.sync.finish", "--wait", "10"}).code == 0);
+    CHECK(sub.next().topic == "notify/repo/sync/finish");
+
+    for (const auto& [tls, ca] : std::vector<std::pair<int, std::string>>{{tls_port, "other-ca.pem"},
+                                                                          {wrong_name_port, "ca.pem"}}) {
+        INFO("port " << tls << " with " << ca);
+        test::CliRunner bad;
+        bad.write_raw(conf(tls, ca));
+        REQUIRE(bad.run({"listener", "mqtt", "create", "--event-type", "repo.sync.finish"}).code == 0);
+        const auto fired = bad.run({"event", "fire", "repo.sync.finish", "--wait", "4"});
+        CHECK(fired.code == 1);
+        CHECK_THAT(fired.err, Contains("certificate verify failed"));
+    }
+    CHECK_THROWS(sub.next(std::chrono::seconds(2)));  // nothing more arrived
 }

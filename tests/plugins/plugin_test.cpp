@@ -38,7 +38,7 @@ struct PluginCli : test::CliRunner {
 
 }  // namespace
 
-TEST_CASE("a plugin folder's plugins are loaded; every other file is named and skipped with its reason", "[plugins]") {
+TEST_CASE("a plugin folder's plugins are loaded, and every other file is named and skipped with its reason", "[plugins]") {
     test::TempDir extra;
     test::write_private(extra / "broken.so", "this is not a shared library\n");
     core::HandlerRegistry registry;
@@ -78,6 +78,28 @@ TEST_CASE("a plugin folder's plugins are loaded; every other file is named and s
     REQUIRE(warnings.size() == expected.size());
     for (const auto& w : warnings) CHECK(w.find('\n') == std::string::npos);
     CHECK_THAT(warnings.back(), Contains((extra / "missing").string()));
+}
+
+TEST_CASE("a plugin file or folder others may write is not loaded", "[plugins]") {
+    test::TempDir folder;
+    std::filesystem::copy_file(std::string(NOTIFY_GOOD_PLUGINS) + "/recorder.so", folder / "recorder.so");
+    std::filesystem::permissions(folder / "recorder.so", std::filesystem::perms::group_write | std::filesystem::perms::others_write,
+                                 std::filesystem::perm_options::add);
+    core::HandlerRegistry registry;
+    core::PluginLoader loader(registry, [](core::LogLevel, std::string_view) {});
+    loader.load_folder(folder.path());
+    CHECK(loader.loaded().empty());
+    REQUIRE(loader.skipped().size() == 1);
+    CHECK_THAT(loader.skipped()[0].reason, Contains("writable by others (mode 0") && Contains("chmod go-w"));
+
+    std::filesystem::permissions(folder / "recorder.so", std::filesystem::perms::group_write | std::filesystem::perms::others_write,
+                                 std::filesystem::perm_options::remove);
+    std::filesystem::permissions(folder.path(), std::filesystem::perms::others_write, std::filesystem::perm_options::add);
+    core::PluginLoader again(registry, [](core::LogLevel, std::string_view) {});
+    again.load_folder(folder.path());
+    CHECK(again.loaded().empty());
+    REQUIRE(again.skipped().size() == 1);
+    CHECK(again.skipped()[0].path == folder.path());
 }
 
 TEST_CASE("notify plugins list shows the loaded plugins and the skipped files", "[plugins][cli]") {

@@ -53,6 +53,7 @@ public:
         mosquitto_connect_v5_callback_set(client_, &MqttHandler::on_connect);
         mosquitto_disconnect_v5_callback_set(client_, &MqttHandler::on_disconnect);
         mosquitto_publish_v5_callback_set(client_, &MqttHandler::on_publish);
+        mosquitto_log_callback_set(client_, &MqttHandler::on_log);
         const int keepalive = static_cast<int>(settings_.keepalive.count() / 1000);
         const int rc = mosquitto_connect_async(client_, settings_.host.c_str(), settings_.port, keepalive);
         if (rc != MOSQ_ERR_SUCCESS) {
@@ -191,6 +192,8 @@ private:
             return;
         }
         std::lock_guard lock(h.mutex_);
+        h.connected_ = true;
+        h.last_error_.clear();
         if (h.disconnected_) {
             h.log_(core::LogLevel::info, "mqtt: connected again to " + h.endpoint());
             h.disconnected_ = false;
@@ -200,11 +203,27 @@ private:
     static void on_disconnect(mosquitto*, void* object, int rc, const mosquitto_property*) {
         auto& h = self(object);
         std::lock_guard lock(h.mutex_);
+        h.connected_ = false;
         if (rc != 0 && !h.disconnected_ && !h.closing_) {
             h.disconnected_ = true;
             h.log_(core::LogLevel::warning, "mqtt: lost the connection to " + h.endpoint() +
                                                 "; reconnecting (unacknowledged messages are sent again)");
         }
+    }
+
+    // libmosquitto's own errors (a refused TLS handshake, a certificate that does not
+    // verify) are the only word on why connecting fails: each new one is logged once and
+    // named by deliveries that time out.
+    static void on_log(mosquitto*, void* object, int level, const char* text) {
+        if ((level & MOSQ_LOG_ERR) == 0 || text == nullptr) return;
+        auto& h = self(object);
+        const std::string message = core::escape_controls(text);
+        {
+            std::lock_guard lock(h.mutex_);
+            if (message == h.last_error_) return;
+            h.last_error_ = message;
+        }
+        h.log_(core::LogLevel::warning, "mqtt: " + h.endpoint() + ": " + message);
     }
 
     static void on_publish(mosquitto*, void* object, int mid, int reason, const mosquitto_property*) {
@@ -245,9 +264,10 @@ private:
                 it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
             }
             const bool reconnect = connect_pending_;
+            const std::string why = last_error_.empty() || !disconnected_now() ? std::string() : " (" + last_error_ + ")";
             lock.unlock();
             for (auto& done : late) {
-                done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout"));
+                done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout" + why));
             }
             if (reconnect && mosquitto_reconnect_async(client_) == MOSQ_ERR_SUCCESS) connect_pending_ = false;
             if (!late.empty()) idle_.notify_all();
@@ -269,7 +289,11 @@ private:
     bool closing_ = false;
     bool stopped_ = false;
     bool disconnected_ = false;
+    bool connected_ = false;
+    std::string last_error_;  // libmosquitto's last error message, until the next connection
     std::thread watchdog_;
+
+    bool disconnected_now() const { return !connected_; }  // mutex_ held
 };
 
 }  // namespace

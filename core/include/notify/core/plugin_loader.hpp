@@ -26,8 +26,9 @@ struct SkippedPlugin {
 // share the registry. Libraries stay loaded for the life of the process (their factories
 // and handlers live in them), so each file is loaded once per process. Nothing it does
 // throws for a bad plugin: a file that is not a plugin, was built for another notify (ABI
-// version or build key), cannot be loaded (a missing symbol), fails to create its factories
-// or brings a kind already registered is skipped, with the reason in skipped() and one
+// version or build key), cannot be loaded (a missing symbol), fails to create its factories,
+// brings a kind already registered, or that (or its folder) the group or others may write
+// is skipped, with the reason in skipped() and one
 // warning line on `log`.
 class PluginLoader {
 public:
