@@ -1,6 +1,7 @@
 // What every notify command shares: global options, settings, the handlers, output (internal).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -32,6 +33,8 @@ class Context {
 public:
     Context(std::ostream& out, std::ostream& err) : out(out), err(err) {}
 
+    // When the command started: time limits (--wait) count from here, plugin loading included.
+    const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::string config_file;  // --config
     bool json = false;        // --json
     std::ostream& out;

@@ -79,7 +79,8 @@ int fire(Context& context, const FireArgs& args) {
     auto status = notifier->status(receipt);
     if (args.wait > 0) {
         Progress progress(context.err, context.interactive());
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(args.wait * 1000));
+        // From the start of the command: loading plugins and settings counts against --wait.
+        const auto deadline = context.started + std::chrono::milliseconds(static_cast<long long>(args.wait * 1000));
         while (true) {
             status = notifier->status(receipt);
             const auto pending = std::count_if(status.begin(), status.end(), [](const auto& s) { return s.state == State::pending; });

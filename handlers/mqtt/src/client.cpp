@@ -92,7 +92,7 @@ public:
         std::unique_lock lock(mutex_);
         if (stopped_) return;
         closing_ = true;
-        idle_.wait_until(lock, deadline, [&] { return pending_.empty(); });
+        idle_.wait_until(lock, deadline, [&] { return pending_.empty() && completions_.empty(); });
         stopped_ = true;
         auto left = std::move(pending_);
         pending_.clear();
@@ -234,44 +234,55 @@ private:
             h.acknowledged_[mid] = {reason, Clock::now()};
             return;
         }
-        auto done = std::move(it->second.done);
+        // libmosquitto holds its own locks here: the outcome is reported from the
+        // handler's thread instead, so that no lock of the caller's is ever taken under them.
+        h.completions_.emplace_back(std::move(it->second.done), outcome(reason, h.endpoint()));
         h.pending_.erase(it);
-        const bool idle = h.pending_.empty();
         lock.unlock();
-        done(outcome(reason, h.endpoint()));
-        if (idle) h.idle_.notify_all();
+        h.wake_.notify_all();
     }
 
-    // Gives up on messages waiting longer than [mqtt] timeout (they are retried, which may
-    // duplicate one the broker has after all), forgets stray acknowledgements and connects
-    // when the first attempt failed before the client thread could take over.
+    // The handler's thread: reports the broker's acknowledgements, gives up on messages
+    // waiting longer than [mqtt] timeout (they are retried, which may duplicate one the
+    // broker has after all), forgets stray acknowledgements and connects when the first
+    // attempt failed before libmosquitto's thread could take over.
     void watch() {
         std::unique_lock lock(mutex_);
-        while (!stopped_) {
-            wake_.wait_for(lock, std::chrono::seconds(1));
-            if (stopped_) break;
-            const auto now = Clock::now();
+        auto next_sweep = Clock::now() + std::chrono::seconds(1);
+        while (true) {
+            wake_.wait_until(lock, next_sweep, [&] { return stopped_ || !completions_.empty(); });
+            auto ready = std::move(completions_);
+            completions_.clear();
             std::vector<core::DeliveryCallback> late;
-            for (auto it = pending_.begin(); it != pending_.end();) {
-                if (now - it->second.since < settings_.timeout) {
-                    ++it;
-                    continue;
+            bool reconnect = false;
+            std::string why;
+            const auto now = Clock::now();
+            if (now >= next_sweep && !stopped_) {
+                next_sweep = now + std::chrono::seconds(1);
+                for (auto it = pending_.begin(); it != pending_.end();) {
+                    if (now - it->second.since < settings_.timeout) {
+                        ++it;
+                        continue;
+                    }
+                    late.push_back(std::move(it->second.done));
+                    it = pending_.erase(it);
                 }
-                late.push_back(std::move(it->second.done));
-                it = pending_.erase(it);
+                for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
+                    it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
+                }
+                reconnect = connect_pending_;
+                if (!last_error_.empty() && !connected_) why = " (" + last_error_ + ")";
             }
-            for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
-                it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
-            }
-            const bool reconnect = connect_pending_;
-            const std::string why = last_error_.empty() || !disconnected_now() ? std::string() : " (" + last_error_ + ")";
+            const bool stop = stopped_;
             lock.unlock();
+            for (auto& [done, result] : ready) done(std::move(result));
             for (auto& done : late) {
                 done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout" + why));
             }
             if (reconnect && mosquitto_reconnect_async(client_) == MOSQ_ERR_SUCCESS) connect_pending_ = false;
-            if (!late.empty()) idle_.notify_all();
             lock.lock();
+            if (!ready.empty() || !late.empty()) idle_.notify_all();
+            if (stop && completions_.empty()) return;
         }
     }
 
@@ -285,6 +296,7 @@ private:
     std::condition_variable idle_;
     std::condition_variable wake_;
     std::map<int, Pending> pending_;                                          // by message id
+    std::vector<std::pair<core::DeliveryCallback, DeliveryResult>> completions_;  // to report
     std::map<int, std::pair<int, Clock::time_point>> acknowledged_;           // before publish() stored them
     bool closing_ = false;
     bool stopped_ = false;
@@ -293,7 +305,6 @@ private:
     std::string last_error_;  // libmosquitto's last error message, until the next connection
     std::thread watchdog_;
 
-    bool disconnected_now() const { return !connected_; }  // mutex_ held
 };
 
 }  // namespace
