@@ -6,6 +6,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -38,7 +39,8 @@ public:
         client_ = mosquitto_new(settings_.client_id.c_str(), true, this);
         if (client_ == nullptr) throw Error("mqtt: cannot create a client");
         mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-        mosquitto_reconnect_delay_set(client_, 1, 30, true);
+        // The handler's own network thread runs the client; publishing comes from others.
+        mosquitto_threaded_set(client_, true);
         if (!settings_.username.empty()) {
             mosquitto_username_pw_set(client_, settings_.username.c_str(),
                                       settings_.password.empty() ? nullptr : settings_.password.c_str());
@@ -54,17 +56,7 @@ public:
         mosquitto_disconnect_v5_callback_set(client_, &MqttHandler::on_disconnect);
         mosquitto_publish_v5_callback_set(client_, &MqttHandler::on_publish);
         mosquitto_log_callback_set(client_, &MqttHandler::on_log);
-        const int keepalive = static_cast<int>(settings_.keepalive.count() / 1000);
-        const int rc = mosquitto_connect_async(client_, settings_.host.c_str(), settings_.port, keepalive);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            log_(core::LogLevel::warning, "mqtt: cannot connect to " + endpoint() + " yet: " + error_text(rc) +
-                                              "; retrying");
-        }
-        connect_pending_ = rc != MOSQ_ERR_SUCCESS;
-        if (const int loop = mosquitto_loop_start(client_); loop != MOSQ_ERR_SUCCESS) {
-            mosquitto_destroy(client_);
-            throw Error(std::string("mqtt: cannot start the client thread: ") + mosquitto_strerror(loop));
-        }
+        network_ = std::thread([this] { run_network(); });
         watchdog_ = std::thread([this] { watch(); });
     }
 
@@ -99,8 +91,10 @@ public:
         lock.unlock();
         wake_.notify_all();
         if (watchdog_.joinable()) watchdog_.join();
+        stop_network_ = true;
         mosquitto_disconnect(client_);
-        mosquitto_loop_stop(client_, true);
+        network_wake_.notify_all();
+        if (network_.joinable()) network_.join();
         for (auto& [mid, entry] : left) entry.done(DeliveryResult::retry("notify stopped before the broker acknowledged it"));
     }
 
@@ -191,6 +185,7 @@ private:
                                                  mosquitto_reason_string(rc));
             return;
         }
+        h.connected_once_ = true;
         std::lock_guard lock(h.mutex_);
         h.connected_ = true;
         h.last_error_.clear();
@@ -203,8 +198,9 @@ private:
     static void on_disconnect(mosquitto*, void* object, int rc, const mosquitto_property*) {
         auto& h = self(object);
         std::lock_guard lock(h.mutex_);
+        const bool was_connected = h.connected_;
         h.connected_ = false;
-        if (rc != 0 && !h.disconnected_ && !h.closing_) {
+        if (rc != 0 && was_connected && !h.closing_) {
             h.disconnected_ = true;
             h.log_(core::LogLevel::warning, "mqtt: lost the connection to " + h.endpoint() +
                                                 "; reconnecting (unacknowledged messages are sent again)");
@@ -242,10 +238,38 @@ private:
         h.wake_.notify_all();
     }
 
+    // The network thread: connects, runs libmosquitto's loop, and after a failed or lost
+    // connection waits (1 s doubling to 30 s, back to 1 s once connected) and connects again.
+    // libmosquitto sends what the broker had not acknowledged again after a reconnect.
+    void run_network() {
+        const int keepalive = static_cast<int>(settings_.keepalive.count() / 1000);
+        auto delay = std::chrono::seconds(1);
+        bool first = true;
+        std::string last_failure;
+        while (!stop_network_) {
+            int rc = first ? mosquitto_connect_async(client_, settings_.host.c_str(), settings_.port, keepalive)
+                           : mosquitto_reconnect_async(client_);
+            first = false;
+            while (rc == MOSQ_ERR_SUCCESS && !stop_network_) rc = mosquitto_loop(client_, 200, 1);
+            if (stop_network_) break;
+            if (connected_once_.exchange(false)) {
+                delay = std::chrono::seconds(1);
+                last_failure.clear();
+            }
+            if (const std::string failure = error_text(rc); failure != last_failure) {
+                last_failure = failure;
+                log_(core::LogLevel::warning, "mqtt: no connection to " + endpoint() + ": " + failure + "; retrying");
+            }
+            std::unique_lock lock(network_mutex_);
+            network_wake_.wait_for(lock, delay, [&] { return stop_network_.load(); });
+            delay = std::min<std::chrono::seconds>(delay * 2, std::chrono::seconds(30));
+        }
+    }
+
     // The handler's thread: reports the broker's acknowledgements, gives up on messages
     // waiting longer than [mqtt] timeout (they are retried, which may duplicate one the
-    // broker has after all), forgets stray acknowledgements and connects when the first
-    // attempt failed before libmosquitto's thread could take over.
+    // broker has after all) and forgets stray acknowledgements. Connecting and reconnecting
+    // (with backoff) are libmosquitto's thread's alone: the client is not thread-safe for that.
     void watch() {
         std::unique_lock lock(mutex_);
         auto next_sweep = Clock::now() + std::chrono::seconds(1);
@@ -254,7 +278,6 @@ private:
             auto ready = std::move(completions_);
             completions_.clear();
             std::vector<core::DeliveryCallback> late;
-            bool reconnect = false;
             std::string why;
             const auto now = Clock::now();
             if (now >= next_sweep && !stopped_) {
@@ -270,7 +293,6 @@ private:
                 for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
                     it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
                 }
-                reconnect = connect_pending_;
                 if (!last_error_.empty() && !connected_) why = " (" + last_error_ + ")";
             }
             const bool stop = stopped_;
@@ -279,7 +301,6 @@ private:
             for (auto& done : late) {
                 done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout" + why));
             }
-            if (reconnect && mosquitto_reconnect_async(client_) == MOSQ_ERR_SUCCESS) connect_pending_ = false;
             lock.lock();
             if (!ready.empty() || !late.empty()) idle_.notify_all();
             if (stop && completions_.empty()) return;
@@ -290,7 +311,6 @@ private:
     const core::LogFunction log_;
     mosquitto* client_ = nullptr;
     std::atomic<bool> v5_{true};
-    std::atomic<bool> connect_pending_{false};
 
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -304,6 +324,11 @@ private:
     bool connected_ = false;
     std::string last_error_;  // libmosquitto's last error message, until the next connection
     std::thread watchdog_;
+    std::thread network_;
+    std::atomic<bool> stop_network_{false};
+    std::atomic<bool> connected_once_{false};  // since the network thread last looked
+    std::mutex network_mutex_;
+    std::condition_variable network_wake_;
 
 };
 
