@@ -3,7 +3,8 @@
 
 Prints "PORT <n>" once the broker accepts connections; with --tls CA CERT KEY it also
 listens with TLS (that certificate) on a second port and prints "TLS <n>" next. SIGUSR1 restarts the broker on the
-same port (stopping it with SIGTERM, so that it saves its sessions); SIGTERM stops it. The
+same port (stopping it with SIGTERM, so that it saves its sessions); SIGTERM stops it.
+With --start-after S it prints the port first and starts the broker S seconds later. The
 broker keeps sessions and queued QoS 1/2 messages across a restart (persistence on)."""
 import os
 import pwd
@@ -16,6 +17,8 @@ import time
 
 work = tempfile.mkdtemp(prefix="notify-mosquitto-")
 tls = sys.argv[2:5] if len(sys.argv) >= 5 and sys.argv[1] == "--tls" else None
+# --start-after S: print the port at once and start the broker S seconds later.
+start_after = float(sys.argv[2]) if len(sys.argv) >= 3 and sys.argv[1] == "--start-after" else 0
 
 
 def free_port():
@@ -73,8 +76,12 @@ def on_term(*_):
 
 signal.signal(signal.SIGUSR1, on_usr1)
 signal.signal(signal.SIGTERM, on_term)
+if start_after:
+    print(f"PORT {port}", flush=True)
+    time.sleep(start_after)
 start()
-print(f"PORT {port}", flush=True)
+if not start_after:
+    print(f"PORT {port}", flush=True)
 if tls:
     print(f"TLS {tls_port}", flush=True)
 while True:

@@ -173,6 +173,18 @@ TEST_CASE("a Mosquitto restart in the middle of a stream loses nothing", "[mqtt]
     CHECK(duplicates <= 256);  // at most the unacknowledged window
 }
 
+TEST_CASE("a broker that is down when notify starts is connected to once it is up", "[mqtt][faults]") {
+    test::ChildProcess late({"/usr/bin/python3", MOSQUITTO_SERVER, "--start-after", "3"});
+    const int port = std::stoi(late.read_line().substr(5));
+    MqttCli cli(port);
+    REQUIRE(cli.run({"listener", "mqtt", "create", "--event-type", "repo.#"}).code == 0);
+    const auto fired = cli.run({"--json", "event", "fire", "repo.sync.finish", "--wait", "20"});
+    INFO(fired.err);
+    CHECK(fired.code == 0);
+    CHECK(nlohmann::json::parse(fired.out).at("deliveries").at(0).at("state") == "delivered");
+    CHECK_THAT(fired.err, Contains("mqtt: no connection to mqtt://127.0.0.1:" + std::to_string(port)));
+}
+
 TEST_CASE("mqtts:// verifies the broker against the CA: a wrong CA or host name sends nothing", "[mqtt][tls]") {
     // Two brokers: one with a certificate for localhost, one with a certificate (from the
     // same CA) for another name.
