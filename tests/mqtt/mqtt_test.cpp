@@ -130,6 +130,12 @@ TEST_CASE("mqtt listener options: topic prefix, QoS and format, bad values refus
     r = bad.run({"check-config"});
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Contains("[mqtt] url"));
+    // A name that only looks like loopback gets no password in clear text.
+    test::CliRunner fake;
+    fake.write_raw("[mqtt]\nurl = mqtt://127.evil.example:1883\npassword = s3cret\n");
+    r = fake.run({"check-config"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("[mqtt] password: it would cross the network in clear text to 127.evil.example"));
 }
 
 TEST_CASE("a Mosquitto restart in the middle of a stream loses nothing", "[mqtt][faults]") {

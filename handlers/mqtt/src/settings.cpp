@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "notify/core/error.hpp"
+#include "http_client.hpp"
 #include "notify/core/text.hpp"
 
 namespace notify::handlers::mqtt {
@@ -13,10 +14,6 @@ namespace notify::handlers::mqtt {
 namespace {
 
 constexpr std::int64_t second = 1000;
-
-bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 }  // namespace
 
@@ -101,7 +98,7 @@ MqttSettings MqttSettings::from_section(const nlohmann::json& section) {
     s.password = text("password");
     s.ca_file = text("ca_file");
     s.allow_insecure_auth = section.value("allow_insecure_auth", false);
-    if (!s.password.empty() && !s.tls && !s.allow_insecure_auth && !is_loopback(s.host)) {
+    if (!s.password.empty() && !s.tls && !s.allow_insecure_auth && !curl::is_loopback(s.host)) {
         throw ConfigError("[mqtt] password: it would cross the network in clear text to " + s.host +
                           "; use mqtts:// or set allow_insecure_auth = true");
     }
