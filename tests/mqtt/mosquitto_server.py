@@ -2,8 +2,10 @@
 """A private Mosquitto 2.0 broker on 127.0.0.1 and a free port, for tests.
 
 Prints "PORT <n>" once the broker accepts connections; with --tls CA CERT KEY it also
-listens with TLS (that certificate) on a second port and prints "TLS <n>" next. SIGUSR1 restarts the broker on the
-same port (stopping it with SIGTERM, so that it saves its sessions); SIGTERM stops it.
+listens with TLS (that certificate) on a second port and prints "TLS <n>" next. SIGUSR1
+(re)starts the broker on the same port, stopping it first with SIGTERM, so that it saves its
+sessions, and prints "RESTARTED"; SIGUSR2 stops it and prints "STOPPED"; SIGTERM stops it
+and ends.
 With --start-after S it prints the port first and starts the broker S seconds later. The
 broker keeps sessions and queued QoS 1/2 messages across a restart (persistence on)."""
 import os
@@ -40,6 +42,8 @@ with open(conf, "w") as f:
 
 broker = None
 restart = False
+pause = False
+paused = False
 
 
 def start():
@@ -68,6 +72,11 @@ def on_usr1(*_):
     restart = True
 
 
+def on_usr2(*_):
+    global pause
+    pause = True
+
+
 def on_term(*_):
     stop()
     subprocess.run(["rm", "-rf", work])
@@ -75,6 +84,7 @@ def on_term(*_):
 
 
 signal.signal(signal.SIGUSR1, on_usr1)
+signal.signal(signal.SIGUSR2, on_usr2)
 signal.signal(signal.SIGTERM, on_term)
 if start_after:
     print(f"PORT {port}", flush=True)
@@ -87,9 +97,14 @@ if tls:
 while True:
     time.sleep(0.1)
     if restart:
-        restart = False
+        restart = paused = False
         stop()
         start()
         print("RESTARTED", flush=True)
-    elif broker.poll() is not None:
+    elif pause:
+        pause = False
+        paused = True
+        stop()
+        print("STOPPED", flush=True)
+    elif not paused and broker.poll() is not None:
         sys.exit(f"mosquitto exited with {broker.returncode}")

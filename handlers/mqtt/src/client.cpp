@@ -1,6 +1,6 @@
-// The mqtt handler on libmosquitto's threaded client: one connection per process, many
-// messages in flight; libmosquitto reconnects with backoff and sends again what the broker
-// had not acknowledged.
+// The mqtt handler on libmosquitto's client: one connection per process, many messages in
+// flight; the handler's network thread reconnects with backoff, libmosquitto sends again
+// what the broker had not acknowledged, and messages wait for a connection in the handler.
 #include "client.hpp"
 
 #include <mosquitto.h>
@@ -84,10 +84,15 @@ public:
         std::unique_lock lock(mutex_);
         if (stopped_) return;
         closing_ = true;
-        idle_.wait_until(lock, deadline, [&] { return pending_.empty() && completions_.empty(); });
+        idle_.wait_until(lock, deadline, [&] {
+            return pending_.empty() && completions_.empty() && (held_.empty() || !connected_);
+        });
         stopped_ = true;
         auto left = std::move(pending_);
         pending_.clear();
+        auto held = std::move(held_);
+        held_.clear();
+        const std::string unsent = connected_ ? "notify stopped before it was sent" : no_connection();
         lock.unlock();
         wake_.notify_all();
         if (watchdog_.joinable()) watchdog_.join();
@@ -96,10 +101,19 @@ public:
         network_wake_.notify_all();
         if (network_.joinable()) network_.join();
         for (auto& [mid, entry] : left) entry.done(DeliveryResult::retry("notify stopped before the broker acknowledged it"));
+        for (auto& out : held) out.done(DeliveryResult::retry(unsent));
     }
 
 private:
     struct Pending {
+        core::DeliveryCallback done;
+        Clock::time_point since;
+    };
+
+    // A message waiting for a connection, before libmosquitto has seen it.
+    struct Outgoing {
+        std::string topic, body, content_type, type, id;
+        int qos;
         core::DeliveryCallback done;
         Clock::time_point since;
     };
@@ -110,40 +124,59 @@ private:
         return std::string(settings_.tls ? "mqtts://" : "mqtt://") + settings_.host + ":" + std::to_string(settings_.port);
     }
 
+    // Why nothing can be sent; mutex_ held.
+    std::string no_connection() const {
+        return "mqtt: no connection to " + endpoint() + (last_error_.empty() ? "" : " (" + last_error_ + ")");
+    }
+
     static std::string error_text(int rc) {
         return core::escape_controls(rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
     }
 
     void publish(const core::Delivery& delivery, core::DeliveryCallback done) {
         const auto& listener = *delivery.listener;
-        const auto message = core::format_message(*delivery.event, listener.format);
+        auto message = core::format_message(*delivery.event, listener.format);
         const std::string prefix = listener.settings.value("topic_prefix", settings_.topic_prefix);
-        const std::string topic = topic_for(prefix, delivery.event->type());
-        const int qos = listener.settings.value("qos", 1);
-        mosquitto_property* properties = nullptr;
-        if (v5_) {
-            mosquitto_property_add_string(&properties, MQTT_PROP_CONTENT_TYPE, message.content_type.c_str());
-            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-type",
-                                               delivery.event->type().c_str());
-            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-id",
-                                               delivery.event->id().c_str());
-            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "content-type",
-                                               message.content_type.c_str());
-        }
+        Outgoing out{topic_for(prefix, delivery.event->type()),
+                     std::move(message.body),
+                     std::move(message.content_type),
+                     delivery.event->type(),
+                     delivery.event->id(),
+                     listener.settings.value("qos", 1),
+                     std::move(done),
+                     Clock::now()};
         {
-            std::lock_guard lock(mutex_);
+            std::unique_lock lock(mutex_);
             if (closing_) {
-                mosquitto_property_free_all(&properties);
-                done(DeliveryResult::retry("notify is stopping"));
+                lock.unlock();
+                out.done(DeliveryResult::retry("notify is stopping"));
+                return;
+            }
+            if (!connected_) {
+                // Held here, not by libmosquitto, until connected: a message that waits too
+                // long is given back to the dispatcher, which must not leave a copy behind.
+                held_.push_back(std::move(out));
                 return;
             }
         }
+        send(std::move(out));
+    }
+
+    void send(Outgoing out) {
+        mosquitto_property* properties = nullptr;
+        if (v5_) {
+            mosquitto_property_add_string(&properties, MQTT_PROP_CONTENT_TYPE, out.content_type.c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-type", out.type.c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "event-id", out.id.c_str());
+            mosquitto_property_add_string_pair(&properties, MQTT_PROP_USER_PROPERTY, "content-type",
+                                               out.content_type.c_str());
+        }
         int mid = 0;
-        const int rc = mosquitto_publish_v5(client_, &mid, topic.c_str(), static_cast<int>(message.body.size()),
-                                            message.body.data(), qos, false, properties);
+        const int rc = mosquitto_publish_v5(client_, &mid, out.topic.c_str(), static_cast<int>(out.body.size()),
+                                            out.body.data(), out.qos, false, properties);
         mosquitto_property_free_all(&properties);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            done(DeliveryResult::retry("mqtt: cannot publish to " + endpoint() + ": " + error_text(rc)));
+        if (rc != MOSQ_ERR_SUCCESS && !queued_anyway(rc, out.qos)) {
+            out.done(DeliveryResult::retry("mqtt: cannot publish to " + endpoint() + ": " + error_text(rc)));
             return;
         }
         std::unique_lock lock(mutex_);
@@ -152,10 +185,17 @@ private:
             const auto result = early->second.first;
             acknowledged_.erase(early);
             lock.unlock();
-            done(outcome(result, endpoint()));
+            out.done(outcome(result, endpoint()));
             return;
         }
-        pending_.emplace(mid, Pending{std::move(done), Clock::now()});
+        pending_.emplace(mid, Pending{std::move(out.done), Clock::now()});
+    }
+
+    // A QoS 1 or 2 message that passed libmosquitto's checks is queued before it is sent:
+    // when sending fails because the connection just went, libmosquitto still holds it and
+    // sends it once connected again, so its acknowledgement is awaited like any other.
+    static bool queued_anyway(int rc, int qos) {
+        return qos > 0 && (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO);
     }
 
     // MQTT 5 reason codes below 0x80 are successes: 0x10 "no matching subscribers" means
@@ -189,6 +229,10 @@ private:
         std::lock_guard lock(h.mutex_);
         h.connected_ = true;
         h.last_error_.clear();
+        // libmosquitto sends again what waited for the connection: the timeout starts now.
+        const auto now = Clock::now();
+        for (auto& [mid, entry] : h.pending_) entry.since = now;
+        h.wake_.notify_all();  // the held messages go out
         if (h.disconnected_) {
             h.log_(core::LogLevel::info, "mqtt: connected again to " + h.endpoint());
             h.disconnected_ = false;
@@ -200,6 +244,7 @@ private:
         std::lock_guard lock(h.mutex_);
         const bool was_connected = h.connected_;
         h.connected_ = false;
+        h.idle_.notify_all();  // a stop waits for held messages no longer
         if (rc != 0 && was_connected && !h.closing_) {
             h.disconnected_ = true;
             h.log_(core::LogLevel::warning, "mqtt: lost the connection to " + h.endpoint() +
@@ -266,44 +311,60 @@ private:
         }
     }
 
-    // The handler's thread: reports the broker's acknowledgements, gives up on messages
-    // waiting longer than [mqtt] timeout (they are retried, which may duplicate one the
-    // broker has after all) and forgets stray acknowledgements. Connecting and reconnecting
-    // (with backoff) are libmosquitto's thread's alone: the client is not thread-safe for that.
+    // The handler's thread: reports the broker's acknowledgements, sends the held messages
+    // once connected, gives up on messages unacknowledged [mqtt] timeout after they were
+    // sent (they are retried, which may duplicate one the broker has after all) and on held
+    // ones that waited as long, and forgets stray acknowledgements. Messages libmosquitto
+    // holds while the connection is down wait for it: their time starts again once
+    // connected. Connecting is the network thread's alone.
     void watch() {
         std::unique_lock lock(mutex_);
         auto next_sweep = Clock::now() + std::chrono::seconds(1);
         while (true) {
-            wake_.wait_until(lock, next_sweep, [&] { return stopped_ || !completions_.empty(); });
+            wake_.wait_until(lock, next_sweep, [&] {
+                return stopped_ || !completions_.empty() || (connected_ && !held_.empty());
+            });
             auto ready = std::move(completions_);
             completions_.clear();
-            std::vector<core::DeliveryCallback> late;
-            std::string why;
+            std::vector<Outgoing> to_send;
+            if (connected_ && !stopped_) to_send.swap(held_);
+            std::vector<std::pair<core::DeliveryCallback, DeliveryResult>> late;
             const auto now = Clock::now();
             if (now >= next_sweep && !stopped_) {
                 next_sweep = now + std::chrono::seconds(1);
-                for (auto it = pending_.begin(); it != pending_.end();) {
-                    if (now - it->second.since < settings_.timeout) {
-                        ++it;
-                        continue;
-                    }
-                    late.push_back(std::move(it->second.done));
-                    it = pending_.erase(it);
-                }
-                for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
-                    it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
-                }
-                if (!last_error_.empty() && !connected_) why = " (" + last_error_ + ")";
+                expire(now, late);
             }
             const bool stop = stopped_;
             lock.unlock();
             for (auto& [done, result] : ready) done(std::move(result));
-            for (auto& done : late) {
-                done(DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout" + why));
-            }
+            for (auto& out : to_send) send(std::move(out));
+            for (auto& [done, result] : late) done(std::move(result));
             lock.lock();
-            if (!ready.empty() || !late.empty()) idle_.notify_all();
+            if (!ready.empty() || !late.empty() || !to_send.empty()) idle_.notify_all();
             if (stop && completions_.empty()) return;
+        }
+    }
+
+    // Takes out what waited longer than [mqtt] timeout; mutex_ held.
+    void expire(Clock::time_point now, std::vector<std::pair<core::DeliveryCallback, DeliveryResult>>& late) {
+        if (connected_) {
+            for (auto it = pending_.begin(); it != pending_.end();) {
+                if (now - it->second.since < settings_.timeout) {
+                    ++it;
+                    continue;
+                }
+                late.emplace_back(std::move(it->second.done),
+                                  DeliveryResult::retry("mqtt: no acknowledgement from " + endpoint() + " within the timeout"));
+                it = pending_.erase(it);
+            }
+        }
+        const auto waited = [&](const Outgoing& out) { return now - out.since >= settings_.timeout; };
+        for (auto& out : held_) {
+            if (waited(out)) late.emplace_back(std::move(out.done), DeliveryResult::retry(no_connection()));
+        }
+        held_.erase(std::remove_if(held_.begin(), held_.end(), waited), held_.end());
+        for (auto it = acknowledged_.begin(); it != acknowledged_.end();) {
+            it = now - it->second.second > std::chrono::seconds(2) ? acknowledged_.erase(it) : std::next(it);
         }
     }
 
@@ -316,6 +377,7 @@ private:
     std::condition_variable idle_;
     std::condition_variable wake_;
     std::map<int, Pending> pending_;                                          // by message id
+    std::vector<Outgoing> held_;                                              // until connected
     std::vector<std::pair<core::DeliveryCallback, DeliveryResult>> completions_;  // to report
     std::map<int, std::pair<int, Clock::time_point>> acknowledged_;           // before publish() stored them
     bool closing_ = false;
