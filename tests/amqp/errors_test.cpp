@@ -12,6 +12,7 @@
 using namespace notify::core;
 using namespace notify::test;
 using namespace std::chrono_literals;
+using notify::handlers::amqp::Consumer;
 
 namespace {
 
@@ -68,29 +69,65 @@ TEST_CASE("an unknown vhost: the broker's refusal names it, reconnecting backs o
     CHECK(refusals <= 12);
 }
 
-TEST_CASE("an exchange of another type: a dead letter and an error naming it", "[amqp]") {
+TEST_CASE("an exchange of another type: ensure_exchange (listener create) refuses it, naming it", "[amqp]") {
     const std::string exchange = unique("notify-test-direct");
     const auto& broker = Broker::get();
     REQUIRE(broker.api_call("PUT", "/api/exchanges/%2F/" + exchange, R"({"type":"direct","durable":true})") == 201);
-    SECTION("delivery") {
-        AmqpNotifier n({{{"#"}, "cloudevents", exchange}});
-        const auto receipt = n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
-        const auto s = settle(n, receipt, 100, 20s);
-        CHECK(s.state == DeliveryStatus::State::dead);  // asking again cannot help
-        CHECK(s.attempts == 1);
-        INFO(s.last_error);
-        CHECK(s.last_error.find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") !=
+    try {
+        notify::handlers::amqp::ensure_exchange(broker.messaging(), exchange);
+        FAIL("no error");
+    } catch (const notify::handlers::amqp::ExchangeRefused& e) {  // the broker's answer: asking again cannot help
+        CHECK(std::string(e.what()).find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") !=
               std::string::npos);
     }
-    SECTION("ensure_exchange") {
-        try {
-            notify::handlers::amqp::ensure_exchange(broker.messaging(), exchange);
-            FAIL("no error");
-        } catch (const notify::handlers::amqp::ExchangeRefused& e) {  // the broker's answer: asking again cannot help
-            CHECK(std::string(e.what()).find("exchange '" + exchange + "' is a direct exchange, not a topic exchange") !=
-                  std::string::npos);
-        }
-    }
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("an existing exchange needs no management API: deliveries attach to it directly", "[amqp]") {
+    const std::string exchange = unique("notify-test-closed-api");
+    const auto& broker = Broker::get();
+    REQUIRE(broker.api_call("PUT", "/api/exchanges/%2F/" + exchange, R"({"type":"topic","durable":true})") == 201);
+    Consumer consumer(broker.messaging(), exchange, "repo.#");
+    auto messaging = broker.messaging();
+    messaging["management_url"] = "http://127.0.0.1:1";  // closed, as on many production brokers
+    AmqpNotifier n({{{"#"}, "cloudevents", exchange}}, messaging);
+    const auto receipt = n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
+    const auto s = settle(n, receipt, 1, 20s);
+    INFO(s.last_error);
+    CHECK(s.state == DeliveryStatus::State::delivered);
+    const auto m = consumer.next(10s);
+    REQUIRE(m.has_value());
+    CHECK(m->subject == "repo.sync.start");
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("a missing exchange and an unreachable management API: one error naming both", "[amqp]") {
+    const std::string exchange = unique("notify-test-nowhere");
+    const auto& broker = Broker::get();
+    auto messaging = broker.messaging();
+    messaging["management_url"] = "http://127.0.0.1:1";
+    AmqpNotifier n({{{"#"}, "cloudevents", exchange}}, messaging);
+    const auto receipt = n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
+    const auto s = settle(n, receipt, 2, 20s);
+    CHECK(s.state == DeliveryStatus::State::pending);  // kept: the exchange may be made
+    INFO(s.last_error);
+    CHECK(s.last_error.find("exchange '" + exchange + "' does not exist on the broker (") != std::string::npos);
+    CHECK(s.last_error.find("amqp:not-found") != std::string::npos);
+    CHECK(s.last_error.find("and notify cannot create it: cannot reach the RabbitMQ management API at "
+                            "http://127.0.0.1:1") != std::string::npos);
+    CHECK(broker.api("/api/exchanges/%2F/" + exchange).is_null());
+}
+
+TEST_CASE("exchange_durable = false creates a missing exchange non-durable, as pika declares one by default", "[amqp]") {
+    const std::string exchange = unique("notify-test-os2mo");
+    const auto& broker = Broker::get();
+    AmqpNotifier n({{{"#"}, "data", exchange}}, broker.messaging("exchange_durable = false\n"));
+    n.notifier->fire(repo_started(RepoOperation::sync, "zoo"));
+    REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 20s));
+    const auto info = broker.api("/api/exchanges/%2F/" + exchange);
+    REQUIRE(info.is_object());
+    CHECK(info.at("type") == "topic");
+    CHECK(info.at("durable") == false);
     broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
 }
 

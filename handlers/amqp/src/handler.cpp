@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <set>
+#include <deque>
+#include <map>
+#include <thread>
+
+#include <pthread.h>
 
 #include "management.hpp"
 #include "notify/core/error.hpp"
@@ -21,10 +25,16 @@ namespace {
 
 using core::DeliveryResult;
 
+// Publishes to the exchange as it is; when the broker answers that the exchange does not
+// exist (amqp:not-found), the creator thread makes it through the management API (so
+// brokers whose management port is closed serve existing exchanges) and sends once more.
 class AmqpHandler : public core::Handler {
 public:
     AmqpHandler(const AmqpSettings& settings, core::LogFunction log)
-        : settings_(settings), log_(log), publisher_(settings, log), management_(settings, &stopping_) {}
+        : settings_(settings), log_(log), publisher_(settings, log), management_(settings, &stopping_),
+          creator_([this] { create_missing(); }) {}
+
+    ~AmqpHandler() override { shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(2500)); }
 
     DeliveryResult deliver(const core::Delivery& d) noexcept override {
         std::mutex mutex;
@@ -41,37 +51,7 @@ public:
     }
 
     void deliver_async(const core::Delivery& d, core::DeliveryCallback done) noexcept override {
-        try {
-            const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
-            const std::string exchange = d.listener->settings.value("exchange", settings_.topic_exchange);
-            const auto formatted = core::format_message(*d.event, d.listener->format);
-            if (settings_.auto_create_exchange) {
-                if (auto refused = ensure(exchange, deadline)) return done(std::move(*refused));
-            }
-            proton::message m;
-            m.id(proton::message_id(d.id));
-            m.subject(formatted.subject);
-            m.content_type(formatted.content_type);
-            // Binary body with inferred=true is sent as one data section, which RabbitMQ hands
-            // to AMQP 0-9-1 consumers as exactly these bytes (an amqp-value would arrive encoded).
-            m.body(proton::binary(formatted.body.begin(), formatted.body.end()));
-            m.inferred(true);
-            m.durable(true);
-            const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
-            m.creation_time(proton::timestamp(millis.count()));
-            publisher_.publish_async(exchange, std::move(m), deadline,
-                                     [this, exchange, done = std::move(done)](DeliveryResult r) {
-                                         if (r.outcome() != DeliveryResult::Outcome::delivered &&
-                                             r.detail().find("amqp:not-found") != std::string::npos) {
-                                             forget(exchange);  // deleted behind our back: make it again
-                                         }
-                                         done(std::move(r));
-                                     });
-        } catch (const notify::ValidationError& e) {
-            done(DeliveryResult::failed(e.what()));
-        } catch (const std::exception& e) {
-            done(DeliveryResult::retry(std::string("amqp handler: ") + e.what()));
-        }
+        send(d, std::move(done), settings_.auto_create_exchange);
     }
 
     // Messages of one listener in flight at once: enough to keep a connection busy.
@@ -81,52 +61,129 @@ public:
     // given up (retried later).
     void shutdown(std::chrono::steady_clock::time_point deadline) noexcept override {
         stopping_.cancel();
+        std::deque<Missing> left;
+        {
+            std::lock_guard lock(mutex_);
+            stopped_ = true;
+            left.swap(missing_);
+        }
+        wake_.notify_all();
+        if (creator_.joinable()) creator_.join();
+        for (auto& m : left) m.done(DeliveryResult::retry("notify stopped before exchange '" + m.exchange + "' was created"));
         publisher_.close(deadline);
     }
 
 private:
-    // Ensures the exchange before its first publish on each connection. Returns the
-    // outcome of the delivery when that fails.
-    std::optional<DeliveryResult> ensure(const std::string& exchange, std::chrono::steady_clock::time_point deadline) {
-        if (exchange.rfind("amq.", 0) == 0) return std::nullopt;
-        const auto connection = publisher_.connected(deadline);
-        if (!connection) {
-            const auto why = publisher_.last_error();
-            return DeliveryResult::retry("not connected to the broker" + (why.empty() ? std::string() : ": " + why));
+    // A delivery whose exchange the broker said is missing.
+    struct Missing {
+        core::Delivery delivery;
+        std::string exchange;
+        std::string why;  // the broker's answer
+        core::DeliveryCallback done;
+    };
+
+    void send(const core::Delivery& d, core::DeliveryCallback done, bool may_create) noexcept {
+        try {
+            const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+            std::string exchange = d.listener->settings.value("exchange", settings_.topic_exchange);
+            auto message = make_message(d);
+            publisher_.publish_async(
+                exchange, std::move(message), deadline,
+                [this, d, exchange, may_create, done = std::move(done)](DeliveryResult r) mutable {
+                    if (may_create && exchange_missing(r, exchange)) {
+                        defer(Missing{d, exchange, r.detail(), std::move(done)});
+                    } else {
+                        done(std::move(r));
+                    }
+                });
+        } catch (const notify::ValidationError& e) {
+            done(DeliveryResult::failed(e.what()));
+        } catch (const std::exception& e) {
+            done(DeliveryResult::retry(std::string("amqp handler: ") + e.what()));
         }
-        const auto& [broker, generation] = *connection;
-        {
-            std::lock_guard lock(mutex_);
-            const auto it = ensured_.find(exchange);
-            if (it != ensured_.end() && it->second == generation) return std::nullopt;
+    }
+
+    static proton::message make_message(const core::Delivery& d) {
+        const auto formatted = core::format_message(*d.event, d.listener->format);
+        proton::message m;
+        m.id(proton::message_id(d.id));
+        m.subject(formatted.subject);
+        m.content_type(formatted.content_type);
+        // Binary body with inferred=true is sent as one data section, which RabbitMQ hands
+        // to AMQP 0-9-1 consumers as exactly these bytes (an amqp-value would arrive encoded).
+        m.body(proton::binary(formatted.body.begin(), formatted.body.end()));
+        m.inferred(true);
+        m.durable(true);
+        const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
+        m.creation_time(proton::timestamp(millis.count()));
+        return m;
+    }
+
+    // RabbitMQ 3.x ends the link's session (one per exchange) with amqp:not-found, naming
+    // the exchange it did not find.
+    static bool exchange_missing(const DeliveryResult& r, const std::string& exchange) {
+        const auto& detail = r.detail();
+        const auto found = detail.find("amqp:not-found");
+        return r.outcome() != DeliveryResult::Outcome::delivered && found != std::string::npos &&
+               detail.find("'" + exchange + "'", found) != std::string::npos;
+    }
+
+    // From the container thread: the management API is called on the creator thread.
+    void defer(Missing m) {
+        std::unique_lock lock(mutex_);
+        if (stopped_) {
+            lock.unlock();
+            m.done(DeliveryResult::retry("notify stopped before exchange '" + m.exchange + "' was created"));
+            return;
         }
-        if (broker.product != "RabbitMQ" || broker.version.rfind("3.", 0) != 0) {
-            warn_once(broker.product + " " + broker.version + ": notify creates exchanges only on RabbitMQ 3.x; "
-                      "make sure exchange '" + exchange + "' exists (docs/amqp.md)");
-        } else {
-            try {
-                management_.ensure_topic_exchange(exchange);
-            } catch (const ManagementError& e) {
-                if (e.permanent()) return DeliveryResult::failed(e.what());
-                return DeliveryResult::retry(e.what());
+        missing_.push_back(std::move(m));
+        lock.unlock();
+        wake_.notify_all();
+    }
+
+    // The creator thread: creates each missing exchange (once for a burst of deliveries to
+    // it) and sends the deliveries again, without creating a second time.
+    void create_missing() {
+        pthread_setname_np(pthread_self(), "notify-amqp-mk");
+        std::unique_lock lock(mutex_);
+        while (true) {
+            wake_.wait(lock, [&] { return stopped_ || !missing_.empty(); });
+            if (stopped_) return;
+            Missing m = std::move(missing_.front());
+            missing_.pop_front();
+            lock.unlock();
+            auto refused = create(m.exchange, m.why);
+            if (refused) {
+                m.done(std::move(*refused));
+            } else {
+                send(m.delivery, std::move(m.done), false);
             }
+            lock.lock();
         }
-        std::lock_guard lock(mutex_);
-        ensured_[exchange] = generation;
+    }
+
+    // Creates `exchange` unless it was created in the last seconds; the outcome of the
+    // delivery when that fails.
+    std::optional<DeliveryResult> create(const std::string& exchange, const std::string& why) {
+        const auto now = std::chrono::steady_clock::now();
+        if (const auto it = created_.find(exchange); it != created_.end() && now - it->second < std::chrono::seconds(5)) {
+            return std::nullopt;
+        }
+        const std::string missing = "exchange '" + exchange + "' does not exist on the broker (" + why + ")";
+        const auto broker = publisher_.connected(now);
+        if (broker && (broker->first.product != "RabbitMQ" || broker->first.version.rfind("3.", 0) != 0)) {
+            return DeliveryResult::retry(missing + "; notify creates exchanges only on RabbitMQ 3.x: create it "
+                                         "(docs/amqp.md)");
+        }
+        try {
+            management_.ensure_topic_exchange(exchange);
+        } catch (const ManagementError& e) {
+            const std::string text = missing + ", and notify cannot create it: " + e.what();
+            return e.permanent() ? DeliveryResult::failed(text) : DeliveryResult::retry(text);
+        }
+        created_[exchange] = now;
+        if (log_) log_(core::LogLevel::info, "created exchange '" + exchange + "' (topic)");
         return std::nullopt;
-    }
-
-    void forget(const std::string& exchange) {
-        std::lock_guard lock(mutex_);
-        ensured_.erase(exchange);
-    }
-
-    void warn_once(const std::string& message) {
-        {
-            std::lock_guard lock(mutex_);
-            if (!warned_.insert(message).second) return;
-        }
-        if (log_) log_(core::LogLevel::warning, message);
     }
 
     const AmqpSettings settings_;
@@ -135,8 +192,11 @@ private:
     Publisher publisher_;
     const Management management_;
     std::mutex mutex_;
-    std::map<std::string, std::uint64_t> ensured_;  // exchange -> connection number
-    std::set<std::string> warned_;
+    std::condition_variable wake_;
+    std::deque<Missing> missing_;
+    bool stopped_ = false;
+    std::map<std::string, std::chrono::steady_clock::time_point> created_;  // creator thread only
+    std::thread creator_;
 };
 
 // `notify listen amqp`: a Consumer on its own queue.

@@ -81,8 +81,8 @@ void Management::ensure_topic_exchange(std::string_view name) const {
                               true);
     }
     try {
-        (void)call("PUT", exchange_path(name), R"({"type":"topic","durable":true,"auto_delete":false})",
-                   "create exchange " + quoted);
+        const nlohmann::json body = {{"type", "topic"}, {"durable", settings_.exchange_durable}, {"auto_delete", false}};
+        (void)call("PUT", exchange_path(name), body.dump(), "create exchange " + quoted);
     } catch (const ManagementError& e) {
         const std::string message = e.what();
         if (message.find("inequivalent arg 'type'") != std::string::npos) {  // made meanwhile, as another type

@@ -31,7 +31,8 @@ public:
     explicit Management(const AmqpSettings& settings, curl::Cancellation* cancel = nullptr)
         : settings_(settings), cancel_(cancel) {}
 
-    // Creates `name` as a durable topic exchange when it is missing; uses an existing topic
+    // Creates `name` as a topic exchange (durable as [messaging] exchange_durable says) when it
+    // is missing; uses an existing topic
     // exchange as it is (durable or not); throws a permanent ManagementError naming the type
     // when it exists as another type. Names starting with "amq." are RabbitMQ's own and
     // always exist: nothing is asked for them.

@@ -24,7 +24,10 @@ core::SectionSpec messaging_section() {
         {"topic_exchange", core::ValueType::name, "amq.topic",
          "Topic exchange for listeners that name none.", false, 0, 0, {}},
         {"auto_create_exchange", core::ValueType::boolean, "true",
-         "Create the exchange as a durable topic exchange when it is missing.", false, 0, 0, {}},
+         "Create the exchange as a topic exchange when the broker says it is missing.", false, 0, 0, {}},
+        {"exchange_durable", core::ValueType::boolean, "true",
+         "Create missing exchanges durable (they survive a broker restart); an existing exchange is used "
+         "as it is.", false, 0, 0, {}},
         {"management_url", core::ValueType::url, "",
          "RabbitMQ management API used to create exchanges; empty = https://<broker host>:15671 "
          "with amqps://, else http://<broker host>:15672.",
@@ -79,6 +82,7 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
         throw ConfigError(std::string("[messaging] topic_exchange: ") + e.what());
     }
     s.auto_create_exchange = section.value("auto_create_exchange", true);
+    s.exchange_durable = section.value("exchange_durable", true);
     s.user = text("username");
     s.password = text("password");
     s.allow_insecure_auth = section.value("allow_insecure_auth", false);

@@ -30,9 +30,10 @@ public:
     using notify::Error::Error;
 };
 
-// Makes sure `exchange` exists as a topic exchange, as the handler does before its first
-// publish on each connection: an existing one is used as it is, a missing one is created
-// durable. Does nothing with auto_create_exchange = false or for amq.topic. `messaging` is
+// Makes sure `exchange` exists as a topic exchange through the management API, as
+// `notify listener amqp create` does: an existing one is used as it is, a missing one is
+// created ([messaging] exchange_durable). The handler itself publishes first and creates
+// the exchange only when the broker says it is missing. Does nothing with auto_create_exchange = false or for amq.topic. `messaging` is
 // the [messaging] section as typed JSON. Throws ExchangeRefused when the broker refuses,
 // notify::Error when it cannot be asked (unreachable), notify::ConfigError for a section
 // that cannot work; each message names the exchange.
