@@ -1,6 +1,7 @@
 // RFC 3339 formatting and parsing on Howard Hinnant's date library.
 #include "notify/core/timestamp.hpp"
 
+#include <cstdio>
 #include <sstream>
 
 // date.h's parser reads a long double it initialises only on the paths that use it; GCC 12
@@ -82,6 +83,32 @@ Timestamp parse_rfc3339(std::string_view text) {
     // date::parse with an offset already returns UTC ("local - offset").
     return std::chrono::floor<std::chrono::microseconds>(parsed);
 }
+
+ZonedTime parse_zoned(std::string_view text) {
+    const Timestamp instant = parse_rfc3339(text);  // checks the whole shape
+    const char sign = text[text.size() - 6];
+    if (sign != '+' && sign != '-') return {instant, std::chrono::minutes(0)};
+    const auto number = [&](std::size_t at) { return (text[at] - '0') * 10 + (text[at + 1] - '0'); };
+    const std::chrono::minutes offset(number(text.size() - 5) * 60 + number(text.size() - 2));
+    return {instant, sign == '-' ? -offset : offset};
+}
+
+std::string format_iso_offset(const ZonedTime& t) {
+    if (date::abs(t.offset) >= std::chrono::hours(24)) {
+        throw ValidationError("invalid UTC offset of " + std::to_string(t.offset.count()) +
+                              " minutes: it must be less than a day");
+    }
+    const auto local = t.instant + t.offset;
+    const bool whole = local == std::chrono::floor<std::chrono::seconds>(local);
+    std::string text = whole ? date::format("%FT%T", std::chrono::floor<std::chrono::seconds>(local))
+                             : date::format("%FT%T", local);
+    const auto minutes = date::abs(t.offset).count();
+    char zone[8];
+    std::snprintf(zone, sizeof zone, "%c%02d:%02d", t.offset < std::chrono::minutes(0) ? '-' : '+',
+                  static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+    return text + zone;
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace notify::core

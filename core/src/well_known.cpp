@@ -68,6 +68,11 @@ std::string org_event_type(OrgService service, OrgObject object, OrgAction actio
 
 Event org_event(OrgService service, OrgObject object, OrgAction action, std::string_view uuid,
                 Timestamp effective, std::string source) {
+    return org_event(service, object, action, uuid, ZonedTime{effective, std::chrono::minutes(0)}, std::move(source));
+}
+
+Event org_event(OrgService service, OrgObject object, OrgAction action, std::string_view uuid,
+                const ZonedTime& effective, std::string source) {
     // Consumers of these messages expect the canonical lower-case 36-character form.
     bool canonical = uuid.size() == 36;
     for (std::size_t i = 0; canonical && i < uuid.size(); ++i) {
@@ -81,8 +86,8 @@ Event org_event(OrgService service, OrgObject object, OrgAction action, std::str
     std::string normalised(uuid);
     for (char& c : normalised) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     Event event(org_event_type(service, object, action),
-                {{"uuid", normalised}, {"time", format_rfc3339(effective)}}, std::move(source));
-    event.set_effective(effective);
+                {{"uuid", normalised}, {"time", format_iso_offset(effective)}}, std::move(source));
+    event.set_effective(effective.instant);
     return event;
 }
 

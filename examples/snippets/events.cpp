@@ -3,8 +3,10 @@
 
 using namespace notify::core;
 
-Event employee_it_created(const std::string& uuid, Timestamp effective) {
-    return org_event(OrgService::employee, OrgObject::it, OrgAction::create, uuid, effective, "mo");
+// "time" in the data keeps the host's offset: {"uuid": ..., "time": "2027-01-01T00:00:00+01:00"}.
+Event employee_it_created(const std::string& uuid) {
+    return org_event(OrgService::employee, OrgObject::it, OrgAction::create, uuid,
+                     parse_zoned("2027-01-01T00:00:00+01:00"), "mo");
 }
 
 Event zoo_synced() {

@@ -10,7 +10,7 @@ using namespace notify::core;
 namespace {
 Event sample() {
     Event e = org_event(OrgService::employee, OrgObject::it, OrgAction::create, "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11",
-                        parse_rfc3339("2027-01-01T00:00:00Z"), "mo");
+                        parse_zoned("2027-01-01T00:00:00+01:00"), "mo");
     e.set_id("0b8c7a55-2a55-4a4b-9c1a-6c0e8d3f6d21");
     e.set_time(parse_rfc3339("2026-11-23T18:12:00.123456Z"));
     return e;
@@ -28,8 +28,8 @@ TEST_CASE("cloudevents: structured CloudEvents 1.0 JSON", "[format]") {
                          {"type", "employee.it.create"},
                          {"time", "2026-11-23T18:12:00.123456Z"},
                          {"datacontenttype", "application/json"},
-                         {"effective", "2027-01-01T00:00:00.000000Z"},
-                         {"data", {{"uuid", "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11"}, {"time", "2027-01-01T00:00:00.000000Z"}}}});
+                         {"effective", "2026-12-31T23:00:00.000000Z"},  // UTC, as CloudEvents' own times
+                         {"data", {{"uuid", "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11"}, {"time", "2027-01-01T00:00:00+01:00"}}}});
     CHECK_FALSE(nlohmann::json::parse(format_message(Event("a.b"), "cloudevents").body).contains("effective"));
 }
 
@@ -37,7 +37,7 @@ TEST_CASE("data: the event's data only, as the older organisation messages", "[f
     const auto m = format_message(sample(), "data");
     CHECK(m.subject == "employee.it.create");
     CHECK(m.content_type == "application/json");
-    CHECK(m.body == R"({"time":"2027-01-01T00:00:00.000000Z","uuid":"4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11"})");
+    CHECK(m.body == R"({"time":"2027-01-01T00:00:00+01:00","uuid":"4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11"})");
 }
 
 TEST_CASE("pulp: what consumers of Pulp 2 notifications expect", "[format]") {

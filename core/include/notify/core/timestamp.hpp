@@ -20,4 +20,19 @@ std::string format_rfc3339(Timestamp t);
 // Throws notify::ValidationError naming the text when it is not such a date-time.
 Timestamp parse_rfc3339(std::string_view text);
 
+// An instant and the UTC offset a host gave it in (its local time there).
+struct ZonedTime {
+    Timestamp instant;
+    std::chrono::minutes offset{0};  // within +-23:59
+};
+
+// "2027-01-01T00:00:00+01:00", ".123456" added when the microseconds are not zero: the
+// local time at the offset, never "Z", as Python's datetime.isoformat() writes it and
+// datetime.fromisoformat() (3.7 and later) reads it back. Throws notify::ValidationError
+// for an offset of a day or more.
+std::string format_iso_offset(const ZonedTime& t);
+
+// Parses what parse_rfc3339 parses and keeps the offset ("Z" is +00:00).
+ZonedTime parse_zoned(std::string_view text);
+
 }  // namespace notify::core

@@ -35,9 +35,13 @@ std::string_view to_string(OrgAction action) noexcept;
 // "employee.it.create" and so on.
 std::string org_event_type(OrgService service, OrgObject object, OrgAction action);
 
-// An organisation change event with data {"uuid": uuid, "time": <effective, RFC 3339>} and
-// effective() = `effective`. `uuid` names the affected employee or organisation unit and must
-// be a UUID in its 36-character text form; anything else throws notify::ValidationError.
+// An organisation change event with data {"uuid": uuid, "time": <effective>} and
+// effective() = the instant. "time" keeps the host's UTC offset, as its consumers read it
+// ("2027-01-01T00:00:00+01:00", format_iso_offset); a plain Timestamp is written at +00:00.
+// `uuid` names the affected employee or organisation unit and must be a UUID in its
+// 36-character text form; anything else throws notify::ValidationError.
+Event org_event(OrgService service, OrgObject object, OrgAction action, std::string_view uuid,
+                const ZonedTime& effective, std::string source = std::string(default_event_source));
 Event org_event(OrgService service, OrgObject object, OrgAction action, std::string_view uuid,
                 Timestamp effective, std::string source = std::string(default_event_source));
 
