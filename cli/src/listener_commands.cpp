@@ -180,12 +180,38 @@ void warn_unknown_patterns(Context& context, const core::Listener& l) {
     }
 }
 
+// What a listener follows from server.conf because it does not set it itself.
+DefaultsOf defaults_of(Context& context) {
+    return [&context](const core::Listener& l) {
+        std::vector<std::pair<std::string, std::string>> out;
+        const auto* factory = context.handlers()->find(l.kind);
+        if (factory == nullptr) return out;
+        std::optional<nlohmann::json> section;
+        for (const auto& setting : factory->listener_settings()) {
+            if (setting.default_from.empty() || l.settings.contains(setting.key)) continue;
+            if (!section) section = context.section(factory->config_section());
+            const auto value = section->value(setting.default_from, nlohmann::json());
+            if (!value.is_null()) out.emplace_back(setting.key, value.is_string() ? value.get<std::string>() : value.dump());
+        }
+        return out;
+    };
+}
+
+// The listener as JSON, with "defaults": {key: value} for what it follows from server.conf.
+nlohmann::json listener_json(Context& context, const core::Listener& l) {
+    auto j = core::to_json(l);
+    nlohmann::json defaults = nlohmann::json::object();
+    for (const auto& [key, value] : defaults_of(context)(l)) defaults[key] = value;
+    if (!defaults.empty()) j["defaults"] = defaults;
+    return j;
+}
+
 void report(Context& context, const core::Listener& l, const char* verb) {
     if (context.json) {
-        context.print_json(core::to_json(l));
+        context.print_json(listener_json(context, l));
     } else {
         context.out << verb << " " << l.kind << " listener " << l.id << '\n';
-        print_listener(context.out, l);
+        print_listener(context.out, l, defaults_of(context));
     }
 }
 
@@ -276,10 +302,10 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
             const auto listeners = core::ListenerStore(context.settings().store().path).list();
             if (context.json) {
                 nlohmann::json all = nlohmann::json::array();
-                for (const auto& l : listeners) all.push_back(core::to_json(l));
+                for (const auto& l : listeners) all.push_back(listener_json(context, l));
                 context.print_json(all);
             } else {
-                print_listener_table(context.out, listeners, context.handlers()->kinds());
+                print_listener_table(context.out, listeners, context.handlers()->kinds(), defaults_of(context));
             }
             return exit_ok;
         };

@@ -23,19 +23,20 @@ std::size_t display_width(const std::string& text) {
         std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
 }
 
-std::string settings_text(const core::Listener& l) {
+std::string settings_text(const core::Listener& l, const DefaultsOf& defaults) {
     std::string out;
     const auto settings = l.masked_settings();
     for (const auto& [key, value] : settings.items()) {
         if (!out.empty()) out += "  ";
         out += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
     }
+    for (const auto& [key, value] : defaults(l)) out += (out.empty() ? "" : "  ") + key + "=" + value + " (default)";
     return out;
 }
 
 }  // namespace
 
-void print_listener(std::ostream& out, const core::Listener& l) {
+void print_listener(std::ostream& out, const core::Listener& l, const DefaultsOf& defaults) {
     out << "id:                    " << l.id << '\n'
         << "kind:                  " << l.kind << '\n'
         << "event types:           " << patterns(l) << '\n'
@@ -46,12 +47,13 @@ void print_listener(std::ostream& out, const core::Listener& l) {
         out << std::left << std::setw(23) << (key + ":") << (value.is_string() ? value.get<std::string>() : value.dump())
             << '\n';
     }
+    for (const auto& [key, value] : defaults(l)) out << std::left << std::setw(23) << (key + ":") << value << " (default)\n";
     out << "created:               " << core::format_rfc3339(l.created) << '\n'
         << "updated:               " << core::format_rfc3339(l.updated) << '\n';
 }
 
 void print_listener_table(std::ostream& out, const std::vector<core::Listener>& listeners,
-                          const std::vector<std::string>& kinds) {
+                          const std::vector<std::string>& kinds, const DefaultsOf& defaults) {
     if (listeners.empty()) {
         std::string list;
         for (const auto& kind : kinds) list += (list.empty() ? "" : ", ") + kind;
@@ -76,7 +78,7 @@ void print_listener_table(std::ostream& out, const std::vector<core::Listener>& 
             continue;
         }
         const auto& l = listeners[r - 1];
-        out << settings_text(l) << (l.delay_until_effective ? "  (delayed until effective)" : "") << '\n';
+        out << settings_text(l, defaults) << (l.delay_until_effective ? "  (delayed until effective)" : "") << '\n';
     }
 }
 

@@ -1,17 +1,24 @@
 // Showing listeners to people (internal).
 #pragma once
 
+#include <functional>
 #include <ostream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "notify/core/listener.hpp"
 
 namespace notify::cli {
 
+// The settings a listener follows from server.conf because it does not set them: (key,
+// value) pairs, shown as "key=value (default)".
+using DefaultsOf = std::function<std::vector<std::pair<std::string, std::string>>(const core::Listener&)>;
+
 // One listener, a "key: value" line per field, secrets masked.
-void print_listener(std::ostream& out, const core::Listener& listener);
+void print_listener(std::ostream& out, const core::Listener& listener, const DefaultsOf& defaults);
 // A table, one listener per line, secrets masked.
 void print_listener_table(std::ostream& out, const std::vector<core::Listener>& listeners,
-                          const std::vector<std::string>& kinds);
+                          const std::vector<std::string>& kinds, const DefaultsOf& defaults);
 
 }  // namespace notify::cli

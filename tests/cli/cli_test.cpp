@@ -310,6 +310,26 @@ TEST_CASE("listener list keeps two spaces between columns, however long a value"
     CHECK(header.find("SETTINGS") == row.find("exchange=pulp"));
 }
 
+TEST_CASE("a listener without --exchange shows the exchange it follows, which moves with server.conf", "[cli]") {
+    Cli cli;
+    cli.write_raw("[messaging]\nauto_create_exchange = false\ntopic_exchange = pulp\n");
+    const auto id = cli.json({"listener", "amqp", "create", "--event-type", "repo.#"}).at("id").get<std::string>();
+    REQUIRE(cli.run({"listener", "amqp", "create", "--event-type", "employee.#", "--exchange", "os2mo"}).code == 0);
+    auto r = cli.run({"listener", "list"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("repo.#       exchange=pulp (default)\n") != std::string::npos);
+    CHECK(r.out.find("exchange=os2mo\n") != std::string::npos);  // its own: no "(default)"
+    const auto listed = cli.json({"listener", "list"});
+    CHECK(listed.at(0).at("settings") == nlohmann::json::object());  // nothing stored for it
+    CHECK(listed.at(0).at("defaults") == nlohmann::json{{"exchange", "pulp"}});
+    CHECK_FALSE(listed.at(1).contains("defaults"));
+    // Changing the default moves the listener that names none.
+    cli.write_raw("[messaging]\nauto_create_exchange = false\ntopic_exchange = pulp2\n");
+    r = cli.run({"listener", "amqp", "update", "--listener-id", id, "--event-type", "repo.sync.#"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("exchange:              pulp2 (default)\n") != std::string::npos);
+}
+
 TEST_CASE("check-config runs every handler's own checks", "[cli][validation]") {
     Cli cli;
     const std::vector<std::pair<std::string, std::string>> cases{

@@ -228,7 +228,9 @@ public:
     core::SectionSpec section_spec() const override { return messaging_section(); }
 
     std::vector<core::ListenerSetting> listener_settings() const override {
-        return {{"--exchange", "exchange", "Topic exchange (default: [messaging] topic_exchange); created when missing"}};
+        return {core::ListenerSetting("--exchange", "exchange",
+                                      "Topic exchange (default: [messaging] topic_exchange); created when missing")
+                    .with_default_from("topic_exchange")};
     }
 
     void check_section(const nlohmann::json& section) const override { (void)AmqpSettings::from_section(section); }

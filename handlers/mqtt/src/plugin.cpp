@@ -17,7 +17,8 @@ public:
 
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--topic-prefix", "topic_prefix",
-                                      "Topic prefix (default: [mqtt] topic_prefix): <prefix>/<event type with '.' as '/'>"),
+                                      "Topic prefix (default: [mqtt] topic_prefix): <prefix>/<event type with '.' as '/'>")
+                    .with_default_from("topic_prefix"),
                 core::ListenerSetting("--qos", "qos", "MQTT quality of service: 0, 1 (default) or 2")
                     .with_choices({"0", "1", "2"})};
     }

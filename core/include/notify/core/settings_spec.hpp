@@ -80,6 +80,12 @@ struct ListenerSetting {
         choices = std::move(values);
         return *this;
     }
+    // A listener without the setting follows this key of the handler's server.conf section
+    // (read at delivery time); `listener list` shows it as "value (default)".
+    ListenerSetting& with_default_from(std::string section_key) {
+        default_from = std::move(section_key);
+        return *this;
+    }
 
     std::string flag;   // "--exchange"
     std::string key;    // "exchange"
@@ -89,6 +95,7 @@ struct ListenerSetting {
     bool secret = false;      // masked in every output (validate() lists it in secret_keys)
     bool from_stdin = false;  // a value of '-' (for name_value: 'Name: -') reads one line of standard input
     std::vector<std::string> choices;  // when not empty, the only values accepted
+    std::string default_from;          // the section key a listener without it follows
 };
 
 }  // namespace notify::core
