@@ -26,6 +26,7 @@ struct FireArgs {
     std::string type;
     std::string data = "{}";
     std::string effective;
+    std::string call_report;  // JSON; empty = none
     std::string source = "notify-cli";
     double wait = 0;
 };
@@ -39,18 +40,22 @@ std::string_view state_name(State s) {
     return "?";
 }
 
-core::Event make_event(const FireArgs& args) {
-    nlohmann::json data;
+// `text` as JSON; errors name `flag`.
+nlohmann::json parse_json_flag(const std::string& text, const std::string& flag) {
     try {
-        data = nlohmann::json::parse(args.data);
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw ValidationError("--data is not JSON: " + std::string(e.what()));
+        throw ValidationError(flag + " is not JSON: " + std::string(e.what()));
     } catch (const nlohmann::json::out_of_range&) {
         // nlohmann's own text ("[json.exception.out_of_range.406] number overflow...") names no flag.
-        throw ValidationError("--data holds a number too large for a double (such as 1e400)");
+        throw ValidationError(flag + " holds a number too large for a double (such as 1e400)");
     } catch (const nlohmann::json::exception& e) {
-        throw ValidationError("--data cannot be read: " + std::string(e.what()));
+        throw ValidationError(flag + " cannot be read: " + std::string(e.what()));
     }
+}
+
+core::Event make_event(const FireArgs& args) {
+    nlohmann::json data = parse_json_flag(args.data, "--data");
     if (!data.is_object()) throw ValidationError("--data must be a JSON object, e.g. '{\"uuid\": \"...\"}'");
     core::Event event(args.type, std::move(data), args.source);
     if (!args.effective.empty()) {
@@ -58,6 +63,14 @@ core::Event make_event(const FireArgs& args) {
             event.set_effective(core::parse_rfc3339(args.effective));
         } catch (const ValidationError& e) {
             throw ValidationError(std::string("--effective: ") + e.what());
+        }
+    }
+    if (!args.call_report.empty()) {
+        try {
+            event.set_call_report(parse_json_flag(args.call_report, "--call-report"));
+        } catch (const ValidationError& e) {
+            const std::string what = e.what();
+            throw ValidationError(what.rfind("--call-report", 0) == 0 ? what : "--call-report: " + what);
         }
     }
     return event;
@@ -153,6 +166,8 @@ void add_event_commands(CLI::App& app, Context& context, Action& action) {
     fire_cmd->add_option("--data", args->data, "The event data, a JSON object (default {})");
     fire_cmd->add_option("--effective", args->effective, "When it takes effect (RFC 3339), if not now");
     fire_cmd->add_option("--source", args->source, "Who fired it (default notify-cli)");
+    fire_cmd->add_option("--call-report", args->call_report,
+                         "JSON report of the task it fired in, sent as the pulp format's call_report");
     fire_cmd->add_option("--wait", args->wait,
                          "Deliver now and wait up to SECONDS for every delivery to be confirmed; exit 1 if not");
     fire_cmd->callback([&context, &action, args] { action = [&context, args] { return fire(context, *args); }; });

@@ -239,7 +239,13 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                                       "Event type or pattern (* and # wildcards; '*' alone = every event); repeatable");
         if (create) types->required();
         if (!formats.empty()) {
-            cmd->add_option("--format", args->format, join(formats) + " (default " + formats.front() + ")");
+            const auto spec = factory.section_spec();
+            const bool configurable = std::any_of(spec.keys.begin(), spec.keys.end(),
+                                                  [](const core::KeySpec& k) { return k.name == "default_format"; });
+            cmd->add_option("--format", args->format,
+                            join(formats) + " (default " +
+                                (configurable ? "[" + spec.name + "] default_format, else " : std::string()) +
+                                formats.front() + ")");
         }
         cmd->add_flag("--delay-until-effective", args->delay, "Hold each event until its effective time");
         cmd->add_flag("--no-delay-until-effective", args->no_delay, "Deliver at once, whatever the effective time");
@@ -271,8 +277,12 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                 std::optional<core::Listener> before;
                 if (create) {
                     draft.kind = kind;
+                    // The kind's section may name its own default ([messaging] default_format).
                     const auto formats = factory.formats();
-                    draft.format = formats.empty() ? std::string(core::default_format) : formats.front();
+                    const auto configured = section.value("default_format", std::string());
+                    draft.format = !configured.empty() ? configured
+                                   : formats.empty()   ? std::string(core::default_format)
+                                                       : formats.front();
                 } else {
                     before = store.get(args->id);
                     draft = *before;

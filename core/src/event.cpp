@@ -94,23 +94,24 @@ namespace {
 // Bytes `value` takes as compact JSON, roughly (strings and keys exactly, plus quotes and
 // separators; numbers as 8); throws once it passes max_event_data_bytes or nests deeper
 // than max_event_data_depth. Recursion is bounded by the depth check.
-std::size_t data_size(const nlohmann::json& value, std::size_t depth, std::size_t so_far) {
+std::size_t data_size(const nlohmann::json& value, std::size_t depth, std::size_t so_far,
+                      const char* what = "event data") {
     if (depth > max_event_data_depth && value.is_structured()) {
-        throw ValidationError("invalid event data: nested deeper than " + std::to_string(max_event_data_depth) +
+        throw ValidationError(std::string("invalid ") + what + ": nested deeper than " + std::to_string(max_event_data_depth) +
                               " levels");
     }
     std::size_t size = 0;
     if (value.is_object()) {
-        for (const auto& [key, item] : value.items()) size += key.size() + 4 + data_size(item, depth + 1, so_far + size);
+        for (const auto& [key, item] : value.items()) size += key.size() + 4 + data_size(item, depth + 1, so_far + size, what);
     } else if (value.is_array()) {
-        for (const auto& item : value) size += 1 + data_size(item, depth + 1, so_far + size);
+        for (const auto& item : value) size += 1 + data_size(item, depth + 1, so_far + size, what);
     } else if (value.is_string()) {
         size = value.get_ref<const std::string&>().size() + 2;
     } else {
         size = 8;
     }
     if (so_far + size > max_event_data_bytes) {
-        throw ValidationError("invalid event data: larger than " + std::to_string(max_event_data_bytes / 1024) +
+        throw ValidationError(std::string("invalid ") + what + ": larger than " + std::to_string(max_event_data_bytes / 1024) +
                               " KiB as JSON");
     }
     return size + 2;
@@ -127,6 +128,11 @@ void Event::set_data(nlohmann::json data) {
     data_ = std::move(data);
 }
 
+void Event::set_call_report(nlohmann::json report) {
+    (void)data_size(report, 1, 0, "call_report");
+    call_report_ = std::move(report);
+}
+
 nlohmann::json to_json(const Event& event) {
     nlohmann::json j = {
         {"type", event.type()},
@@ -136,6 +142,7 @@ nlohmann::json to_json(const Event& event) {
     if (event.effective()) j["effective"] = format_rfc3339(*event.effective());
     j["source"] = event.source();
     j["data"] = event.data();
+    if (!event.call_report().is_null()) j["call_report"] = event.call_report();
     return j;
 }
 
@@ -164,6 +171,7 @@ Event event_from_json(const nlohmann::json& json) {
     if (json.contains("effective") && !json.at("effective").is_null()) {
         event.set_effective(parse_rfc3339(string_member("effective")));
     }
+    if (const auto report = json.find("call_report"); report != json.end()) event.set_call_report(*report);
     return event;
 }
 

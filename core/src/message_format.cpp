@@ -41,7 +41,7 @@ nlohmann::json message_body(const Event& event, std::string_view format) {
         return {
             {"event_type", event.type()},
             {"payload", event.data()},
-            {"call_report", nullptr},
+            {"call_report", event.call_report()},
         };
     }
     throw ValidationError("unknown message format " + quote_text(format) + "; use cloudevents, data or pulp");

@@ -15,9 +15,10 @@ namespace notify::test {
 
 class PikaConsumer {
 public:
-    // Starts the consumer and waits until it printed "ready" (its queue is bound).
-    explicit PikaConsumer(const std::vector<std::string>& args) {
-        std::vector<std::string> all{"/usr/bin/python3", std::string(NOTIFY_SOURCE_DIR) + "/tests/amqp/pika_consumer.py"};
+    // Starts the consumer (`script`, in tests/amqp) and waits until it printed "ready" (its
+    // queue is bound).
+    explicit PikaConsumer(const std::vector<std::string>& args, const std::string& script = "pika_consumer.py") {
+        std::vector<std::string> all{"/usr/bin/python3", std::string(NOTIFY_SOURCE_DIR) + "/tests/amqp/" + script};
         all.insert(all.end(), args.begin(), args.end());
         std::vector<char*> argv;
         for (auto& a : all) argv.push_back(a.data());

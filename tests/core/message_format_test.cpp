@@ -50,6 +50,31 @@ TEST_CASE("pulp: what consumers of Pulp 2 notifications expect", "[format]") {
                          {"call_report", nullptr}});
 }
 
+TEST_CASE("pulp: the host's call_report is sent, kept through the outbox's JSON form, and checked", "[format]") {
+    auto e = repo_finished(RepoOperation::sync, "zoo", RepoResult::success, {{"added", 3}});
+    const nlohmann::json report = {{"task_id", "7d0b1c8e"}, {"state", "finished"}, {"result", {{"added", 3}}}};
+    e.set_call_report(report);
+    CHECK(nlohmann::json::parse(format_message(e, "pulp").body).at("call_report") == report);
+    // The other formats leave it out.
+    CHECK_FALSE(nlohmann::json::parse(format_message(e, "cloudevents").body).contains("call_report"));
+    CHECK(nlohmann::json::parse(format_message(e, "data").body) == e.data());
+    // Stored and read back with the event (the outbox keeps the JSON form).
+    const auto back = event_from_json(to_json(e));
+    CHECK(back == e);
+    CHECK(back.call_report() == report);
+    CHECK_FALSE(to_json(repo_started(RepoOperation::sync, "zoo")).contains("call_report"));
+    // The limits of data() apply, and the error names it.
+    nlohmann::json deep = 1;
+    for (int i = 0; i < 70; ++i) deep = nlohmann::json::array({deep});
+    try {
+        e.set_call_report(deep);
+        FAIL("accepted");
+    } catch (const notify::ValidationError& error) {
+        CHECK(std::string(error.what()) == "invalid call_report: nested deeper than 64 levels");
+    }
+    CHECK(e.call_report() == report);  // unchanged
+}
+
 TEST_CASE("unknown formats are refused by name", "[format]") {
     CHECK_FALSE(is_message_format("xml"));
     CHECK(is_message_format("pulp"));

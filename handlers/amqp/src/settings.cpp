@@ -8,6 +8,7 @@
 #include "http_client.hpp"
 #include "notify/config/settings.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/message_format.hpp"
 #include "notify/core/text.hpp"
 
 namespace notify::handlers::amqp {
@@ -23,6 +24,9 @@ core::SectionSpec messaging_section() {
          {"amqp", "amqps"}},
         {"topic_exchange", core::ValueType::name, "amq.topic",
          "Topic exchange for listeners that name none.", false, 0, 0, {}},
+        {"default_format", core::ValueType::choice, "cloudevents",
+         "Format of new amqp listeners created without --format (pulp for a Pulp 2 migration).", false, 0, 0,
+         core::all_message_formats()},
         {"auto_create_exchange", core::ValueType::boolean, "true",
          "Create the exchange as a topic exchange when the broker says it is missing.", false, 0, 0, {}},
         {"exchange_durable", core::ValueType::boolean, "true",

@@ -60,9 +60,15 @@ public:
     const nlohmann::json& data() const noexcept { return data_; }
     void set_data(nlohmann::json data);
 
+    // The report of the task the event fired in (Pulp 2's call_report), or null: any JSON
+    // within the limits of data(). The pulp format sends it; the others do not.
+    const nlohmann::json& call_report() const noexcept { return call_report_; }
+    void set_call_report(nlohmann::json report);
+
     friend bool operator==(const Event& a, const Event& b) {
         return a.type_ == b.type_ && a.id_ == b.id_ && a.time_ == b.time_ &&
-               a.effective_ == b.effective_ && a.source_ == b.source_ && a.data_ == b.data_;
+               a.effective_ == b.effective_ && a.source_ == b.source_ && a.data_ == b.data_ &&
+               a.call_report_ == b.call_report_;
     }
 
 private:
@@ -73,12 +79,14 @@ private:
     std::optional<Timestamp> effective_;
     std::string source_;
     nlohmann::json data_;
+    nlohmann::json call_report_;  // null: none
 };
 
 // A fresh random UUID v4 in its 36-character text form. Thread-safe.
 std::string new_uuid();
 
-// JSON form: {"type", "id", "time", "effective" (only when set), "source", "data"}.
+// JSON form: {"type", "id", "time", "effective" (only when set), "source", "data",
+// "call_report" (only when set)}.
 nlohmann::json to_json(const Event& event);
 // Reads the JSON form back. Throws notify::ValidationError naming the member at fault.
 Event event_from_json(const nlohmann::json& json);
