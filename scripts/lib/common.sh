@@ -21,7 +21,7 @@ NOTIFY_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
     rabbitmq-server mosquitto mosquitto-clients curl openssl python3 python3-pika python3-qpid-proton
-    python3-aiosmtpd
+    python3-aiosmtpd python3-kombu
 )
 
 # ensure_packages PKG...: installs the missing ones (apt-get update only when needed).

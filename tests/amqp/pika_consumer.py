@@ -35,6 +35,10 @@ def main():
             "content_type": properties.content_type,
             "delivery_mode": properties.delivery_mode,
             "message_id": properties.message_id,
+            # Binary values (RabbitMQ 3.x keeps AMQP 1.0 sections in x-amqp-1.0-* headers, encoded)
+            # as Latin-1 text.
+            "headers": {k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
+                        for k, v in (properties.headers or {}).items()},
         }), flush=True)
         channel.basic_ack(method.delivery_tag)
         received += 1

@@ -28,13 +28,39 @@ std::vector<Event> mixed_events() {
     };
 }
 
+
+// What a consumer gets for `format` ("cloudevents" in `mode`): subject, content type, body,
+// and the cloudEvents:* application properties (binary mode only).
+struct Expected {
+    std::string subject, content_type, body;
+    std::map<std::string, std::string> attributes;
+};
+
+Expected expected_message(const Event& e, const std::string& format, const std::string& mode) {
+    if (format != "cloudevents" || mode != "binary") {
+        const auto m = format_message(e, format);
+        return {m.subject, m.content_type, m.body, {}};
+    }
+    std::map<std::string, std::string> attributes{{"cloudEvents:specversion", "1.0"},
+                                                  {"cloudEvents:id", e.id()},
+                                                  {"cloudEvents:source", e.source()},
+                                                  {"cloudEvents:type", e.type()},
+                                                  {"cloudEvents:time", format_rfc3339(e.time())}};
+    if (e.effective()) attributes["cloudEvents:effective"] = format_rfc3339(*e.effective());
+    return {e.type(), "application/json", e.data().dump(), attributes};
+}
+
+// Every format, and cloudevents in both AMQP content modes.
+const std::vector<std::pair<std::string, std::string>> formats_and_modes{
+    {"cloudevents", "binary"}, {"cloudevents", "structured"}, {"data", "binary"}, {"pulp", "binary"}};
+
 }  // namespace
 
 TEST_CASE("each format arrives as consumers expect it (Proton consumer)", "[amqp]") {
-    for (const std::string format : {"cloudevents", "data", "pulp"}) {
-        INFO(format);
+    for (const auto& [format, mode] : formats_and_modes) {
+        INFO(format << " " << mode);
         const std::string exchange = unique("notify-test-" + format);
-        AmqpNotifier n({{{"#"}, format, exchange}});
+        AmqpNotifier n({{{"#"}, format, exchange}}, Broker::get().messaging("cloudevents_mode = " + mode + "\n"));
         notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
         Consumer consumer(Broker::get().messaging(), exchange, "#");
         std::map<std::string, Event> sent;  // by delivery id
@@ -50,10 +76,11 @@ TEST_CASE("each format arrives as consumers expect it (Proton consumer)", "[amqp
             CHECK(m->message_id == order.at(i));  // in fire order
             REQUIRE(sent.count(m->message_id) == 1);
             const Event& e = sent.at(m->message_id);
-            const auto expected = format_message(e, format);
+            const auto expected = expected_message(e, format, mode);
             CHECK(m->subject == expected.subject);
             CHECK(m->content_type == expected.content_type);
             CHECK(nlohmann::json::parse(m->body) == nlohmann::json::parse(expected.body));
+            CHECK(m->properties == expected.attributes);
             CHECK(m->durable);
             REQUIRE(m->creation_time.has_value());
             CHECK(std::chrono::floor<std::chrono::milliseconds>(*m->creation_time) ==
@@ -65,13 +92,13 @@ TEST_CASE("each format arrives as consumers expect it (Proton consumer)", "[amqp
 }
 
 TEST_CASE("each format arrives as an AMQP 0-9-1 consumer expects it (pika)", "[amqp]") {
-    for (const std::string format : {"cloudevents", "data", "pulp"}) {
-        INFO(format);
+    for (const auto& [format, mode] : formats_and_modes) {
+        INFO(format << " " << mode);
         const std::string exchange = unique("notify-test-pika-" + format);
         notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
         const auto events = mixed_events();
         PikaConsumer pika({Broker::get().amqp_port(), "bind", exchange, "#", std::to_string(events.size()), "15"});
-        AmqpNotifier n({{{"#"}, format, exchange}});
+        AmqpNotifier n({{{"#"}, format, exchange}}, Broker::get().messaging("cloudevents_mode = " + mode + "\n"));
         std::map<std::string, Event> sent;
         for (const auto& e : events) sent.emplace(n.notifier->fire(e).deliveries.at(0).delivery_id, e);
         const auto received = pika.messages();
@@ -79,14 +106,50 @@ TEST_CASE("each format arrives as an AMQP 0-9-1 consumer expects it (pika)", "[a
         for (const auto& m : received) {
             const std::string id = m.at("message_id");
             REQUIRE(sent.count(id) == 1);
-            const auto expected = format_message(sent.at(id), format);
+            const auto expected = expected_message(sent.at(id), format, mode);
             CHECK(m.at("routing_key") == expected.subject);
             CHECK(m.at("content_type") == expected.content_type);
             CHECK(m.at("delivery_mode") == 2);
             CHECK(nlohmann::json::parse(m.at("body").get<std::string>()) == nlohmann::json::parse(expected.body));
+            // RabbitMQ 3.10 does not turn binary mode's attributes into 0-9-1 headers of their
+            // own: it keeps the AMQP 1.0 application properties, encoded, in one header.
+            const auto blob = m.at("headers").value("x-amqp-1.0-app-properties", "");
+            for (const auto& [name, value] : expected.attributes) {
+                CHECK_FALSE(m.at("headers").contains(name));
+                CHECK(blob.find(name) != std::string::npos);
+                CHECK(blob.find(value) != std::string::npos);
+            }
         }
         notify::test::Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + exchange);
     }
+}
+
+TEST_CASE("kombu accepting only json decodes the default cloudevents message to a dict", "[amqp]") {
+    const std::string exchange = unique("notify-test-kombu");
+    notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), exchange);
+    const auto events = mixed_events();
+    PikaConsumer kombu({Broker::get().amqp_port(), exchange, "#", std::to_string(events.size()), "15"}, "kombu_consumer.py");
+    AmqpNotifier n({{{"#"}, "cloudevents", exchange}});  // [messaging] cloudevents_mode: binary by default
+    for (const auto& e : events) n.notifier->fire(e);
+    const auto received = kombu.messages();
+    REQUIRE(received.size() == events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        INFO(received[i].dump());
+        CHECK_FALSE(received[i].contains("error"));  // no ContentDisallowed
+        CHECK(received[i].value("type", "") == "dict");
+        CHECK(received[i].value("content_type", "") == "application/json");
+        CHECK(received[i].value("body", nlohmann::json()) == events[i].data());
+    }
+    // Structured mode is what kombu's safe setting refuses: the test can tell.
+    const std::string structured = unique("notify-test-kombu-structured");
+    notify::handlers::amqp::ensure_exchange(Broker::get().messaging(), structured);
+    PikaConsumer refusing({Broker::get().amqp_port(), structured, "#", "1", "15"}, "kombu_consumer.py");
+    AmqpNotifier s({{{"#"}, "cloudevents", structured}}, Broker::get().messaging("cloudevents_mode = structured\n"));
+    s.notifier->fire(events.at(0));
+    const auto refused = refusing.messages();
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].value("error", "").find("ContentDisallowed") != std::string::npos);
+    for (const auto& name : {exchange, structured}) Broker::get().api_call("DELETE", "/api/exchanges/%2F/" + name);
 }
 
 TEST_CASE("the data format gives the older organisation messages exactly", "[amqp]") {

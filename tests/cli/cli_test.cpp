@@ -317,12 +317,12 @@ TEST_CASE("a listener without --exchange shows the exchange it follows, which mo
     REQUIRE(cli.run({"listener", "amqp", "create", "--event-type", "employee.#", "--exchange", "os2mo"}).code == 0);
     auto r = cli.run({"listener", "list"});
     CHECK(r.code == 0);
-    CHECK(r.out.find("repo.#       exchange=pulp (default)\n") != std::string::npos);
-    CHECK(r.out.find("exchange=os2mo\n") != std::string::npos);  // its own: no "(default)"
+    CHECK(r.out.find("repo.#       exchange=pulp (default)  cloudevents_mode=binary (default)\n") != std::string::npos);
+    CHECK(r.out.find("exchange=os2mo  cloudevents_mode=binary (default)\n") != std::string::npos);  // its own
     const auto listed = cli.json({"listener", "list"});
     CHECK(listed.at(0).at("settings") == nlohmann::json::object());  // nothing stored for it
-    CHECK(listed.at(0).at("defaults") == nlohmann::json{{"exchange", "pulp"}});
-    CHECK_FALSE(listed.at(1).contains("defaults"));
+    CHECK(listed.at(0).at("defaults") == nlohmann::json{{"exchange", "pulp"}, {"cloudevents_mode", "binary"}});
+    CHECK(listed.at(1).at("defaults") == nlohmann::json{{"cloudevents_mode", "binary"}});
     // Changing the default moves the listener that names none.
     cli.write_raw("[messaging]\nauto_create_exchange = false\ntopic_exchange = pulp2\n");
     r = cli.run({"listener", "amqp", "update", "--listener-id", id, "--event-type", "repo.sync.#"});

@@ -8,10 +8,13 @@
 #include <proton/messaging_handler.hpp>
 #include <proton/receiver.hpp>
 #include <proton/receiver_options.hpp>
+#include <proton/scalar.hpp>
+#include <proton/types.hpp>
 #include <proton/transport.hpp>
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -103,6 +106,13 @@ struct Consumer::Impl : proton::messaging_handler {
             r.creation_time = core::Timestamp(std::chrono::milliseconds(m.creation_time().milliseconds()));
         }
         r.body = body_text(m.body());
+        if (!m.properties().empty()) {
+            std::map<std::string, proton::scalar> properties;
+            proton::get(m.properties().value(), properties);
+            for (const auto& [name, value] : properties) {
+                r.properties[name] = value.type() == proton::STRING ? proton::get<std::string>(value) : proton::to_string(value);
+            }
+        }
         {
             std::lock_guard lock(mutex);
             inbox.push_back(std::move(r));

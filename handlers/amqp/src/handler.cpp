@@ -86,7 +86,7 @@ private:
         try {
             const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
             std::string exchange = d.listener->settings.value("exchange", settings_.topic_exchange);
-            auto message = make_message(d);
+            auto message = make_message(d, d.listener->settings.value("cloudevents_mode", settings_.cloudevents_mode));
             publisher_.publish_async(
                 exchange, std::move(message), deadline,
                 [this, d, exchange, may_create, done = std::move(done)](DeliveryResult r) mutable {
@@ -103,9 +103,24 @@ private:
         }
     }
 
-    static proton::message make_message(const core::Delivery& d) {
-        const auto formatted = core::format_message(*d.event, d.listener->format);
+    // `mode` "binary" sends the cloudevents format as the CloudEvents AMQP binding's binary
+    // content mode: the data as an application/json body, which every AMQP 0-9-1 client
+    // decodes as JSON (kombu with accept=['json'] included), and the attributes as
+    // "cloudEvents:" application properties (0-9-1 headers on RabbitMQ).
+    static proton::message make_message(const core::Delivery& d, const std::string& mode) {
+        const auto& event = *d.event;
+        const bool binary = d.listener->format == "cloudevents" && mode == "binary";
+        const auto formatted = core::format_message(event, binary ? "data" : d.listener->format);
         proton::message m;
+        if (binary) {
+            auto& properties = m.properties();
+            properties.put("cloudEvents:specversion", "1.0");
+            properties.put("cloudEvents:id", event.id());
+            properties.put("cloudEvents:source", event.source());
+            properties.put("cloudEvents:type", event.type());
+            properties.put("cloudEvents:time", core::format_rfc3339(event.time()));
+            if (event.effective()) properties.put("cloudEvents:effective", core::format_rfc3339(*event.effective()));
+        }
         m.id(proton::message_id(d.id));
         m.subject(formatted.subject);
         m.content_type(formatted.content_type);
@@ -230,7 +245,12 @@ public:
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--exchange", "exchange",
                                       "Topic exchange (default: [messaging] topic_exchange); created when missing")
-                    .with_default_from("topic_exchange")};
+                    .with_default_from("topic_exchange"),
+                core::ListenerSetting("--cloudevents-mode", "cloudevents_mode",
+                                      "How the cloudevents format is sent: binary or structured (default: [messaging] "
+                                      "cloudevents_mode)")
+                    .with_choices({"binary", "structured"})
+                    .with_default_from("cloudevents_mode")};
     }
 
     void check_section(const nlohmann::json& section) const override { (void)AmqpSettings::from_section(section); }
@@ -239,10 +259,17 @@ public:
         (void)AmqpSettings::from_section(section);  // a listener is refused while [messaging] cannot work
         core::check_listener_format(kind(), listener.format);
         for (const auto& [key, value] : listener.settings.items()) {
-            if (key != "exchange") {
-                throw ValidationError("unknown setting " + core::quote_text(key) + " for an amqp listener (known: exchange)");
+            const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+            if (key == "exchange") {
+                check_exchange(text);
+            } else if (key == "cloudevents_mode") {
+                if (text != "binary" && text != "structured") {
+                    throw ValidationError("invalid cloudevents_mode " + core::quote_text(text) + ": binary or structured");
+                }
+            } else {
+                throw ValidationError("unknown setting " + core::quote_text(key) +
+                                      " for an amqp listener (known: exchange, cloudevents_mode)");
             }
-            check_exchange(value.is_string() ? value.get<std::string>() : value.dump());
         }
     }
 

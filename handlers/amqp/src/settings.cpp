@@ -27,6 +27,10 @@ core::SectionSpec messaging_section() {
         {"default_format", core::ValueType::choice, "cloudevents",
          "Format of new amqp listeners created without --format (pulp for a Pulp 2 migration).", false, 0, 0,
          core::all_message_formats()},
+        {"cloudevents_mode", core::ValueType::choice, "binary",
+         "How the cloudevents format is sent: binary (the data as an application/json body, the "
+         "attributes as cloudEvents:* application properties) or structured (one "
+         "application/cloudevents+json body).", false, 0, 0, {"binary", "structured"}},
         {"auto_create_exchange", core::ValueType::boolean, "true",
          "Create the exchange as a topic exchange when the broker says it is missing.", false, 0, 0, {}},
         {"exchange_durable", core::ValueType::boolean, "true",
@@ -87,6 +91,7 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
     }
     s.auto_create_exchange = section.value("auto_create_exchange", true);
     s.exchange_durable = section.value("exchange_durable", true);
+    s.cloudevents_mode = section.value("cloudevents_mode", std::string("binary"));
     s.user = text("username");
     s.password = text("password");
     s.allow_insecure_auth = section.value("allow_insecure_auth", false);

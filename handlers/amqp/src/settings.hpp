@@ -28,6 +28,7 @@ struct AmqpSettings {
     std::string topic_exchange = "amq.topic";
     bool auto_create_exchange = true;
     bool exchange_durable = true;   // how a missing exchange is created
+    std::string cloudevents_mode = "binary";  // or "structured"
     std::string management_url;     // resolved: never empty
     std::string ca_file;
     std::string cert_file;

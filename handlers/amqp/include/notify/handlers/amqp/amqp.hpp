@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,7 @@ struct ReceivedMessage {
     bool durable = false;
     std::optional<core::Timestamp> creation_time;
     std::string body;
+    std::map<std::string, std::string> properties;  // application properties, as text
 };
 
 // Receives what is published to `exchange` with a subject matching `pattern` (AMQP topic
