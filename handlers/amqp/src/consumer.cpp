@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "address.hpp"
 #include "connection.hpp"
 #include "management.hpp"
 #include "notify/core/error.hpp"
@@ -91,7 +92,9 @@ struct Consumer::Impl : proton::messaging_handler {
     }
 
     void on_connection_open(proton::connection& c) override {
-        if (!c.reconnected()) c.open_receiver("/amq/queue/" + queue, proton::receiver_options().credit_window(256));
+        if (c.reconnected()) return;
+        const auto style = address_style(settings.address_style, broker_info(c.properties()));
+        c.open_receiver(queue_address(style, queue), proton::receiver_options().credit_window(256));
     }
 
     void on_receiver_open(proton::receiver&) override { set_ready(); }

@@ -36,16 +36,6 @@ struct RejectionReason : proton::tracker {
     }
 };
 
-std::string property(const std::map<proton::symbol, proton::value>& props, const char* key) {
-    const auto it = props.find(proton::symbol(key));
-    if (it == props.end()) return {};
-    try {
-        return proton::to_string(it->second);
-    } catch (const std::exception&) {
-        return {};
-    }
-}
-
 }  // namespace
 
 bool Outcome::resolve(DeliveryResult result) {
@@ -263,9 +253,10 @@ void Publisher::on_connection_open(proton::connection& c) {
         work_queue_ = &c.work_queue();
         open_ = true;
         ++generation_;
-        broker_ = {property(props, "product"), property(props, "version")};
+        broker_ = broker_info(props);
         last_error_.clear();
     }
+    address_style_ = address_style(settings_.address_style, broker_);
     opened_at_ = std::chrono::steady_clock::now();
     state_changed_.notify_all();
     refused_ = false;
@@ -355,7 +346,7 @@ void Publisher::enqueue(const std::string& exchange, Waiting w) {
 void Publisher::open_link(const std::string& exchange, Link& link) {
     // One session per sender: RabbitMQ 3.x ends the whole session when a target exchange is missing.
     proton::session session = connection_.open_session();
-    link.sender = session.open_sender("/exchange/" + exchange, proton::sender_options().delivery_mode(
+    link.sender = session.open_sender(exchange_address(address_style_, exchange), proton::sender_options().delivery_mode(
                                                                    proton::delivery_mode::AT_LEAST_ONCE));
 }
 

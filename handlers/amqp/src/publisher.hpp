@@ -21,16 +21,12 @@
 #include <string>
 #include <thread>
 
+#include "address.hpp"
 #include "notify/core/handler.hpp"
 #include "notify/core/log.hpp"
 #include "settings.hpp"
 
 namespace notify::handlers::amqp {
-
-struct BrokerInfo {
-    std::string product;  // from the broker's open frame, e.g. "RabbitMQ"
-    std::string version;  // e.g. "3.10.8"
-};
 
 // The outcome of one send: set once (first writer wins), then handed to the callback.
 class Outcome {
@@ -62,7 +58,7 @@ public:
     Publisher(AmqpSettings settings, core::LogFunction log);
     ~Publisher() override;
 
-    // Sends to /exchange/<exchange>; `done` gets the outcome exactly once, when the broker
+    // Sends to the exchange (address form per [messaging] address_style); `done` gets the outcome exactly once, when the broker
     // settles it or at `deadline` (from the container thread, or from this one when it
     // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
     // condition), released, modified, a lost connection or no answer = retry.
@@ -127,6 +123,7 @@ private:
     std::map<std::string, Link> links_;  // by exchange
     std::map<proton::tracker, std::shared_ptr<Outcome>> in_flight_;
     std::uint64_t next_tag_ = 0;
+    AddressStyle address_style_ = AddressStyle::v1;  // of the current connection
     std::size_t next_url_ = 0;  // index into settings_.urls of the next attempt (modulo)
     int failed_rounds_ = 0;     // rounds over every URL since a connection last lasted
     std::optional<std::chrono::steady_clock::time_point> opened_at_;  // of the current connection

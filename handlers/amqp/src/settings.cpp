@@ -31,6 +31,9 @@ core::SectionSpec messaging_section() {
          "How the cloudevents format is sent: binary (the data as an application/json body, the "
          "attributes as cloudEvents:* application properties) or structured (one "
          "application/cloudevents+json body).", false, 0, 0, {"binary", "structured"}},
+        {"address_style", core::ValueType::choice, "auto",
+         "AMQP 1.0 address form: v1 (/exchange/NAME, RabbitMQ 3.x), v2 (/exchanges/NAME, RabbitMQ 4.x), or "
+         "auto (v2 for RabbitMQ 4 and later, told from the broker's open frame).", false, 0, 0, {"auto", "v1", "v2"}},
         {"auto_create_exchange", core::ValueType::boolean, "true",
          "Create the exchange as a topic exchange when the broker says it is missing.", false, 0, 0, {}},
         {"exchange_durable", core::ValueType::boolean, "true",
@@ -92,6 +95,7 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
     s.auto_create_exchange = section.value("auto_create_exchange", true);
     s.exchange_durable = section.value("exchange_durable", true);
     s.cloudevents_mode = section.value("cloudevents_mode", std::string("binary"));
+    s.address_style = section.value("address_style", std::string("auto"));
     s.user = text("username");
     s.password = text("password");
     s.allow_insecure_auth = section.value("allow_insecure_auth", false);

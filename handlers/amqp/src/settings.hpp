@@ -29,6 +29,7 @@ struct AmqpSettings {
     bool auto_create_exchange = true;
     bool exchange_durable = true;   // how a missing exchange is created
     std::string cloudevents_mode = "binary";  // or "structured"
+    std::string address_style = "auto";       // "v1", "v2"
     std::string management_url;     // resolved: never empty
     std::string ca_file;
     std::string cert_file;
