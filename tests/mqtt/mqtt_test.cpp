@@ -179,22 +179,24 @@ TEST_CASE("a Mosquitto restart in the middle of a stream loses nothing", "[mqtt]
     }
     CHECK(received.size() == fired.size());
     WARN("mqtt broker restart: " << events << " events, 0 lost, " << duplicates << " duplicates");
-    // Only what was unacknowledged when the broker went comes twice: up to 20 messages from
-    // notify (Mosquitto's receive maximum) and 20 to the subscriber (its in-flight window).
-    CHECK(duplicates <= 40);
+    // Only what was unacknowledged when the broker went comes twice: at most the handler's
+    // window of 256 from notify, and Mosquitto's 20 in flight to the subscriber. (Retries
+    // during the outage add none: the test below counts that exactly.)
+    CHECK(duplicates <= 256 + 20);
 }
 
 TEST_CASE("deliveries retried while the broker is down arrive once each when it is back", "[mqtt][faults]") {
     constexpr int events = 20;
     Mosquitto broker;
-    // Short backoff and timeout: each delivery is tried many times during the outage.
-    MqttCli cli(broker.port, "timeout = 1s\n[delivery]\nbackoff_initial = 100ms\nbackoff_max = 200ms\n");
+    // Short backoff and timeout: each delivery is tried many times during the outage, and
+    // given back to the dispatcher after waiting 2 s for a connection.
+    MqttCli cli(broker.port, "timeout = 2s\n[delivery]\nbackoff_initial = 100ms\nbackoff_max = 200ms\n");
     Subscriber sub(broker.port, "notify/#", "notify-test-outage");
     REQUIRE(cli.run({"listener", "mqtt", "create", "--event-type", "repo.#"}).code == 0);
     test::ChildProcess serve({NOTIFY_TOOL, "--config", cli.conf, "serve"});
     REQUIRE(broker.stop());
     for (int i = 0; i < events; ++i) REQUIRE(cli.run({"event", "fire", "repo.sync.finish"}).code == 0);
-    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::this_thread::sleep_for(std::chrono::seconds(4));
     REQUIRE(broker.restart());
     std::map<std::string, int> received;
     while (received.size() < events) ++received[sub.next(std::chrono::seconds(30)).body.at("id").get<std::string>()];
