@@ -2,7 +2,8 @@
 #include "address.hpp"
 
 #include <cctype>
-#include <cstdio>
+
+#include "http_client.hpp"
 
 namespace notify::handlers::amqp {
 
@@ -27,22 +28,6 @@ int major_version(const std::string& version) {
     return major;
 }
 
-// RFC 3986 unreserved characters stay; everything else becomes %XX.
-std::string percent_encode(const std::string& segment) {
-    std::string out;
-    for (const char c : segment) {
-        const auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += c;
-        } else {
-            char escaped[4];
-            std::snprintf(escaped, sizeof escaped, "%%%02X", u);
-            out += escaped;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 BrokerInfo broker_info(const std::map<proton::symbol, proton::value>& open_properties) {
@@ -56,11 +41,11 @@ AddressStyle address_style(const std::string& configured, const BrokerInfo& brok
 }
 
 std::string exchange_address(AddressStyle style, const std::string& exchange) {
-    return style == AddressStyle::v2 ? "/exchanges/" + percent_encode(exchange) : "/exchange/" + exchange;
+    return style == AddressStyle::v2 ? "/exchanges/" + curl::escape_segment(exchange) : "/exchange/" + exchange;
 }
 
 std::string queue_address(AddressStyle style, const std::string& queue) {
-    return style == AddressStyle::v2 ? "/queues/" + percent_encode(queue) : "/amq/queue/" + queue;
+    return style == AddressStyle::v2 ? "/queues/" + curl::escape_segment(queue) : "/amq/queue/" + queue;
 }
 
 }  // namespace notify::handlers::amqp
