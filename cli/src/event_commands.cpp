@@ -27,6 +27,7 @@ struct FireArgs {
     std::string data = "{}";
     std::string effective;
     std::string call_report;  // JSON; empty = none
+    std::string correlation_id;  // empty = none
     std::string source = "notify-cli";
     double wait = 0;
 };
@@ -71,6 +72,13 @@ core::Event make_event(const FireArgs& args) {
         } catch (const ValidationError& e) {
             const std::string what = e.what();
             throw ValidationError(what.rfind("--call-report", 0) == 0 ? what : "--call-report: " + what);
+        }
+    }
+    if (!args.correlation_id.empty()) {
+        try {
+            event.set_correlation_id(args.correlation_id);
+        } catch (const ValidationError& e) {
+            throw ValidationError(std::string("--correlation-id: ") + e.what());
         }
     }
     return event;
@@ -168,6 +176,8 @@ void add_event_commands(CLI::App& app, Context& context, Action& action) {
     fire_cmd->add_option("--source", args->source, "Who fired it (default notify-cli)");
     fire_cmd->add_option("--call-report", args->call_report,
                          "JSON report of the task it fired in, sent as the pulp format's call_report");
+    fire_cmd->add_option("--correlation-id", args->correlation_id,
+                         "The request or task it belongs to, sent as the AMQP message's correlation-id");
     fire_cmd->add_option("--wait", args->wait,
                          "Deliver now and wait up to SECONDS for every delivery to be confirmed; exit 1 if not");
     fire_cmd->callback([&context, &action, args] { action = [&context, args] { return fire(context, *args); }; });

@@ -38,14 +38,14 @@ struct ListenerArgs {
     std::vector<SettingArg> settings;  // in the handler's order
 };
 
-// "Name: value" split at the first colon, the value without leading blanks; nullopt
-// without a colon or a name.
-std::optional<std::pair<std::string, std::string>> split_name_value(const std::string& text) {
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0) return std::nullopt;
-    std::string value = text.substr(colon + 1);
+// "Name: value" split at the first colon (or "NAME=VALUE" at the first '='), the value
+// without leading blanks; nullopt without the separator or a name.
+std::optional<std::pair<std::string, std::string>> split_name_value(const std::string& text, char separator = ':') {
+    const auto at = text.find(separator);
+    if (at == std::string::npos || at == 0) return std::nullopt;
+    std::string value = text.substr(at + 1);
     value.erase(0, value.find_first_not_of(" \t"));
-    return std::make_pair(text.substr(0, colon), value);
+    return std::make_pair(text.substr(0, at), value);
 }
 
 // One line of standard input for the option `flag`; an empty line is refused.
@@ -134,12 +134,15 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
             case ListenerSetting::Shape::list:
                 l.settings[setting.key] = arg.values;
                 break;
-            case ListenerSetting::Shape::name_value: {
+            case ListenerSetting::Shape::name_value:
+            case ListenerSetting::Shape::key_value: {
+                const bool colon = setting.shape == ListenerSetting::Shape::name_value;
                 nlohmann::json map = nlohmann::json::object();
                 for (const auto& value : arg.values) {
-                    const auto split = split_name_value(value);
+                    const auto split = split_name_value(value, colon ? ':' : '=');
                     if (!split) {
-                        throw ValidationError(setting.flag + " " + core::quote_text(value) + ": expected 'Name: value'");
+                        throw ValidationError(setting.flag + " " + core::quote_text(value) + ": expected " +
+                                              (colon ? "'Name: value'" : "NAME=VALUE"));
                     }
                     map[split->first] = split->second;
                 }
@@ -158,7 +161,7 @@ void mark_secrets(core::Listener& l, const std::vector<ListenerSetting>& setting
     for (const auto& setting : settings) {
         if (!setting.secret || !l.settings.contains(setting.key)) continue;
         const auto& value = l.settings.at(setting.key);
-        if (setting.shape == ListenerSetting::Shape::name_value && value.is_object()) {
+        if (setting.shape != ListenerSetting::Shape::text && value.is_object()) {
             for (const auto& [name, unused] : value.items()) {
                 add((nlohmann::json::json_pointer() / setting.key / name).to_string());
             }

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "notify/core/error.hpp"
 #include "notify/core/listener.hpp"
+#include "values.hpp"
 
 namespace notify::config {
 
@@ -31,6 +33,19 @@ nlohmann::json value_json(const Value& value) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds parse_duration(std::string_view text, std::chrono::milliseconds min,
+                                         std::chrono::milliseconds max) {
+    core::KeySpec spec;
+    spec.type = core::ValueType::duration;
+    spec.min = min.count();
+    spec.max = max.count();
+    try {
+        return std::get<std::chrono::milliseconds>(detail::parse_value(spec, text));
+    } catch (const detail::ValueProblem& e) {
+        throw ValidationError(e.what());
+    }
+}
 
 std::string mask_url_password(std::string_view url) {
     const auto scheme_end = url.find("://");

@@ -67,17 +67,31 @@ Event::Event(std::string type, nlohmann::json data, std::string source)
     set_source(std::move(source));
 }
 
-void Event::set_id(std::string id) {
+namespace {
+
+// Throws unless `id` is 1-255 bytes of printable ASCII without spaces; `what` names it.
+void check_ascii_id(const std::string& id, const char* what) {
     if (id.empty() || id.size() > max_event_id_bytes) {
-        throw ValidationError("invalid event id " + quote_text(id) + ": it must be 1-255 bytes");
+        throw ValidationError(std::string("invalid ") + what + " " + quote_text(id) + ": it must be 1-255 bytes");
     }
     for (const char c : id) {
         if (c < 0x21 || c > 0x7e) {
-            throw ValidationError("invalid event id " + quote_text(id) +
+            throw ValidationError(std::string("invalid ") + what + " " + quote_text(id) +
                                   ": only printable ASCII without spaces is allowed");
         }
     }
+}
+
+}  // namespace
+
+void Event::set_id(std::string id) {
+    check_ascii_id(id, "event id");
     id_ = std::move(id);
+}
+
+void Event::set_correlation_id(std::optional<std::string> id) {
+    if (id) check_ascii_id(*id, "correlation id");
+    correlation_id_ = std::move(id);
 }
 
 void Event::set_source(std::string source) {
@@ -143,6 +157,7 @@ nlohmann::json to_json(const Event& event) {
     j["source"] = event.source();
     j["data"] = event.data();
     if (!event.call_report().is_null()) j["call_report"] = event.call_report();
+    if (event.correlation_id()) j["correlation_id"] = *event.correlation_id();
     return j;
 }
 
@@ -172,6 +187,7 @@ Event event_from_json(const nlohmann::json& json) {
         event.set_effective(parse_rfc3339(string_member("effective")));
     }
     if (const auto report = json.find("call_report"); report != json.end()) event.set_call_report(*report);
+    if (json.contains("correlation_id")) event.set_correlation_id(string_member("correlation_id"));
     return event;
 }
 

@@ -1,7 +1,5 @@
 // The amqp handler and its factory.
 #include <proton/message.hpp>
-#include <proton/message_id.hpp>
-#include <proton/timestamp.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -13,6 +11,7 @@
 #include <pthread.h>
 
 #include "management.hpp"
+#include "message.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/message_format.hpp"
 #include "notify/core/text.hpp"
@@ -101,37 +100,6 @@ private:
         } catch (const std::exception& e) {
             done(DeliveryResult::retry(std::string("amqp handler: ") + e.what()));
         }
-    }
-
-    // `mode` "binary" sends the cloudevents format as the CloudEvents AMQP binding's binary
-    // content mode: the data as an application/json body, which every AMQP 0-9-1 client
-    // decodes as JSON (kombu with accept=['json'] included), and the attributes as
-    // "cloudEvents:" application properties (0-9-1 headers on RabbitMQ).
-    static proton::message make_message(const core::Delivery& d, const std::string& mode) {
-        const auto& event = *d.event;
-        const bool binary = d.listener->format == "cloudevents" && mode == "binary";
-        const auto formatted = core::format_message(event, binary ? "data" : d.listener->format);
-        proton::message m;
-        if (binary) {
-            auto& properties = m.properties();
-            properties.put("cloudEvents:specversion", "1.0");
-            properties.put("cloudEvents:id", event.id());
-            properties.put("cloudEvents:source", event.source());
-            properties.put("cloudEvents:type", event.type());
-            properties.put("cloudEvents:time", core::format_rfc3339(event.time()));
-            if (event.effective()) properties.put("cloudEvents:effective", core::format_rfc3339(*event.effective()));
-        }
-        m.id(proton::message_id(d.id));
-        m.subject(formatted.subject);
-        m.content_type(formatted.content_type);
-        // Binary body with inferred=true is sent as one data section, which RabbitMQ hands
-        // to AMQP 0-9-1 consumers as exactly these bytes (an amqp-value would arrive encoded).
-        m.body(proton::binary(formatted.body.begin(), formatted.body.end()));
-        m.inferred(true);
-        m.durable(true);
-        const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(d.event->time().time_since_epoch());
-        m.creation_time(proton::timestamp(millis.count()));
-        return m;
     }
 
     // RabbitMQ 3.x ends the link's session (one per exchange) with amqp:not-found, naming
@@ -250,14 +218,24 @@ public:
                                       "How the cloudevents format is sent: binary or structured (default: [messaging] "
                                       "cloudevents_mode)")
                     .with_choices({"binary", "structured"})
-                    .with_default_from("cloudevents_mode")};
+                    .with_default_from("cloudevents_mode"),
+                core::ListenerSetting("--property", "properties",
+                                      "Message property NAME=VALUE: app-id, content-encoding, correlation-id, priority "
+                                      "(0-255), ttl (e.g. 10m), user-id (the connection's user); repeatable")
+                    .with_shape(core::ListenerSetting::Shape::key_value),
+                core::ListenerSetting("--amqp-header", "headers",
+                                      "Application property NAME=VALUE (a 0-9-1 header), VALUE may use {type} {id} "
+                                      "{time} {source} {data.NAME}; repeatable")
+                    .with_shape(core::ListenerSetting::Shape::key_value)};
     }
 
     void check_section(const nlohmann::json& section) const override { (void)AmqpSettings::from_section(section); }
 
     void validate(core::Listener& listener, const nlohmann::json& section) const override {
-        (void)AmqpSettings::from_section(section);  // a listener is refused while [messaging] cannot work
+        // A listener is refused while [messaging] cannot work.
+        const auto settings = AmqpSettings::from_section(section);
         core::check_listener_format(kind(), listener.format);
+        check_message_settings(listener.settings, settings.user);
         for (const auto& [key, value] : listener.settings.items()) {
             const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
             if (key == "exchange") {
@@ -266,9 +244,9 @@ public:
                 if (text != "binary" && text != "structured") {
                     throw ValidationError("invalid cloudevents_mode " + core::quote_text(text) + ": binary or structured");
                 }
-            } else {
+            } else if (key != "properties" && key != "headers") {
                 throw ValidationError("unknown setting " + core::quote_text(key) +
-                                      " for an amqp listener (known: exchange, cloudevents_mode)");
+                                      " for an amqp listener (known: exchange, cloudevents_mode, properties, headers)");
             }
         }
     }

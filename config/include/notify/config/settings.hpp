@@ -95,4 +95,10 @@ private:
 // Replaces the password in "scheme://user:password@host" with ********.
 std::string mask_url_password(std::string_view url);
 
+// `text` as server.conf reads a duration ("500ms", "30s", "5m", "2h", "1d"; a bare number
+// is seconds) within [min, max], for plugins that take durations in listener settings.
+// Throws notify::ValidationError "expected a duration from <min> to <max>, like ...".
+std::chrono::milliseconds parse_duration(std::string_view text, std::chrono::milliseconds min,
+                                         std::chrono::milliseconds max);
+
 }  // namespace notify::config

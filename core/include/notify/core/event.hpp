@@ -65,10 +65,16 @@ public:
     const nlohmann::json& call_report() const noexcept { return call_report_; }
     void set_call_report(nlohmann::json report);
 
+    // The host's correlation id (e.g. the request or task the event belongs to), if any:
+    // 1-255 bytes of printable ASCII without spaces. The amqp handler sends it as the
+    // message's correlation-id.
+    const std::optional<std::string>& correlation_id() const noexcept { return correlation_id_; }
+    void set_correlation_id(std::optional<std::string> id);
+
     friend bool operator==(const Event& a, const Event& b) {
         return a.type_ == b.type_ && a.id_ == b.id_ && a.time_ == b.time_ &&
                a.effective_ == b.effective_ && a.source_ == b.source_ && a.data_ == b.data_ &&
-               a.call_report_ == b.call_report_;
+               a.call_report_ == b.call_report_ && a.correlation_id_ == b.correlation_id_;
     }
 
 private:
@@ -80,13 +86,14 @@ private:
     std::string source_;
     nlohmann::json data_;
     nlohmann::json call_report_;  // null: none
+    std::optional<std::string> correlation_id_;
 };
 
 // A fresh random UUID v4 in its 36-character text form. Thread-safe.
 std::string new_uuid();
 
 // JSON form: {"type", "id", "time", "effective" (only when set), "source", "data",
-// "call_report" (only when set)}.
+// "call_report", "correlation_id" (each only when set)}.
 nlohmann::json to_json(const Event& event);
 // Reads the JSON form back. Throws notify::ValidationError naming the member at fault.
 Event event_from_json(const nlohmann::json& json);

@@ -54,6 +54,7 @@ struct ListenerSetting {
         text,        // one value: settings[key] = "text"
         list,        // repeatable: settings[key] = ["a", "b"]
         name_value,  // repeatable 'Name: value': settings[key] = {"Name": "value"}
+        key_value,   // repeatable 'NAME=VALUE': settings[key] = {"NAME": "VALUE"}
     };
 
     // ListenerSetting("--exchange", "exchange", "Topic exchange ...").mark_required()
