@@ -191,3 +191,22 @@ TEST_CASE("event data is bounded in size and depth", "[event]") {
     json["data"] = nested(65);
     CHECK_THROWS_AS(event_from_json(json), notify::ValidationError);
 }
+
+TEST_CASE("a host's correlation id is kept through the JSON form and checked like an id", "[event]") {
+    Event e("repo.sync.finish");
+    CHECK_FALSE(e.correlation_id().has_value());
+    CHECK_FALSE(to_json(e).contains("correlation_id"));
+    e.set_correlation_id("task-42");
+    const auto json = to_json(e);
+    CHECK(json.at("correlation_id") == "task-42");
+    CHECK(event_from_json(json) == e);
+    CHECK(event_from_json(json).correlation_id() == std::optional<std::string>("task-42"));
+    CHECK_THROWS_WITH(e.set_correlation_id("two words"), Contains("invalid correlation id 'two words'"));
+    CHECK_THROWS_WITH(e.set_correlation_id(""), Contains("1-255 bytes"));
+    CHECK(e.correlation_id() == std::optional<std::string>("task-42"));  // unchanged by a refused value
+    e.set_correlation_id(std::nullopt);
+    CHECK_FALSE(e.correlation_id().has_value());
+    auto bad = json;
+    bad["correlation_id"] = 42;
+    CHECK_THROWS_WITH(event_from_json(bad), Contains("\"correlation_id\" must be a string"));
+}
