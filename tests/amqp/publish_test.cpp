@@ -5,6 +5,7 @@
 #include <set>
 
 #include "amqp_notifier.hpp"
+#include "expected_message.hpp"
 #include "notify/core/message_format.hpp"
 #include "notify/core/well_known.hpp"
 #include "notify/handlers/amqp/amqp.hpp"
@@ -16,43 +17,6 @@ using notify::handlers::amqp::Consumer;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<Event> mixed_events() {
-    const auto when = parse_rfc3339("2027-01-01T00:00:00Z");
-    return {
-        org_event(OrgService::employee, OrgObject::it, OrgAction::create, "4c3e0b6e-7c1d-4f55-9a7e-2b8f1c0d9e11", when, "mo"),
-        repo_started(RepoOperation::sync, "zoo", "pulp"),
-        repo_finished(RepoOperation::sync, "zoo", RepoResult::success, {{"added", 3}}, "pulp"),
-        org_event(OrgService::org_unit, OrgObject::manager, OrgAction::delete_, "5d4f1c7f-8d2e-4a66-8b8f-3c9a2d1e0f22", when, "mo"),
-        repo_finished(RepoOperation::publish, "zoo", RepoResult::failure, {{"error", "disk full"}}, "pulp"),
-    };
-}
-
-
-// What a consumer gets for `format` ("cloudevents" in `mode`): subject, content type, body,
-// and the application properties: event-type, event-time and event-source on every message,
-// the cloudEvents:* attributes in binary mode.
-struct Expected {
-    std::string subject, content_type, body;
-    std::map<std::string, std::string> attributes;
-};
-
-Expected expected_message(const Event& e, const std::string& format, const std::string& mode) {
-    std::map<std::string, std::string> own{
-        {"event-type", e.type()}, {"event-time", format_rfc3339(e.time())}, {"event-source", e.source()}};
-    if (format != "cloudevents" || mode != "binary") {
-        const auto m = format_message(e, format);
-        return {m.subject, m.content_type, m.body, own};
-    }
-    std::map<std::string, std::string> attributes{{"cloudEvents:specversion", "1.0"},
-                                                  {"cloudEvents:id", e.id()},
-                                                  {"cloudEvents:source", e.source()},
-                                                  {"cloudEvents:type", e.type()},
-                                                  {"cloudEvents:time", format_rfc3339(e.time())}};
-    if (e.effective()) attributes["cloudEvents:effective"] = format_rfc3339(*e.effective());
-    attributes.insert(own.begin(), own.end());
-    return {e.type(), "application/json", e.data().dump(), attributes};
-}
 
 // Every format, and cloudevents in both AMQP content modes.
 const std::vector<std::pair<std::string, std::string>> formats_and_modes{
