@@ -4,7 +4,6 @@
 #include <iomanip>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "commands.hpp"
 #include "notify/core/catalogue.hpp"
@@ -103,12 +102,13 @@ int fire(Context& context, const FireArgs& args) {
         // From the start of the command: loading plugins and settings counts against --wait.
         const auto deadline = context.started + std::chrono::milliseconds(static_cast<long long>(args.wait * 1000));
         while (true) {
-            status = notifier->status(receipt);
+            // Returns at the moment the last outcome is recorded; the progress line every 100 ms.
+            status = notifier->wait(receipt, std::min(deadline, std::chrono::steady_clock::now() +
+                                                                    std::chrono::milliseconds(100)));
             const auto pending = std::count_if(status.begin(), status.end(), [](const auto& s) { return s.state == State::pending; });
             if (pending == 0 || std::chrono::steady_clock::now() >= deadline) break;
             progress.show("waiting for " + std::to_string(pending) + " of " + std::to_string(status.size()) +
                           " deliveries to be confirmed...");
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         progress.clear();
         // Whatever is not confirmed stays in the outbox for `notify serve` or a later run.
