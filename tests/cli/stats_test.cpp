@@ -1,0 +1,80 @@
+// notify stats, listener show, listener test and delivery list --listener, with the
+// installed binary against real webhook receivers.
+#include <catch2/catch.hpp>
+
+#include "cli_setup.hpp"
+#include "web_server.hpp"
+
+using namespace notify;
+using namespace notify::test;
+
+TEST_CASE("listener test sends notify.test to one listener, stats and show count it, delivery list filters",
+          "[cli][e2e][stats]") {
+    Setup s;
+    WebServer good;
+    WebServer gone({"--answers", "404"});
+    const auto create = [&](const WebServer& web) {
+        const auto r = s.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url", web.url()});
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        return nlohmann::json::parse(r.out).at("id").get<std::string>();
+    };
+    const auto a = create(good);
+    const auto b = create(gone);
+
+    auto r = s.run({"listener", "test", a, "--wait", "20"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "Sent notify.test to http listener " + a + ": delivered\n");
+    REQUIRE(good.requests().size() == 1);
+    const auto body = nlohmann::json::parse(good.requests()[0].at("body").get<std::string>());
+    CHECK(body.at("type") == "notify.test");
+    CHECK(body.at("data").at("listener_id") == a);
+    CHECK(gone.requests().empty());  // the other listener of repo.# got nothing: not its test
+
+    r = s.run({"--json", "listener", "test", "--listener-id", b, "--wait", "20"});
+    CHECK(r.code == 1);
+    const auto failed = nlohmann::json::parse(r.out);
+    CHECK(failed.at("state") == "dead");
+    CHECK_THAT(failed.at("last_error").get<std::string>(), Catch::Contains("HTTP 404"));
+
+    r = s.run({"--json", "stats"});
+    REQUIRE(r.code == 0);
+    const auto stats = nlohmann::json::parse(r.out);
+    REQUIRE(stats.size() == 2);
+    for (const auto& st : stats) {
+        INFO(st.dump());
+        CHECK(st.at("kind") == "http");
+        CHECK(st.at("pending") == 0);
+        CHECK(st.at("in_flight") == 0);
+        CHECK(st.at("delivered") == (st.at("listener_id") == a ? 1 : 0));
+        CHECK(st.at("dead") == (st.at("listener_id") == b ? 1 : 0));
+        CHECK(st.at("oldest_pending_seconds").is_null());
+    }
+    r = s.run({"stats"});
+    CHECK(r.out.find("LISTENER  KIND      PENDING  IN FLIGHT  DELIVERED  RETRIED   DEAD  OLDEST PENDING\n") == 0);
+
+    r = s.run({"listener", "show", a});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("deliveries:            0 pending, 0 in flight, 1 delivered, 0 retried, 0 dead\n") !=
+          std::string::npos);
+    CHECK(r.out.find(good.url()) != std::string::npos);
+    r = s.run({"--json", "listener", "show", b});
+    CHECK(nlohmann::json::parse(r.out).at("stats").at("dead") == 1);
+
+    r = s.run({"--json", "delivery", "list", "--listener", b});
+    REQUIRE(r.code == 0);
+    const auto listed = nlohmann::json::parse(r.out);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].at("listener_id") == b);
+    CHECK(listed[0].at("state") == "dead");
+    CHECK(nlohmann::json::parse(s.run({"--json", "delivery", "list", "--listener", a}).out).empty());
+
+    for (const auto& args : std::vector<std::vector<std::string>>{{"listener", "show", "nope"},
+                                                                 {"listener", "test", "nope"},
+                                                                 {"delivery", "list", "--listener", "nope"}}) {
+        r = s.run(args);
+        CHECK(r.code == 2);
+        CHECK(r.err == "notify: no listener with id 'nope'\n");
+    }
+}
