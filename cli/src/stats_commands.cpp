@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "listener_format.hpp"
+#include "notify/core/listener_store.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
 
@@ -121,8 +122,9 @@ void add_listener_check_commands(CLI::App& listener, Context& context, Action& a
         ->check(CLI::Range(0.1, 86400.0));
     test->callback([&context, &action, test_id, wait] {
         action = [&context, test_id, wait] {
-            auto notifier = context.notifier(true);
-            const auto l = notifier->listeners().get(*test_id);
+            // Only this listener's handler starts; other listeners' deliveries are left alone.
+            const auto l = core::ListenerStore(context.settings().store().path).get(*test_id);
+            auto notifier = context.notifier(true, {}, {l.id});
             core::Event event("notify.test",
                               {{"listener_id", l.id}, {"message", "a test from notify listener test"}}, "notify-cli");
             const auto deadline = context.started + std::chrono::milliseconds(static_cast<long long>(*wait * 1000));

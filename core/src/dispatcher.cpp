@@ -54,7 +54,9 @@ void Dispatcher::start() {
     {
         std::lock_guard lock(mutex_);
         started_ = true;
+        starting_ = true;
         sync_lanes();
+        starting_ = false;
         if (!start_failure_.empty()) {
             // Nothing runs yet: undo, so that the caller sees one error and no half-started notifier.
             started_ = false;
@@ -226,6 +228,7 @@ void Dispatcher::poke() {
 
 Handler* Dispatcher::handler_for(const std::string& kind) {
     if (auto it = handlers_.find(kind); it != handlers_.end()) return it->second.get();
+    if (failed_kinds_.count(kind) != 0) return nullptr;
     const HandlerFactory* factory = options_.handlers ? options_.handlers->find(kind) : nullptr;
     if (factory == nullptr) return nullptr;
     try {
@@ -241,10 +244,17 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
         // Its settings (no retry will help): start() fails the notifier with it.
         const bool settings = dynamic_cast<const ValidationError*>(&e) != nullptr ||
                               dynamic_cast<const ConfigError*>(&e) != nullptr;
-        if (settings && start_failure_.empty()) start_failure_ = "cannot start the " + kind + " handler: " + e.what();
-        log(LogLevel::error, "cannot start the " + kind + " handler: " + e.what());
+        const std::string why = "cannot start the " + kind + " handler: " + e.what();
+        // While starting, a refusal of its settings becomes start()'s exception: not logged too.
+        failed_kinds_.insert(kind);  // not tried again, nor logged again, until the listeners change
+        if (settings && starting_) {
+            if (start_failure_.empty()) start_failure_ = why;
+        } else {
+            log(LogLevel::error, why);
+        }
         return nullptr;
     } catch (const std::exception& e) {
+        failed_kinds_.insert(kind);
         log(LogLevel::error, "cannot start the " + kind + " handler: " + e.what());
         return nullptr;
     }
@@ -254,6 +264,7 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
 void Dispatcher::sync_lanes() {
     const auto set = listeners_.snapshot();
     if (set == synced_) return;
+    failed_kinds_.clear();
     for (auto it = lanes_.begin(); it != lanes_.end();) {
         if (set->by_id.count(it->first) == 0) {
             // Removed: the durable store deleted its rows with it; forget the queue.
@@ -269,7 +280,11 @@ void Dispatcher::sync_lanes() {
             ++it;
         }
     }
+    const auto& only = options_.only_listeners;
     for (const auto& [id, listener] : set->by_id) {
+        // A process delivering for some listeners only has no lane (and starts no handler)
+        // for the others: their deliveries stay parked for whoever serves them.
+        if (!only.empty() && std::find(only.begin(), only.end(), id) == only.end()) continue;
         Lane& lane = lanes_[id];
         const bool fresh = lane.listener == nullptr;
         lane.listener = listener;
@@ -282,7 +297,7 @@ void Dispatcher::sync_lanes() {
         if (fresh) {
             lane.next_parked = 0;  // look for parked rows at once
             lane.backlog = true;   // until that look finds none
-            if (lane.handler == nullptr) {
+            if (lane.handler == nullptr && failed_kinds_.count(listener->kind) == 0) {
                 log(LogLevel::warning, "listener " + id + ": no handler for kind '" + listener->kind +
                                            "' in this process; its deliveries wait for one that has it");
             }

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,6 +150,8 @@ private:
     void report(const std::vector<Outcome>& batch);
     const std::function<void()> recorded_;
     std::string start_failure_;  // a handler in use refused its settings (start() throws it)
+    bool starting_ = false;      // start()'s first sync_lanes() is running
+    std::set<std::string> failed_kinds_;  // handlers that could not start, logged once per sync
     std::vector<Outcome> outcomes_;  // attempted, not yet stored
     bool stopping_ = false;
     bool started_ = false;

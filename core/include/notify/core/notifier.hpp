@@ -53,6 +53,9 @@ struct NotifierOptions {
     OutboxMode outbox = OutboxMode::durable;
     bool sync_full = false;   // fsync every commit: also survive power loss (much slower)
     bool dispatch = true;     // deliver from this process; false: only store (e.g. a CLI)
+    // With dispatch: deliver only for these listener ids (and start only their handlers);
+    // empty: every listener. The others' deliveries are stored and left for other processes.
+    std::vector<std::string> only_listeners;
     int workers = 4;          // delivery threads
     int listener_concurrency = 2;  // deliveries of one listener at once; < workers
     std::size_t listener_prefetch = 256;  // deliveries of one listener held in memory
