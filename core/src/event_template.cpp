@@ -89,10 +89,6 @@ EventTemplate::EventTemplate(std::string_view text, std::string_view what) {
     if (!literal.empty()) parts_.push_back({false, std::move(literal)});
 }
 
-bool EventTemplate::has_placeholders() const noexcept {
-    return std::any_of(parts_.begin(), parts_.end(), [](const Part& p) { return p.placeholder; });
-}
-
 std::string EventTemplate::render(const Event& event, std::size_t max_bytes) const {
     std::string out;
     for (const auto& part : parts_) {

@@ -27,9 +27,6 @@ public:
     // an event without one is its time.
     std::string render(const Event& event, std::size_t max_bytes) const;
 
-    // True when the text has a placeholder (so render() depends on the event).
-    bool has_placeholders() const noexcept;
-
 private:
     struct Part {
         bool placeholder = false;
