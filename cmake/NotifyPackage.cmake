@@ -20,3 +20,8 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/notifyConfigVersion.cmake
   DESTINATION ${NOTIFY_CMAKE_DIR})
 install(FILES config/server.conf.example DESTINATION ${CMAKE_INSTALL_DATADIR}/notify)
+
+# The systemd unit for notify serve, pointing at the installed binary.
+set(NOTIFY_INSTALL_FULL_BINDIR ${CMAKE_INSTALL_FULL_BINDIR})
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/config/notify.service.in ${CMAKE_CURRENT_BINARY_DIR}/notify.service @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/notify.service DESTINATION lib/systemd/system)

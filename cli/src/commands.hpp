@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "context.hpp"
+#include "listener_format.hpp"
 
 namespace notify::cli {
 
@@ -21,5 +22,10 @@ void add_listen_command(CLI::App& app, Context& context, Action& action);
 void add_serve_command(CLI::App& app, Context& context, Action& action);
 void add_config_commands(CLI::App& app, Context& context, Action& action);
 void add_plugins_command(CLI::App& app, Context& context, Action& action);
+void add_stats_command(CLI::App& app, Context& context, Action& action);
+// `listener show` and `listener test`, under the `listener` group; `as_json` is a
+// listener's JSON form as `listener list --json` gives it.
+void add_listener_check_commands(CLI::App& listener, Context& context, Action& action, const DefaultsOf& defaults,
+                                 const std::function<nlohmann::json(const core::Listener&)>& as_json);
 
 }  // namespace notify::cli

@@ -99,9 +99,10 @@ core::LogFunction Context::log(core::LogLevel lowest) const {
     };
 }
 
-std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to) {
+std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to, std::vector<std::string> only) {
     auto options = config::notifier_options(settings(), handlers());
     options.dispatch = dispatch;
+    options.only_listeners = std::move(only);
     options.log = log_to ? std::move(log_to) : log();
     return std::make_unique<core::Notifier>(std::move(options));
 }

@@ -63,9 +63,10 @@ public:
     // The well-known event types and those of [events] catalogue (relative to server.conf's
     // folder). Throws notify::ConfigError for a catalogue file that cannot be used.
     core::EventCatalogue catalogue();
-    // A Notifier on the configured store; `dispatch` = deliver from this process.
-    // Its log goes to `log`, by default log().
-    std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {});
+    // A Notifier on the configured store; `dispatch` = deliver from this process, for the
+    // listeners `only` names (every listener when empty). Its log goes to `log`, by default log().
+    std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {},
+                                             std::vector<std::string> only = {});
     // Messages from `lowest` up to stderr as "notify: <level>: <message>", one whole line at
     // a time from any thread, control characters escaped (a server's reply cannot forge a
     // line or move the cursor).

@@ -41,29 +41,33 @@ void add_delivery_commands(CLI::App& app, Context& context, Action& action) {
     delivery->require_subcommand(1);
 
     auto state = std::make_shared<std::string>();
+    auto listener = std::make_shared<std::string>();
     auto limit = std::make_shared<std::size_t>(1000);
     auto* list = delivery->add_subcommand("list", "List pending deliveries and dead letters");
     list->add_option("--state", *state, "Only pending or only dead")->check(CLI::IsMember({"pending", "dead"}));
+    list->add_option("--listener", *listener, "Only the deliveries of this listener id");
     list->add_option("--limit", *limit, "Show at most N of each state (default 1000; 0 = all)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{100'000'000}));
-    list->callback([&context, &action, state, limit] {
-        action = [&context, state, limit] {
+    list->callback([&context, &action, state, listener, limit] {
+        action = [&context, state, listener, limit] {
             auto notifier = context.notifier(false);
+            if (!listener->empty()) (void)notifier->listeners().get(*listener);  // NotFound: exit 2, naming it
             const std::size_t most = *limit == 0 ? std::numeric_limits<std::size_t>::max() : *limit;
             std::vector<core::DeliveryRecord> records;
             std::uint64_t pending = 0;
             std::uint64_t dead = 0;
             for (const auto& s : notifier->stats()) {
+                if (!listener->empty() && s.listener_id != *listener) continue;
                 pending += s.pending + s.in_flight;
                 dead += s.dead;
             }
             std::uint64_t total = 0;
             if (*state != "dead") {
-                records = notifier->pending(most);
+                records = notifier->pending(most, *listener);
                 total += pending;
             }
             if (*state != "pending") {
-                for (auto& r : notifier->dead_letters(most)) records.push_back(std::move(r));
+                for (auto& r : notifier->dead_letters(most, *listener)) records.push_back(std::move(r));
                 total += dead;
             }
             // The counts and the rows are two reads: deliveries may finish in between.

@@ -307,7 +307,15 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
     auto* listener = app.add_subcommand("listener", "Create, change, list and delete listeners");
     listener->require_subcommand(1);
     const auto handlers = context.handlers();
-    for (const auto& kind : handlers->kinds()) add_kind(*listener, context, action, handlers->get(kind));
+    for (const auto& kind : handlers->kinds()) {
+        // The group's own commands win; a plugin of such a kind still delivers.
+        if (kind == "list" || kind == "show" || kind == "test" || kind == "delete") {
+            context.warn("handler kind '" + kind + "' has the name of a listener command: `notify listener " + kind +
+                         "` is that command, not the kind's");
+            continue;
+        }
+        add_kind(*listener, context, action, handlers->get(kind));
+    }
 
     auto* list = listener->add_subcommand("list", "List listeners (secrets masked)");
     list->callback([&] {
@@ -323,6 +331,9 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
             return exit_ok;
         };
     });
+
+    add_listener_check_commands(*listener, context, action, defaults_of(context),
+                                [&context](const core::Listener& l) { return listener_json(context, l); });
 
     auto id = std::make_shared<std::string>();
     auto* remove = listener->add_subcommand("delete", "Delete a listener");

@@ -44,6 +44,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     add_serve_command(app, context, action);
     add_config_commands(app, context, action);
     add_plugins_command(app, context, action);
+    add_stats_command(app, context, action);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
     try {

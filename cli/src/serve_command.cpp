@@ -1,10 +1,12 @@
 // notify serve: deliver what is in the store's outbox until asked to stop. SIGTERM, SIGINT
 // and SIGQUIT drain and exit; SIGHUP reloads server.conf and the listeners; SIGUSR1 and
 // SIGUSR2 log what is pending. docs/cli.md, "notify serve".
+#include <algorithm>
 #include <chrono>
 #include <map>
 
 #include "commands.hpp"
+#include "service_manager.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
 #include "signals.hpp"
@@ -17,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 // How long a stop may let deliveries under way finish (systemd's default stop timeout is 90 s).
 constexpr auto drain_time = std::chrono::seconds(10);
+// How often the status line the service manager shows is refreshed.
+constexpr auto status_every = std::chrono::milliseconds(5000);
 
 // What serve knows about each listener, to tell what a reload changed.
 std::map<std::string, std::string> listener_versions(core::ListenerStore& store) {
@@ -116,7 +120,8 @@ public:
                                        "); SIGTERM or Ctrl-C to stop, SIGHUP to reload");
     }
 
-    void status() const {
+    // "2 listeners, 0 deliveries pending, 0 in flight, 0 dead letters"
+    std::string summary() const {
         std::uint64_t pending = 0;
         std::uint64_t in_flight = 0;
         std::uint64_t dead = 0;
@@ -125,10 +130,11 @@ public:
             in_flight += s.in_flight;
             dead += s.dead;
         }
-        log_(core::LogLevel::info, "status: " + std::to_string(listeners_.size()) + " listeners, " +
-                                       std::to_string(pending) + " deliveries pending, " + std::to_string(in_flight) +
-                                       " in flight, " + std::to_string(dead) + " dead letters");
+        return std::to_string(listeners_.size()) + " listeners, " + std::to_string(pending) + " deliveries pending, " +
+               std::to_string(in_flight) + " in flight, " + std::to_string(dead) + " dead letters";
     }
+
+    void status() const { log_(core::LogLevel::info, "status: " + summary()); }
 
     // Returns what is left in the outbox.
     std::uint64_t stop() {
@@ -171,19 +177,33 @@ void add_serve_command(CLI::App& app, Context& context, Action& action) {
         action = [&] {
             // Before the notifier starts any thread, so that every thread leaves these to us.
             Signals signals({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2});
-            Server server(context);
+            const ServiceManager manager;
+            Server server(context);  // the store is open and every handler in use started
             if (!context.json) server.announce();
+            manager.ready(server.summary());
+            // Wake for the watchdog (half its interval) and to refresh the status line.
+            const auto tick = std::min(manager.watchdog_every().value_or(status_every), status_every);
+            auto next_status = Clock::now() + status_every;
             int signal = 0;
             while (true) {
-                signal = signals.next();
-                if (signal == SIGHUP) {
+                signal = signals.next(tick);
+                if (signal == 0) {
+                    manager.watchdog();  // a no-op unless systemd asked for it
+                    if (Clock::now() >= next_status) {
+                        manager.status(server.summary());
+                        next_status = Clock::now() + status_every;
+                    }
+                } else if (signal == SIGHUP) {
+                    manager.reloading();
                     server.reload();
+                    manager.ready(server.summary());
                 } else if (signal == SIGUSR1 || signal == SIGUSR2) {
                     server.status();
                 } else {
                     break;
                 }
             }
+            manager.stopping(std::string("stopping (") + signal_name(signal) + "): draining for up to 10 s");
             const auto pending = server.stop();
             if (context.json) {
                 context.print_json({{"stopped_by", signal_name(signal)}, {"pending", pending}});

@@ -29,8 +29,10 @@ Micros now_micros() noexcept { return now().time_since_epoch().count(); }
 
 thread_local Dispatcher::Worker* Dispatcher::current_worker = nullptr;
 
-Dispatcher::Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options)
-    : outbox_(outbox), listeners_(listeners), options_(options), self_(ProcessIdentity::self()) {}
+Dispatcher::Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options,
+                       std::function<void()> recorded)
+    : outbox_(outbox), listeners_(listeners), options_(options), self_(ProcessIdentity::self()),
+      recorded_(std::move(recorded)) {}
 
 Dispatcher::~Dispatcher() { stop(std::chrono::steady_clock::now()); }
 
@@ -52,7 +54,24 @@ void Dispatcher::start() {
     {
         std::lock_guard lock(mutex_);
         started_ = true;
+        starting_ = true;
         sync_lanes();
+        starting_ = false;
+        if (!start_failure_.empty()) {
+            // Nothing runs yet: undo, so that the caller sees one error and no half-started notifier.
+            started_ = false;
+            for (auto& [kind, handler] : handlers_) handler->shutdown(std::chrono::steady_clock::now());
+            handlers_.clear();
+            lanes_.clear();
+            if (outbox_.durable()) {
+                try {
+                    outbox_.release(owner_);
+                } catch (const Error&) {
+                    // The lease runs out and another process takes the rows over.
+                }
+            }
+            throw ValidationError(start_failure_);
+        }
     }
     {
         // The workers first: the scheduler starts spares whenever fewer are running.
@@ -209,6 +228,7 @@ void Dispatcher::poke() {
 
 Handler* Dispatcher::handler_for(const std::string& kind) {
     if (auto it = handlers_.find(kind); it != handlers_.end()) return it->second.get();
+    if (failed_kinds_.count(kind) != 0) return nullptr;
     const HandlerFactory* factory = options_.handlers ? options_.handlers->find(kind) : nullptr;
     if (factory == nullptr) return nullptr;
     try {
@@ -220,7 +240,21 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
         Handler* raw = handler.get();
         handlers_.emplace(kind, std::move(handler));
         return raw;
+    } catch (const Error& e) {
+        // Its settings (no retry will help): start() fails the notifier with it.
+        const bool settings = dynamic_cast<const ValidationError*>(&e) != nullptr ||
+                              dynamic_cast<const ConfigError*>(&e) != nullptr;
+        const std::string why = "cannot start the " + kind + " handler: " + e.what();
+        // While starting, a refusal of its settings becomes start()'s exception: not logged too.
+        failed_kinds_.insert(kind);  // not tried again, nor logged again, until the listeners change
+        if (settings && starting_) {
+            if (start_failure_.empty()) start_failure_ = why;
+        } else {
+            log(LogLevel::error, why);
+        }
+        return nullptr;
     } catch (const std::exception& e) {
+        failed_kinds_.insert(kind);
         log(LogLevel::error, "cannot start the " + kind + " handler: " + e.what());
         return nullptr;
     }
@@ -230,6 +264,7 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
 void Dispatcher::sync_lanes() {
     const auto set = listeners_.snapshot();
     if (set == synced_) return;
+    failed_kinds_.clear();
     for (auto it = lanes_.begin(); it != lanes_.end();) {
         if (set->by_id.count(it->first) == 0) {
             // Removed: the durable store deleted its rows with it; forget the queue.
@@ -245,7 +280,11 @@ void Dispatcher::sync_lanes() {
             ++it;
         }
     }
+    const auto& only = options_.only_listeners;
     for (const auto& [id, listener] : set->by_id) {
+        // A process delivering for some listeners only has no lane (and starts no handler)
+        // for the others: their deliveries stay parked for whoever serves them.
+        if (!only.empty() && std::find(only.begin(), only.end(), id) == only.end()) continue;
         Lane& lane = lanes_[id];
         const bool fresh = lane.listener == nullptr;
         lane.listener = listener;
@@ -258,7 +297,7 @@ void Dispatcher::sync_lanes() {
         if (fresh) {
             lane.next_parked = 0;  // look for parked rows at once
             lane.backlog = true;   // until that look finds none
-            if (lane.handler == nullptr) {
+            if (lane.handler == nullptr && failed_kinds_.count(listener->kind) == 0) {
                 log(LogLevel::warning, "listener " + id + ": no handler for kind '" + listener->kind +
                                            "' in this process; its deliveries wait for one that has it");
             }
@@ -345,6 +384,9 @@ void Dispatcher::schedule_loop() {
     auto next_heartbeat = clock::now() + heartbeat_every;
     auto next_poll = clock::now() + poll;
     auto next_checkpoint = clock::now() + std::chrono::milliseconds(500);
+    const auto watch = options_.watch_interval;
+    const bool watching = outbox_.durable() && watch.count() > 0;
+    auto next_watch = clock::now() + watch;
     while (true) {
         try {
             auto now = clock::now();
@@ -364,6 +406,11 @@ void Dispatcher::schedule_loop() {
                 outbox_.checkpoint();  // keeps the write-ahead log short; never blocks fire()
                 next_checkpoint = now + std::chrono::milliseconds(500);
             }
+            if (watching && now >= next_watch) {
+                next_watch = now + watch;
+                // A commit: perhaps another process fired (or a dead letter was retried).
+                if (outbox_.changed()) next_poll = now;
+            }
             if (now >= next_poll) {
                 poll_parked();  // rows other processes parked
                 next_poll = now + poll;
@@ -376,6 +423,7 @@ void Dispatcher::schedule_loop() {
         std::unique_lock lock(mutex_);
         if (stopping_) break;
         auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_checkpoint});
+        if (watching) wake = std::min(wake, next_watch);
         const Micros wall = now_micros();
         for (const auto& [id, lane] : lanes_) {
             const std::size_t chunk = std::max<std::size_t>(1, options_.listener_prefetch / 4);
@@ -542,7 +590,8 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
         if (was_stalled && it->second.stalled > 0) --it->second.stalled;
     }
     // The row stays ours until the recorder stored the outcome, so nobody else takes it.
-    outcomes_.push_back({listener_id, std::move(completion)});
+    outcomes_.push_back({listener_id, std::move(completion), d.delivery_id, d.event ? d.event->type() : std::string(),
+                         d.created_at});
     // Wake only who has news: the recorder when it waits for a first outcome or a full
     // batch, stop() when it waits for the last delivery, a worker when the lane was held up
     // by its limit and no worker is about to look (a worker calling back takes the next
@@ -604,7 +653,46 @@ void Dispatcher::record_loop() {
         }
         lock.unlock();
         if (retries) schedule_wake_.notify_one();
+        report(batch);
     }
+}
+
+void Dispatcher::report(const std::vector<Outcome>& batch) {
+    const Micros now = now_micros();
+    for (const auto& o : batch) {
+        const OutcomeHook* hook = nullptr;
+        DeliveryOutcome out;
+        switch (o.completion.kind) {
+            case Completion::Kind::delivered:
+                hook = &options_.on_delivered;
+                out.kind = DeliveryOutcome::Kind::delivered;
+                break;
+            case Completion::Kind::retry:
+                hook = &options_.on_retry;
+                out.kind = DeliveryOutcome::Kind::retry;
+                out.next_attempt = Timestamp(std::chrono::microseconds(o.completion.due_at));
+                break;
+            case Completion::Kind::dead:
+                hook = &options_.on_dead;
+                out.kind = DeliveryOutcome::Kind::dead;
+                break;
+        }
+        if (!*hook) continue;
+        out.delivery_id = o.delivery_id;
+        out.listener_id = o.listener_id;
+        out.event_type = o.event_type;
+        out.attempts = o.completion.attempts;
+        out.error = o.completion.error;
+        out.since_fired = std::chrono::microseconds(std::max<Micros>(0, now - o.created_at));
+        try {
+            (*hook)(out);
+        } catch (const std::exception& e) {
+            log(LogLevel::error, std::string("an outcome hook threw (ignored): ") + e.what());
+        } catch (...) {
+            log(LogLevel::error, "an outcome hook threw (ignored)");
+        }
+    }
+    if (recorded_) recorded_();
 }
 
 

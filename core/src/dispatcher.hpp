@@ -17,11 +17,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,12 +45,17 @@ struct QueuedDelivery {
 
 class Dispatcher {
 public:
-    Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options);
+    // `recorded` runs on the recorder thread after each batch of outcomes is stored and
+    // reported to the options' hooks.
+    Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options,
+               std::function<void()> recorded = {});
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
 
-    // Registers this process as an owner, takes over dead owners' rows, starts the threads.
+    // Registers this process as an owner, takes over dead owners' rows, starts the handlers
+    // its listeners use and the threads. Throws notify::ValidationError, starting nothing,
+    // when such a handler refuses its settings.
     void start();
     // See Notifier::stop(). Idempotent.
     void stop(std::chrono::steady_clock::time_point deadline);
@@ -135,7 +142,16 @@ private:
     struct Outcome {
         std::string listener_id;
         Completion completion;
+        std::string delivery_id;
+        std::string event_type;
+        Micros created_at = 0;
     };
+    // Calls the options' outcome hooks for a stored batch, then recorded_.
+    void report(const std::vector<Outcome>& batch);
+    const std::function<void()> recorded_;
+    std::string start_failure_;  // a handler in use refused its settings (start() throws it)
+    bool starting_ = false;      // start()'s first sync_lanes() is running
+    std::set<std::string> failed_kinds_;  // handlers that could not start, logged once per sync
     std::vector<Outcome> outcomes_;  // attempted, not yet stored
     bool stopping_ = false;
     bool started_ = false;

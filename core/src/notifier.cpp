@@ -2,6 +2,8 @@
 #include "notify/core/notifier.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <boost/uuid/name_generator_sha1.hpp>
@@ -10,6 +12,7 @@
 #include "dispatcher.hpp"
 #include "listener_cache.hpp"
 #include "notify/core/error.hpp"
+#include "notify/core/text.hpp"
 #include "outbox.hpp"
 
 namespace notify::core {
@@ -72,7 +75,13 @@ struct Notifier::Impl {
                      ? Outbox::open_file(options.store_path, options.sync_full, options.log)
                      : Outbox::open_memory()) {
         if (options.dispatch) {
-            dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options);
+            dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options, [this] {
+                {
+                    std::lock_guard lock(recorded_mutex);
+                    ++recorded;
+                }
+                recorded_changed.notify_all();
+            });
             dispatcher->start();
         }
     }
@@ -85,6 +94,10 @@ struct Notifier::Impl {
     EventBus bus;
     std::atomic<bool> stopped{false};
     std::atomic<std::int64_t> last_seq{0};
+    // Batches of outcomes this process recorded: wait() sleeps until it grows.
+    std::mutex recorded_mutex;
+    std::condition_variable recorded_changed;
+    std::uint64_t recorded = 0;
 };
 
 Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -100,12 +113,25 @@ FireReceipt Notifier::fire(const Event& event) {
     if (m.stopped.load()) throw Error("notifier: fire() after stop()");
     m.cache.refresh_if_changed_here();
     if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
-    const auto listeners = m.cache.snapshot()->matching(event.type());
+    auto receipt = store(event, m.cache.snapshot()->matching(event.type()));
+    m.bus.publish(event);
+    return receipt;
+}
+
+FireReceipt Notifier::fire_to(const Event& event, const std::string& listener_id) {
+    Impl& m = *impl_;
+    if (m.stopped.load()) throw Error("notifier: fire() after stop()");
+    m.cache.refresh();
+    const auto set = m.cache.snapshot();
+    const auto it = set->by_id.find(listener_id);
+    if (it == set->by_id.end()) throw NotFound("no listener with id " + quote_text(listener_id));
+    return store(event, {it->second});
+}
+
+FireReceipt Notifier::store(const Event& event, const std::vector<std::shared_ptr<const Listener>>& listeners) {
+    Impl& m = *impl_;
     FireReceipt receipt;
-    if (listeners.empty()) {
-        m.bus.publish(event);
-        return receipt;
-    }
+    if (listeners.empty()) return receipt;
 
     const GroupCommit::Announcement coming(m.outbox->writer());
     const Micros now = now_micros();
@@ -145,7 +171,6 @@ FireReceipt Notifier::fire(const Event& event) {
     std::int64_t last = m.last_seq.load();
     while (seqs.back() > last && !m.last_seq.compare_exchange_weak(last, seqs.back())) {
     }
-    m.bus.publish(event);
     return receipt;
 }
 
@@ -161,6 +186,30 @@ bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
+}
+
+std::vector<DeliveryStatus> Notifier::wait(const FireReceipt& receipt, std::chrono::steady_clock::time_point deadline) {
+    Impl& m = *impl_;
+    while (true) {
+        std::uint64_t seen = 0;
+        {
+            std::lock_guard lock(m.recorded_mutex);
+            seen = m.recorded;
+        }
+        auto statuses = status(receipt);
+        const bool settled = std::none_of(statuses.begin(), statuses.end(),
+                                          [](const DeliveryStatus& s) { return s.state == DeliveryStatus::State::pending; });
+        const auto now = std::chrono::steady_clock::now();
+        if (settled || now >= deadline) return statuses;
+        // This process's outcomes wake it at once; other processes' are seen at the next look.
+        std::unique_lock lock(m.recorded_mutex);
+        m.recorded_changed.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(50)),
+                                      [&] { return m.recorded != seen; });
+    }
+}
+
+std::vector<DeliveryStatus> Notifier::fire_and_wait(const Event& event, std::chrono::steady_clock::time_point deadline) {
+    return wait(fire(event), deadline);
 }
 
 void Notifier::stop(std::chrono::steady_clock::time_point deadline) {
@@ -206,15 +255,15 @@ std::vector<ListenerStats> Notifier::stats() {
     return out;
 }
 
-std::vector<DeliveryRecord> Notifier::pending(std::size_t limit) {
+std::vector<DeliveryRecord> Notifier::pending(std::size_t limit, std::string_view listener_id) {
     std::vector<DeliveryRecord> out;
-    for (const auto& row : impl_->outbox->rows(false, limit)) out.push_back(record_of(row));
+    for (const auto& row : impl_->outbox->rows(false, limit, listener_id)) out.push_back(record_of(row));
     return out;
 }
 
-std::vector<DeliveryRecord> Notifier::dead_letters(std::size_t limit) {
+std::vector<DeliveryRecord> Notifier::dead_letters(std::size_t limit, std::string_view listener_id) {
     std::vector<DeliveryRecord> out;
-    for (const auto& row : impl_->outbox->rows(true, limit)) out.push_back(record_of(row));
+    for (const auto& row : impl_->outbox->rows(true, limit, listener_id)) out.push_back(record_of(row));
     return out;
 }
 

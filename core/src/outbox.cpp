@@ -242,14 +242,15 @@ std::map<std::string, OutboxCounts> Outbox::counts() {
     return out;
 }
 
-std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit) {
+std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit, std::string_view listener_id) {
     std::vector<OutboxRow> out;
     writer_.run([&](sqlite::Database& db) {
         out.clear();
-        auto s = db.prepare(std::string("SELECT ") + row_columns + " FROM outbox WHERE " +
+        auto s = db.prepare(std::string("SELECT ") + row_columns + " FROM outbox WHERE (COALESCE(?2, '') = '' OR listener_id = ?2) AND " +
                             (dead ? "dead_at IS NOT NULL ORDER BY dead_at, seq" : "dead_at IS NULL ORDER BY seq") +
                             " LIMIT ?1");
         s.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+        s.bind(2, listener_id);
         while (s.step()) out.push_back(read_row(s));
     });
     return out;
@@ -334,6 +335,19 @@ void Outbox::checkpoint() {
     // and lets the next writer start the log over (journal_size_limit then trims the file).
     constexpr std::int64_t restart_frames = 16384;
     if (frames > restart_frames) checkpointer_->exec("PRAGMA wal_checkpoint(RESTART)");
+}
+
+bool Outbox::changed() {
+    if (!durable_) return false;
+    std::lock_guard lock(checkpoint_mutex_);
+    if (!checkpointer_) checkpointer_ = std::make_unique<sqlite::Database>(db_->path(), false);
+    // data_version changes when another connection commits: the writer of this process
+    // counts as another connection, so fire() here is seen too.
+    auto version = checkpointer_->prepare("PRAGMA data_version");
+    const std::int64_t now = version.step() ? version.integer(0) : 0;
+    const bool changed = data_version_ != -1 && now != data_version_;
+    data_version_ = now;
+    return changed;
 }
 
 }  // namespace notify::core

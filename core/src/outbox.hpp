@@ -112,7 +112,8 @@ public:
 
     // Administration.
     std::map<std::string, OutboxCounts> counts();
-    std::vector<OutboxRow> rows(bool dead, std::size_t limit);
+    // Pending (or dead) rows, oldest first; of one listener unless `listener_id` is empty.
+    std::vector<OutboxRow> rows(bool dead, std::size_t limit, std::string_view listener_id = {});
     // The rows of these seq numbers that still exist.
     std::vector<OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs);
     std::size_t retry_dead(std::optional<std::string_view> delivery_id, Micros now);
@@ -125,6 +126,10 @@ public:
     void drop_listener(std::string_view listener_id);
     // Copies the write-ahead log into the database file (durable outbox only).
     void checkpoint();
+    // True when anything was committed to the store file (by this process or another)
+    // since the last call: SQLite's PRAGMA data_version, a few microseconds. Always false
+    // for the in-memory outbox.
+    bool changed();
 
 private:
     Outbox(std::unique_ptr<sqlite::Database> db, bool durable);
@@ -135,7 +140,8 @@ private:
     GroupCommit writer_;
     std::unique_ptr<Statements> sql_;  // used only inside writer_.run()
     std::mutex checkpoint_mutex_;
-    std::unique_ptr<sqlite::Database> checkpointer_;
+    std::unique_ptr<sqlite::Database> checkpointer_;  // also watches data_version
+    std::int64_t data_version_ = -1;                   // under checkpoint_mutex_
 };
 
 }  // namespace notify::core

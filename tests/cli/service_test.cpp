@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include "cli_setup.hpp"
 #include "mail_server.hpp"
+#include "temp_dir.hpp"
 #include "web_server.hpp"
 
 using namespace notify;
@@ -64,6 +66,49 @@ private:
     std::atomic<bool> stop_{false};
     std::vector<int> held_;
     std::thread thread_;
+};
+
+// A NOTIFY_SOCKET of the test's own: what systemd listens on for a Type=notify service.
+class NotifySocket {
+public:
+    NotifySocket() : path_((dir_.path() / "notify.sock").string()) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        path_.copy(address.sun_path, sizeof address.sun_path - 1);
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            throw std::runtime_error("cannot bind " + path_);
+        }
+    }
+    ~NotifySocket() { ::close(fd_); }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+
+    const std::string& path() const { return path_; }
+
+    // The next message, or "" when none came within `wait`.
+    std::string next(std::chrono::milliseconds wait) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return "";
+        char buffer[4096];
+        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
+    }
+
+    // The next message that is not a watchdog ping.
+    std::string next_state(std::chrono::milliseconds wait) {
+        const auto until = Clock::now() + wait;
+        while (Clock::now() < until) {
+            auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+            if (m != "WATCHDOG=1") return m;
+        }
+        return "";
+    }
+
+private:
+    TempDir dir_;
+    std::string path_;
+    int fd_ = -1;
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -128,6 +173,37 @@ TEST_CASE("serve: SIGHUP reloads server.conf and the listeners, SIGUSR1 reports,
     CHECK(err.find("status: 2 listeners,") != std::string::npos);
     CHECK(err.find("stopped by SIGQUIT") != std::string::npos);
     CHECK(err.find("guest:guest") == std::string::npos);
+    broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
+}
+
+TEST_CASE("serve speaks systemd's notify protocol: READY=1 once started, WATCHDOG=1, RELOADING=1, STOPPING=1",
+          "[cli][e2e][serve]") {
+    const auto& broker = Broker::get();
+    Setup s;
+    const std::string exchange = unique("serve-systemd");
+    REQUIRE(s.run({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", exchange}).code == 0);
+    REQUIRE(s.run({"event", "fire", "repo.sync.start"}).code == 0);  // one delivery waiting for serve
+    NotifySocket socket;
+    auto env = s.env;
+    env.push_back("NOTIFY_SOCKET=" + socket.path());
+    env.push_back("WATCHDOG_USEC=400000");  // WatchdogSec=0.4: a ping every 200 ms
+    NotifyProcess serve({"serve"}, env);
+    const auto ready = socket.next_state(20s);
+    INFO(serve.err());
+    CHECK(ready.rfind("READY=1\nSTATUS=1 listeners, ", 0) == 0);
+    int pings = 0;
+    for (auto m = socket.next(1s); !m.empty() && pings < 3; m = socket.next(1s)) pings += m == "WATCHDOG=1";
+    CHECK(pings == 3);
+    serve.signal(SIGHUP);
+    CHECK(socket.next_state(10s) == "RELOADING=1");
+    CHECK(socket.next_state(10s).rfind("READY=1\nSTATUS=", 0) == 0);
+    serve.signal(SIGTERM);
+    CHECK(socket.next_state(10s) == "STOPPING=1\nSTATUS=stopping (SIGTERM): draining for up to 10 s");
+    CHECK(serve.wait(20s) == 0);
+    // It delivered what was waiting before it stopped.
+    const auto stats = s.run({"--json", "stats"});
+    REQUIRE(stats.code == 0);
+    CHECK(nlohmann::json::parse(stats.out).at(0).at("delivered") == 1);
     broker.api_call("DELETE", "/api/exchanges/%2F/" + exchange);
 }
 

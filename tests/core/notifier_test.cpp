@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -395,4 +396,54 @@ TEST_CASE("inconsistent options are refused", "[notifier]") {
     o = f.options();
     o.store_path.clear();
     CHECK_THROWS_AS(Notifier(o), notify::ValidationError);
+}
+
+TEST_CASE("outcome hooks see each attempt once it is stored, on a notify thread, and may throw", "[notifier]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.retry.max_attempts = 2;
+    std::mutex mutex;
+    std::vector<DeliveryOutcome> seen;
+    std::set<std::thread::id> threads;
+    const auto record = [&](const DeliveryOutcome& o) {
+        std::lock_guard lock(mutex);
+        seen.push_back(o);
+        threads.insert(std::this_thread::get_id());
+        if (o.kind == DeliveryOutcome::Kind::retry) throw std::runtime_error("a careless hook");
+    };
+    options.on_delivered = record;
+    options.on_retry = record;
+    options.on_dead = record;
+    const auto ok = ListenerStore(f.store).create(f.listener({"repo.#"}));
+    const auto failing = ListenerStore(f.store).create(f.listener({"repo.#"}, {{"mode", "retry"}}));
+    Notifier notifier(options);
+    const Event e = repo_started(RepoOperation::sync, "zoo");
+    const auto statuses = notifier.fire_and_wait(e, in(10s));
+    REQUIRE(statuses.size() == 2);
+    for (const auto& s : statuses) {
+        INFO(s.listener_id);
+        CHECK(s.state == (s.listener_id == ok.id ? DeliveryStatus::State::delivered : DeliveryStatus::State::dead));
+    }
+    std::lock_guard lock(mutex);
+    REQUIRE(seen.size() == 3);  // delivered; retry, then dead
+    const auto of = [&](DeliveryOutcome::Kind kind) {
+        return *std::find_if(seen.begin(), seen.end(), [&](const DeliveryOutcome& o) { return o.kind == kind; });
+    };
+    const auto delivered = of(DeliveryOutcome::Kind::delivered);
+    CHECK(delivered.listener_id == ok.id);
+    CHECK(delivered.delivery_id == delivery_id(e.id(), ok.id));
+    CHECK(delivered.event_type == "repo.sync.start");
+    CHECK(delivered.attempts == 1);
+    CHECK(delivered.error.empty());
+    const auto retry = of(DeliveryOutcome::Kind::retry);
+    CHECK(retry.listener_id == failing.id);
+    CHECK(retry.attempts == 1);
+    CHECK_THAT(retry.error, Contains("server busy"));
+    CHECK(retry.next_attempt.has_value());
+    const auto dead = of(DeliveryOutcome::Kind::dead);
+    CHECK(dead.attempts == 2);
+    CHECK(dead.since_fired >= retry.since_fired);
+    CHECK(threads.count(std::this_thread::get_id()) == 0);
+    // The hook that threw cost nothing: the dead letter is stored.
+    CHECK(notifier.dead_letters().size() == 1);
 }

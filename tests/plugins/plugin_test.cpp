@@ -193,7 +193,7 @@ TEST_CASE("a plugin's server.conf section is checked, overridable and masked lik
     PluginCli typo("[recorder]\nfail = sometimes\n");
     r = typo.run({"check-config"});
     CHECK(r.code == 2);
-    CHECK_THAT(r.err, Contains("server.conf:6: [recorder] fail = 'sometimes': expected one of: none, create, deliver"));
+    CHECK_THAT(r.err, Contains("server.conf:6: [recorder] fail = 'sometimes': expected one of: none, create, settings, deliver"));
 
     ::setenv("NOTIFY_RECORDER__FAIL", "never", 1);
     r = cli.run({"check-config"});
@@ -207,6 +207,24 @@ TEST_CASE("a plugin's server.conf section is checked, overridable and masked lik
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Contains("section [recorder] belongs to no installed plugin; installed: "));
     CHECK(r.err.find("recorder,") == std::string::npos);
+}
+
+TEST_CASE("a handler that refuses its settings stops the commands that would deliver, storing nothing", "[plugins]") {
+    PluginCli cli("[recorder]\nfail = settings\n");
+    test::TempDir out;
+    REQUIRE(cli.run({"listener", "recorder", "create", "--event-type", "repo.sync.finish", "--file", (out / "x.txt").string()})
+                .code == 0);
+    const auto fired = cli.run({"event", "fire", "repo.sync.finish", "--wait", "3"});
+    CHECK(fired.code == 2);
+    CHECK_THAT(fired.err, Contains("cannot start the recorder handler: [recorder] fail = settings"));
+    const auto list = cli.run({"--json", "delivery", "list"});
+    REQUIRE(list.code == 0);
+    CHECK(nlohmann::json::parse(list.out).empty());  // nothing fired, nothing stored
+    // Without delivering (no --wait) nothing starts the handler: the event is stored for serve.
+    CHECK(cli.run({"event", "fire", "repo.sync.finish"}).code == 0);
+    const auto serve = cli.run({"serve"});
+    CHECK(serve.code == 2);
+    CHECK_THAT(serve.err, Contains("cannot start the recorder handler"));
 }
 
 TEST_CASE("a plugin that throws in create or deliver costs its own deliveries, never the process", "[plugins]") {

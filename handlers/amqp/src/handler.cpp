@@ -221,11 +221,12 @@ public:
                     .with_default_from("cloudevents_mode"),
                 core::ListenerSetting("--property", "properties",
                                       "Message property NAME=VALUE: app-id, content-encoding, correlation-id, priority "
-                                      "(0-255), ttl (e.g. 10m), user-id (the connection's user); repeatable")
+                                      "(0-255), ttl (e.g. 10m), user-id (the connection's user); app-id and "
+                                      "correlation-id may use placeholders as --amqp-header; repeatable")
                     .with_shape(core::ListenerSetting::Shape::key_value),
                 core::ListenerSetting("--amqp-header", "headers",
                                       "Application property NAME=VALUE (a 0-9-1 header), VALUE may use {type} {id} "
-                                      "{time} {source} {data.NAME}; repeatable")
+                                      "{time} {source} {effective} {data.NAME}; repeatable")
                     .with_shape(core::ListenerSetting::Shape::key_value)};
     }
 

@@ -94,11 +94,13 @@ std::string Publisher::targets() const {
 }
 
 void Publisher::close(std::chrono::steady_clock::time_point deadline) {
+    proton::work_queue* queue = nullptr;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
         closed_ = true;
         open_ = false;
+        queue = work_queue_;
         work_queue_ = nullptr;
     }
     state_changed_.notify_all();
@@ -108,7 +110,7 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     // Between two connection attempts there is nothing to close.
     std::promise<void> closed;
     auto done = closed.get_future();
-    container_.schedule(proton::duration(0), [this, &closed] {
+    const auto close_now = [this, &closed] {
         closing_ = true;
         {
             std::lock_guard lock(mutex_);
@@ -116,7 +118,11 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
         }
         if (transport_open_ && connection_ && !connection_.closed()) connection_.close();
         closed.set_value();
-    });
+    };
+    // The connection's work queue wakes the container thread at once; container::schedule()
+    // from another thread may wait for the next I/O event (seen: a 700 ms stop after the last
+    // confirmation). Without a connection there is no I/O to wait for.
+    if (queue == nullptr || !queue->add(close_now)) container_.schedule(proton::duration(0), close_now);
     const auto until = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
     if (done.wait_until(until) == std::future_status::ready) {
         std::unique_lock lock(mutex_);

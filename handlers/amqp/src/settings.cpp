@@ -127,9 +127,11 @@ AmqpSettings AmqpSettings::from_section(const nlohmann::json& section) {
                               "; use amqps:// or set allow_insecure_auth = true");
         }
     }
-    for (const auto* file : {&s.ca_file, &s.cert_file, &s.key_file}) {
+    for (const auto& [key, file] : {std::pair<const char*, const std::string*>{"ca_file", &s.ca_file},
+                                    {"cert_file", &s.cert_file},
+                                    {"key_file", &s.key_file}}) {
         if (!file->empty() && !std::filesystem::exists(*file)) {
-            throw ConfigError("[messaging]: file '" + *file + "' does not exist");
+            throw ConfigError(std::string("[messaging] ") + key + ": file '" + *file + "' does not exist");
         }
     }
     if (s.cert_file.empty() != s.key_file.empty()) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,24 @@
 
 namespace notify::core {
 
+// What one delivery attempt came to, as the outcome hooks see it.
+struct DeliveryOutcome {
+    enum class Kind { delivered, retry, dead };
+    Kind kind = Kind::delivered;
+    std::string delivery_id;
+    std::string listener_id;
+    std::string event_type;  // empty if the event could not be read back
+    int attempts = 0;        // made so far, this one included
+    std::string error;       // retry and dead: why
+    std::chrono::microseconds since_fired{0};  // from fire() to this outcome
+    std::optional<Timestamp> next_attempt;     // retry: when
+};
+
+// Called on notify's recording thread once the outcome is stored, never on the thread
+// that called fire(). Keep it short: it holds up the recording of later outcomes. An
+// exception it throws is logged and otherwise ignored.
+using OutcomeHook = std::function<void(const DeliveryOutcome&)>;
+
 struct NotifierOptions {
     enum class OutboxMode {
         durable,  // in the store file: nothing fire() returned for is lost to a crash
@@ -34,15 +53,26 @@ struct NotifierOptions {
     OutboxMode outbox = OutboxMode::durable;
     bool sync_full = false;   // fsync every commit: also survive power loss (much slower)
     bool dispatch = true;     // deliver from this process; false: only store (e.g. a CLI)
+    // With dispatch: deliver only for these listener ids (and start only their handlers);
+    // empty: every listener. The others' deliveries are stored and left for other processes.
+    std::vector<std::string> only_listeners;
     int workers = 4;          // delivery threads
     int listener_concurrency = 2;  // deliveries of one listener at once; < workers
     std::size_t listener_prefetch = 256;  // deliveries of one listener held in memory
     RetryPolicy retry;
     std::chrono::milliseconds lease = std::chrono::seconds(60);  // silence after which another process takes over
     std::chrono::milliseconds poll_interval = std::chrono::milliseconds(250);  // listener changes, other processes' work
+    // How often a delivering process looks whether anything was committed to the store
+    // (SQLite's data_version, microseconds a look), so that an event another process fired
+    // is attempted within about this long instead of at the next poll. 0: only poll.
+    std::chrono::milliseconds watch_interval = std::chrono::milliseconds(2);
     std::shared_ptr<const HandlerRegistry> handlers = std::make_shared<HandlerRegistry>();
     std::map<std::string, nlohmann::json, std::less<>> handler_sections;  // server.conf sections by name
     LogFunction log = log_to_stderr;
+    // Outcomes of this process's attempts (see OutcomeHook); empty: none called.
+    OutcomeHook on_delivered;
+    OutcomeHook on_retry;
+    OutcomeHook on_dead;
 };
 
 // What fire() stored: one delivery per matching listener.
@@ -88,12 +118,14 @@ struct ListenerStats {
 };
 
 // Thread-safe: any thread may call any method. Construction opens the store (creating it
-// if needed), loads the listeners and, with `dispatch`, starts delivery threads; the
-// destructor stops them (see stop()).
+// if needed), loads the listeners and, with `dispatch`, starts delivery threads and the
+// handlers their listeners use; the destructor stops them (see stop()).
 class Notifier {
 public:
     // Throws notify::StoreError for an unusable store, notify::ValidationError for
-    // inconsistent options.
+    // inconsistent options or a handler in use that cannot start with its settings (the
+    // message names the handler and the setting); transient failures (a broker that cannot
+    // be reached) never throw here.
     explicit Notifier(NotifierOptions options);
     ~Notifier();
     Notifier(const Notifier&) = delete;
@@ -105,11 +137,21 @@ public:
     // I/O. Throws notify::StoreError when it could not be stored (then nothing was), and
     // notify::Error after stop().
     FireReceipt fire(const Event& event);
+    // Like fire(), but for the one listener `listener_id` whatever its patterns (to test it),
+    // and without publishing on bus(). Throws notify::NotFound for an unknown listener.
+    FireReceipt fire_to(const Event& event, const std::string& listener_id);
 
     // Waits until every delivery in the outbox when it was called (fired by this notifier
     // or left by earlier runs and other processes) is delivered or dead, or until
     // `deadline`. True when none of them is still pending.
     bool flush(std::chrono::steady_clock::time_point deadline);
+
+    // Waits until every delivery of `receipt` is delivered or dead, or until `deadline`,
+    // and returns where each stands then. It returns as soon as this process records the
+    // last outcome; deliveries made by other processes are looked at every 50 ms.
+    std::vector<DeliveryStatus> wait(const FireReceipt& receipt, std::chrono::steady_clock::time_point deadline);
+    // fire(), then wait(). Throws as fire() does.
+    std::vector<DeliveryStatus> fire_and_wait(const Event& event, std::chrono::steady_clock::time_point deadline);
 
     // Stops accepting fire(), lets deliveries in flight finish until `deadline`, then asks
     // handlers to abandon the rest. Undelivered deliveries stay in the outbox (parked) for
@@ -120,8 +162,9 @@ public:
     std::vector<DeliveryStatus> status(const FireReceipt& receipt);
 
     std::vector<ListenerStats> stats();
-    std::vector<DeliveryRecord> pending(std::size_t limit = 1000);
-    std::vector<DeliveryRecord> dead_letters(std::size_t limit = 1000);
+    // Oldest first, at most `limit`; of one listener unless `listener_id` is empty.
+    std::vector<DeliveryRecord> pending(std::size_t limit = 1000, std::string_view listener_id = {});
+    std::vector<DeliveryRecord> dead_letters(std::size_t limit = 1000, std::string_view listener_id = {});
     // Makes a dead letter pending again, attempts reset. Returns how many (0 or 1).
     std::size_t retry_dead(std::string_view delivery_id);
     std::size_t retry_all_dead();
@@ -132,6 +175,9 @@ public:
     EventBus& bus() noexcept;
 
 private:
+    // Stores one delivery per listener (the common part of fire() and fire_to()).
+    FireReceipt store(const Event& event, const std::vector<std::shared_ptr<const Listener>>& listeners);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
