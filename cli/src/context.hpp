@@ -22,6 +22,10 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  // runtime failure: a server, the store, a timeout
 inline constexpr int exit_usage = 2;    // usage or validation error
 
+// How long a command that waited for outcomes (--wait) lets its handlers close before it
+// ends what is still under way; with plugin loading, --wait N returns within N + 1 s.
+inline constexpr std::chrono::milliseconds wait_close_grace{400};
+
 // A runtime failure a command reports (exit 1); its message is one line.
 class CommandFailed : public std::runtime_error {
 public:

@@ -124,7 +124,7 @@ int fire(Context& context, const FireArgs& args) {
         // Whatever is not confirmed stays in the outbox for `notify serve` or a later run.
         // Stopping ends what is still under way at once, so the command returns within
         // --wait plus a second, however silent the servers are.
-        notifier->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(700));
+        notifier->stop(std::chrono::steady_clock::now() + wait_close_grace);
     }
     const bool all_delivered = std::all_of(status.begin(), status.end(), [](const auto& s) { return s.state == State::delivered; });
     if (context.json) {

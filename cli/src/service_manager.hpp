@@ -1,5 +1,5 @@
-// What `notify serve` tells the service manager (systemd's notify protocol, through
-// libsystemd's sd_notify): READY=1, RELOADING=1, STOPPING=1, WATCHDOG=1, STATUS= (internal).
+// What `notify serve` tells the service manager, in systemd's notify protocol (the
+// datagrams sd_notify(3) documents): READY=1, RELOADING=1, STOPPING=1, WATCHDOG=1, STATUS=.
 // Without $NOTIFY_SOCKET every call does nothing. Not thread-safe: serve's main thread only.
 #pragma once
 

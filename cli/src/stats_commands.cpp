@@ -129,7 +129,7 @@ void add_listener_check_commands(CLI::App& listener, Context& context, Action& a
                               {{"listener_id", l.id}, {"message", "a test from notify listener test"}}, "notify-cli");
             const auto deadline = context.started + std::chrono::milliseconds(static_cast<long long>(*wait * 1000));
             const auto status = notifier->wait(notifier->fire_to(event, l.id), deadline).at(0);
-            notifier->stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(700));
+            notifier->stop(std::chrono::steady_clock::now() + wait_close_grace);
             const char* state = status.state == State::delivered ? "delivered"
                                 : status.state == State::dead    ? "dead"
                                                                  : "pending";
