@@ -99,11 +99,13 @@ core::LogFunction Context::log(core::LogLevel lowest) const {
     };
 }
 
-std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to, std::vector<std::string> only) {
+std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to, std::vector<std::string> only,
+                                                  const std::function<void(core::NotifierOptions&)>& tune) {
     auto options = config::notifier_options(settings(), handlers());
     options.dispatch = dispatch;
     options.only_listeners = std::move(only);
     options.log = log_to ? std::move(log_to) : log();
+    if (tune) tune(options);
     return std::make_unique<core::Notifier>(std::move(options));
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -69,8 +70,10 @@ public:
     core::EventCatalogue catalogue();
     // A Notifier on the configured store; `dispatch` = deliver from this process, for the
     // listeners `only` names (every listener when empty). Its log goes to `log`, by default log().
+    // `tune` may change the options last (outcome hooks).
     std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {},
-                                             std::vector<std::string> only = {});
+                                             std::vector<std::string> only = {},
+                                             const std::function<void(core::NotifierOptions&)>& tune = {});
     // Messages from `lowest` up to stderr as "notify: <level>: <message>", one whole line at
     // a time from any thread, control characters escaped (a server's reply cannot forge a
     // line or move the cursor).

@@ -1,11 +1,15 @@
 // notify serve: deliver what is in the store's outbox until asked to stop. SIGTERM, SIGINT
 // and SIGQUIT drain and exit; SIGHUP reloads server.conf and the listeners; SIGUSR1 and
-// SIGUSR2 log what is pending. docs/cli.md, "notify serve".
+// SIGUSR2 log what is pending. With [serve] metrics it answers GET /metrics and /healthz.
+// docs/cli.md, "notify serve"; docs/operations.md.
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 
 #include "commands.hpp"
+#include "http_endpoint.hpp"
+#include "service_log.hpp"
 #include "service_manager.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
@@ -21,6 +25,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto drain_time = std::chrono::seconds(10);
 // How often the status line the service manager shows is refreshed.
 constexpr auto status_every = std::chrono::milliseconds(5000);
+
+// What the endpoint answers while a reload restarts delivery.
+const HttpAnswer reloading{503, "text/plain; charset=utf-8", "unhealthy: restarting delivery after a reload\n"};
 
 // What serve knows about each listener, to tell what a reload changed.
 std::map<std::string, std::string> listener_versions(core::ListenerStore& store) {
@@ -80,9 +87,33 @@ std::uint64_t pending_of(core::Notifier& notifier) {
 class Server {
 public:
     explicit Server(Context& context)
-        : context_(context), log_(context.log(core::LogLevel::info)), notifier_(context.notifier(true, log_)) {
+        : context_(context),
+          service_log_(context.err, context.settings().log()),
+          log_(service_log_.function()),
+          notifier_(start_notifier()) {
         core::ListenerStore store(context_.settings().store().path, log_);
         listeners_ = listener_versions(store);
+        const auto serve = context_.settings().serve();
+        if (!serve.metrics.empty()) {
+            const auto unhealthy_after = serve.unhealthy_after;
+            endpoint_ = std::make_unique<HttpEndpoint>(
+                serve.metrics,
+                std::map<std::string, HttpEndpoint::Page>{
+                    {"/metrics", [this] {
+                         const auto notifier = current();
+                         if (!notifier) return reloading;
+                         return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8", notifier->metrics_text()};
+                     }},
+                    {"/healthz", [this, unhealthy_after] {
+                         const auto notifier = current();
+                         if (!notifier) return reloading;
+                         const auto health = notifier->health(unhealthy_after);
+                         return health.healthy ? HttpAnswer{200, "text/plain; charset=utf-8", "ok\n"}
+                                               : HttpAnswer{503, "text/plain; charset=utf-8",
+                                                            "unhealthy: " + health.reason + "\n"};
+                     }}});
+            log_(core::LogLevel::info, "metrics on http://" + serve.metrics + "/metrics, health on /healthz");
+        }
     }
 
     // SIGHUP: the new server.conf applies only once it loads and every handler accepts it;
@@ -136,13 +167,31 @@ public:
 
     void status() const { log_(core::LogLevel::info, "status: " + summary()); }
 
+    void log(core::LogLevel level, const std::string& message) const { log_(level, message); }
+
     // Returns what is left in the outbox.
     std::uint64_t stop() {
+        endpoint_.reset();
         notifier_->stop(Clock::now() + drain_time);
         return pending_of(*notifier_);
     }
 
 private:
+    std::shared_ptr<core::Notifier> start_notifier() {
+        return context_.notifier(true, log_, {}, [this](core::NotifierOptions& o) { service_log_.log_outcomes(o); });
+    }
+
+    // The notifier in use, for the endpoint's threads (a reload replaces it).
+    std::shared_ptr<core::Notifier> current() const {
+        std::lock_guard lock(notifier_mutex_);
+        return notifier_;
+    }
+
+    void replace_notifier(std::shared_ptr<core::Notifier> notifier) {
+        std::lock_guard lock(notifier_mutex_);
+        notifier_ = std::move(notifier);
+    }
+
     // Stops delivering with the old settings (what is under way may finish; the rest stays
     // in the outbox) and starts again with the new ones; back to the old ones if the new
     // ones cannot start.
@@ -150,21 +199,24 @@ private:
         log_(core::LogLevel::info, "reload: restarting delivery with the new settings");
         const config::Settings old = context_.settings();
         notifier_->stop(Clock::now() + drain_time);
-        notifier_.reset();
+        replace_notifier(nullptr);
         context_.use_settings(std::move(fresh));
         try {
-            notifier_ = context_.notifier(true, log_);
+            replace_notifier(start_notifier());
         } catch (const Error& e) {
             log_(core::LogLevel::error, std::string("reload: cannot start with the new settings: ") + e.what() +
                                             "; going back to the settings in use before");
             context_.use_settings(old);
-            notifier_ = context_.notifier(true, log_);
+            replace_notifier(start_notifier());
         }
     }
 
     Context& context_;
+    const ServiceLog service_log_;  // [log] as serve started; a reload keeps it
     core::LogFunction log_;
-    std::unique_ptr<core::Notifier> notifier_;
+    mutable std::mutex notifier_mutex_;  // guards notifier_ against the endpoint's threads
+    std::shared_ptr<core::Notifier> notifier_;
+    std::unique_ptr<HttpEndpoint> endpoint_;  // [serve] metrics; stopped before the notifier
     std::map<std::string, std::string> listeners_;
 };
 
@@ -208,8 +260,8 @@ void add_serve_command(CLI::App& app, Context& context, Action& action) {
             if (context.json) {
                 context.print_json({{"stopped_by", signal_name(signal)}, {"pending", pending}});
             } else {
-                context.err << "notify: stopped by " << signal_name(signal) << "; " << pending
-                            << " deliveries left in the outbox" << std::endl;
+                server.log(core::LogLevel::info, std::string("stopped by ") + signal_name(signal) + "; " +
+                                                     std::to_string(pending) + " deliveries left in the outbox");
             }
             return exit_ok;
         };

@@ -69,11 +69,32 @@ SectionSpec events() {
     }};
 }
 
+SectionSpec serve() {
+    return {"serve", "What notify serve offers a service manager and a monitoring system.", {
+        {"metrics", ValueType::address, "",
+         "Where notify serve answers GET /metrics (Prometheus) and GET /healthz, e.g. 127.0.0.1:9464; empty = off.",
+         false, 0, 0, {}},
+        {"unhealthy_after", ValueType::duration, "5m",
+         "How long a handler in use may keep failing before /healthz answers 503.", false, second, day, {}},
+    }};
+}
+
+SectionSpec log() {
+    return {"log", "What notify serve logs, and how.", {
+        {"level", ValueType::choice, "info",
+         "The lowest level logged: debug (also every delivery), info, warning or error.", false, 0, 0,
+         {"debug", "info", "warning", "error"}},
+        {"format", ValueType::choice, "text",
+         "text (one line per message) or json (one JSON object per line, with the delivery's fields).", false, 0,
+         0, {"text", "json"}},
+    }};
+}
+
 }  // namespace
 
 Schema Schema::builtin() {
     Schema schema;
-    schema.sections_ = {store(), delivery(), plugins(), events()};
+    schema.sections_ = {store(), delivery(), serve(), log(), plugins(), events()};
     return schema;
 }
 

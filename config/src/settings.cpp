@@ -141,6 +141,21 @@ DeliverySettings Settings::delivery() const {
             d.duration("lease")};
 }
 
+ServeSettings Settings::serve() const {
+    const auto& s = section("serve");
+    return {s.string("metrics"), s.duration("unhealthy_after")};
+}
+
+LogSettings Settings::log() const {
+    const auto& s = section("log");
+    const auto& level = s.string("level");
+    const core::LogLevel lowest = level == "debug"     ? core::LogLevel::debug
+                                  : level == "warning" ? core::LogLevel::warning
+                                  : level == "error"   ? core::LogLevel::error
+                                                       : core::LogLevel::info;
+    return {lowest, s.string("format") == "json"};
+}
+
 nlohmann::json Settings::to_masked_json() const {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& s : sections_) out[s.name()] = s.to_masked_json();

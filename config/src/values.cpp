@@ -1,6 +1,8 @@
 // Typed value parsing for server.conf.
 #include "values.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -148,6 +150,26 @@ std::vector<std::string> parse_url_list(const KeySpec& spec, std::string_view te
     return urls;
 }
 
+// IPV4:PORT or [IPV6]:PORT, port 1-65535: what a local HTTP endpoint listens on.
+void check_address(std::string_view text) {
+    const auto colon = text.rfind(':');
+    const std::string expected = "expected IPV4:PORT or [IPV6]:PORT, like 127.0.0.1:9464";
+    if (colon == std::string_view::npos || colon == 0) throw ValueProblem(expected);
+    std::string host(text.substr(0, colon));
+    const auto port = text.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) {
+        throw ValueProblem("the port must be 1 to 65535; " + expected);
+    }
+    unsigned char buffer[sizeof(in6_addr)];
+    const bool v6 = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+                    inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) == 1;
+    if (!v6 && inet_pton(AF_INET, host.c_str(), buffer) != 1) {
+        throw ValueProblem("'" + host + "' is not an IP address; " + expected);
+    }
+}
+
 }  // namespace
 
 std::string display_text(const KeySpec& spec, std::string_view text) {
@@ -193,6 +215,9 @@ Value parse_value(const KeySpec& spec, std::string_view text) {
             return std::string(text);
         case ValueType::url:
             if (!text.empty()) check_url(spec, text);
+            return std::string(text);
+        case ValueType::address:
+            if (!text.empty()) check_address(text);
             return std::string(text);
         case ValueType::url_list: {
             if (std::any_of(text.begin(), text.end(), [](char c) {

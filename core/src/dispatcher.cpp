@@ -30,8 +30,8 @@ Micros now_micros() noexcept { return now().time_since_epoch().count(); }
 thread_local Dispatcher::Worker* Dispatcher::current_worker = nullptr;
 
 Dispatcher::Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options,
-                       std::function<void()> recorded)
-    : outbox_(outbox), listeners_(listeners), options_(options), self_(ProcessIdentity::self()),
+                       DeliveryMetrics& metrics, std::function<void()> recorded)
+    : outbox_(outbox), listeners_(listeners), options_(options), metrics_(metrics), self_(ProcessIdentity::self()),
       recorded_(std::move(recorded)) {}
 
 Dispatcher::~Dispatcher() { stop(std::chrono::steady_clock::now()); }
@@ -239,6 +239,7 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
         auto handler = factory->create(context);
         Handler* raw = handler.get();
         handlers_.emplace(kind, std::move(handler));
+        metrics_.handler_started(kind);
         return raw;
     } catch (const Error& e) {
         // Its settings (no retry will help): start() fails the notifier with it.
@@ -247,6 +248,7 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
         const std::string why = "cannot start the " + kind + " handler: " + e.what();
         // While starting, a refusal of its settings becomes start()'s exception: not logged too.
         failed_kinds_.insert(kind);  // not tried again, nor logged again, until the listeners change
+        metrics_.handler_failed(kind, e.what(), std::chrono::steady_clock::now());
         if (settings && starting_) {
             if (start_failure_.empty()) start_failure_ = why;
         } else {
@@ -255,6 +257,7 @@ Handler* Dispatcher::handler_for(const std::string& kind) {
         return nullptr;
     } catch (const std::exception& e) {
         failed_kinds_.insert(kind);
+        metrics_.handler_failed(kind, e.what(), std::chrono::steady_clock::now());
         log(LogLevel::error, "cannot start the " + kind + " handler: " + e.what());
         return nullptr;
     }
@@ -275,6 +278,7 @@ void Dispatcher::sync_lanes() {
                     log(LogLevel::error, e.what());
                 }
             }
+            metrics_.listener_gone(it->first);
             it = lanes_.erase(it);
         } else {
             ++it;
@@ -289,6 +293,7 @@ void Dispatcher::sync_lanes() {
         const bool fresh = lane.listener == nullptr;
         lane.listener = listener;
         lane.handler = handler_for(listener->kind);
+        if (lane.handler != nullptr) metrics_.listener_in_use(id, listener->kind);
         lane.limit = options_.listener_concurrency;
         lane.asynchronous = lane.handler != nullptr && lane.handler->window() > 0;
         if (lane.asynchronous) {
@@ -584,13 +589,15 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
             --stalled_workers_;
         }
     }
+    std::string kind;
     if (auto it = lanes_.find(listener_id); it != lanes_.end()) {
+        kind = it->second.listener->kind;
         lane_was_full = it->second.in_flight >= it->second.limit && !it->second.queue.empty();
         --it->second.in_flight;
         if (was_stalled && it->second.stalled > 0) --it->second.stalled;
     }
     // The row stays ours until the recorder stored the outcome, so nobody else takes it.
-    outcomes_.push_back({listener_id, std::move(completion), d.delivery_id, d.event ? d.event->type() : std::string(),
+    outcomes_.push_back({listener_id, std::move(kind), std::move(completion), d.delivery_id, d.event ? d.event->type() : std::string(),
                          d.created_at});
     // Wake only who has news: the recorder when it waits for a first outcome or a full
     // batch, stop() when it waits for the last delivery, a worker when the lane was held up
@@ -659,9 +666,11 @@ void Dispatcher::record_loop() {
 
 void Dispatcher::report(const std::vector<Outcome>& batch) {
     const Micros now = now_micros();
+    const auto steady_now = std::chrono::steady_clock::now();
     for (const auto& o : batch) {
         const OutcomeHook* hook = nullptr;
         DeliveryOutcome out;
+        DeliveryMetrics::Outcome counted = DeliveryMetrics::Outcome::delivered;
         switch (o.completion.kind) {
             case Completion::Kind::delivered:
                 hook = &options_.on_delivered;
@@ -671,19 +680,23 @@ void Dispatcher::report(const std::vector<Outcome>& batch) {
                 hook = &options_.on_retry;
                 out.kind = DeliveryOutcome::Kind::retry;
                 out.next_attempt = Timestamp(std::chrono::microseconds(o.completion.due_at));
+                counted = DeliveryMetrics::Outcome::retried;
                 break;
             case Completion::Kind::dead:
                 hook = &options_.on_dead;
                 out.kind = DeliveryOutcome::Kind::dead;
+                counted = DeliveryMetrics::Outcome::dead;
                 break;
         }
+        const auto since_fired = std::chrono::microseconds(std::max<Micros>(0, now - o.created_at));
+        if (!o.kind.empty()) metrics_.outcome(o.listener_id, o.kind, counted, since_fired, o.completion.error, steady_now);
         if (!*hook) continue;
         out.delivery_id = o.delivery_id;
         out.listener_id = o.listener_id;
         out.event_type = o.event_type;
         out.attempts = o.completion.attempts;
         out.error = o.completion.error;
-        out.since_fired = std::chrono::microseconds(std::max<Micros>(0, now - o.created_at));
+        out.since_fired = since_fired;
         try {
             (*hook)(out);
         } catch (const std::exception& e) {

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "delivery_metrics.hpp"
 #include "listener_cache.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/notifier.hpp"
@@ -46,8 +47,8 @@ struct QueuedDelivery {
 class Dispatcher {
 public:
     // `recorded` runs on the recorder thread after each batch of outcomes is stored and
-    // reported to the options' hooks.
-    Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options,
+    // reported to the options' hooks and `metrics`.
+    Dispatcher(Outbox& outbox, ListenerCache& listeners, const NotifierOptions& options, DeliveryMetrics& metrics,
                std::function<void()> recorded = {});
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;
@@ -130,6 +131,7 @@ private:
     Outbox& outbox_;
     ListenerCache& listeners_;
     const NotifierOptions& options_;
+    DeliveryMetrics& metrics_;
     const ProcessIdentity self_;
     std::int64_t owner_ = 1;  // the in-memory outbox has only this process
 
@@ -141,6 +143,7 @@ private:
     bool recorder_stopping_ = false;
     struct Outcome {
         std::string listener_id;
+        std::string kind;  // of the listener's handler
         Completion completion;
         std::string delivery_id;
         std::string event_type;

@@ -8,7 +8,10 @@
 
 #include <boost/uuid/name_generator_sha1.hpp>
 #include <boost/uuid/uuid_io.hpp>
+#include <prometheus/collectable.h>
+#include <prometheus/text_serializer.h>
 
+#include "delivery_metrics.hpp"
 #include "dispatcher.hpp"
 #include "listener_cache.hpp"
 #include "notify/core/error.hpp"
@@ -66,6 +69,21 @@ std::string delivery_id(std::string_view event_id, std::string_view listener_id)
     return boost::uuids::to_string(generate(name));
 }
 
+// The metrics of a Notifier for a prometheus-cpp exposer, which may outlive it.
+class NotifierCollectable : public prometheus::Collectable {
+public:
+    explicit NotifierCollectable(Notifier* notifier) : notifier_(notifier) {}
+    std::vector<prometheus::MetricFamily> Collect() const override;
+    void detach() {
+        std::lock_guard lock(mutex_);
+        notifier_ = nullptr;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    Notifier* notifier_;
+};
+
 struct Notifier::Impl {
     explicit Impl(NotifierOptions o)
         : options((check(o), std::move(o))),
@@ -75,7 +93,7 @@ struct Notifier::Impl {
                      ? Outbox::open_file(options.store_path, options.sync_full, options.log)
                      : Outbox::open_memory()) {
         if (options.dispatch) {
-            dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options, [this] {
+            dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options, metrics, [this] {
                 {
                     std::lock_guard lock(recorded_mutex);
                     ++recorded;
@@ -90,7 +108,9 @@ struct Notifier::Impl {
     ListenerStore store;
     ListenerCache cache;
     std::unique_ptr<Outbox> outbox;
+    DeliveryMetrics metrics;
     std::unique_ptr<Dispatcher> dispatcher;
+    std::shared_ptr<NotifierCollectable> collectable;
     EventBus bus;
     std::atomic<bool> stopped{false};
     std::atomic<std::int64_t> last_seq{0};
@@ -100,9 +120,14 @@ struct Notifier::Impl {
     std::uint64_t recorded = 0;
 };
 
-Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+    impl_->collectable = std::make_shared<NotifierCollectable>(this);
+}
 
-Notifier::~Notifier() { stop(std::chrono::steady_clock::now() + std::chrono::seconds(5)); }
+Notifier::~Notifier() {
+    impl_->collectable->detach();
+    stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+}
 
 ListenerStore& Notifier::listeners() noexcept { return impl_->store; }
 
@@ -280,5 +305,80 @@ std::size_t Notifier::retry_all_dead() {
 }
 
 std::size_t Notifier::purge_dead() { return impl_->outbox->purge_dead(); }
+
+}  // namespace notify::core
+
+namespace notify::core {
+
+namespace {
+
+prometheus::ClientMetric gauge_of(const std::string& listener_id, double value) {
+    prometheus::ClientMetric m;
+    m.label.push_back({"listener", listener_id});
+    m.gauge.value = value;
+    return m;
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> NotifierCollectable::Collect() const {
+    std::lock_guard lock(mutex_);
+    if (notifier_ == nullptr) return {};
+    try {
+        return notifier_->collect();
+    } catch (const Error&) {
+        return {};  // the store cannot be read: the scrape shows nothing rather than old figures
+    }
+}
+
+std::vector<prometheus::MetricFamily> Notifier::collect() {
+    auto families = impl_->metrics.collect();
+    prometheus::MetricFamily pending{"notify_outbox_pending",
+                                     "Deliveries in the outbox not yet delivered nor dead, in flight included",
+                                     prometheus::MetricType::Gauge, {}};
+    prometheus::MetricFamily oldest{"notify_outbox_oldest_pending_seconds",
+                                    "Age of the oldest delivery not yet delivered nor dead (0 when none)",
+                                    prometheus::MetricType::Gauge, {}};
+    prometheus::MetricFamily dead{"notify_dead_letters", "Deliveries given up, kept in the store until purged",
+                                  prometheus::MetricType::Gauge, {}};
+    for (const auto& s : stats()) {
+        pending.metric.push_back(gauge_of(s.listener_id, static_cast<double>(s.pending + s.in_flight)));
+        const auto age = s.oldest_pending_age.value_or(std::chrono::milliseconds(0));
+        oldest.metric.push_back(gauge_of(s.listener_id, std::chrono::duration<double>(age).count()));
+        dead.metric.push_back(gauge_of(s.listener_id, static_cast<double>(s.dead)));
+    }
+    families.push_back(std::move(pending));
+    families.push_back(std::move(oldest));
+    families.push_back(std::move(dead));
+    return families;
+}
+
+std::string Notifier::metrics_text() { return prometheus::TextSerializer().Serialize(collect()); }
+
+std::weak_ptr<prometheus::Collectable> Notifier::metrics() const noexcept { return impl_->collectable; }
+
+Health Notifier::health(std::chrono::milliseconds unhealthy_after) {
+    Impl& m = *impl_;
+    try {
+        // A delivering process proves the store takes writes with its own heartbeat.
+        if (m.dispatcher && m.outbox->durable()) {
+            m.outbox->heartbeat(m.dispatcher->owner(), now_micros());
+        } else {
+            (void)m.outbox->counts();
+        }
+    } catch (const Error& e) {
+        return {false, std::string("the store cannot be written: ") + e.what()};
+    }
+    const auto failing = m.metrics.failing_longer_than(unhealthy_after, std::chrono::steady_clock::now());
+    if (failing.empty()) return {};
+    std::string reason;
+    for (const auto& f : failing) {
+        if (!reason.empty()) reason += "; ";
+        reason += "the " + f.kind + " handler has been failing for " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(f.for_how_long).count()) + " s";
+        if (!f.error.empty()) reason += ": " + f.error;
+    }
+    return {false, flatten_line(reason)};
+}
 
 }  // namespace notify::core

@@ -21,6 +21,7 @@ std::string_view to_string(ValueType type) noexcept {
         case ValueType::url: return "url";
         case ValueType::url_list: return "url list";
         case ValueType::path: return "path";
+        case ValueType::address: return "address";
     }
     return "?";
 }

@@ -12,7 +12,7 @@ NOTIFY_BUILD_PACKAGES=(
     cmake g++ make pkg-config
     libboost-dev nlohmann-json3-dev libsqlite3-dev libinih-dev libhowardhinnant-date-dev
     libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev libssl-dev
-    libmosquitto-dev
+    libmosquitto-dev prometheus-cpp-dev libcivetweb-dev
 )
 
 # What the fuzz targets are built with (libFuzzer ships with clang's runtime).

@@ -21,7 +21,7 @@ using core::to_string;
 // Not synchronised: build it before loading and share it as const.
 class Schema {
 public:
-    // notify's own sections: [store], [delivery], [plugins] and [events].
+    // notify's own sections: [store], [delivery], [serve], [log], [plugins] and [events].
     static Schema builtin();
     // builtin() and the section of every handler in `handlers`. A section the schema does
     // not know is then reported as belonging to no installed plugin. Throws

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/config/schema.hpp"
+#include "notify/core/log.hpp"
 
 namespace notify::config {
 
@@ -71,6 +72,16 @@ struct DeliverySettings {
     std::chrono::milliseconds lease;
 };
 
+struct ServeSettings {
+    std::string metrics;  // address for /metrics and /healthz; empty = off
+    std::chrono::milliseconds unhealthy_after;
+};
+
+struct LogSettings {
+    core::LogLevel lowest;  // messages below it are not logged
+    bool json;              // else text
+};
+
 class Settings {
 public:
     Settings(std::vector<Section> sections, std::optional<std::filesystem::path> file);
@@ -83,6 +94,8 @@ public:
 
     StoreSettings store() const;
     DeliverySettings delivery() const;
+    ServeSettings serve() const;
+    LogSettings log() const;
 
     // {"section": {"key": value}} with secrets masked.
     nlohmann::json to_masked_json() const;

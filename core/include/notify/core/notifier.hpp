@@ -23,6 +23,11 @@
 #include "notify/core/log.hpp"
 #include "notify/core/retry_policy.hpp"
 
+namespace prometheus {
+class Collectable;
+struct MetricFamily;
+}  // namespace prometheus
+
 namespace notify::core {
 
 // What one delivery attempt came to, as the outcome hooks see it.
@@ -117,6 +122,12 @@ struct ListenerStats {
     std::optional<std::chrono::milliseconds> oldest_pending_age;  // of deliveries not dead
 };
 
+// Whether a delivering process is fit to go on (Notifier::health()).
+struct Health {
+    bool healthy = true;
+    std::string reason;  // why not, one line; empty when healthy
+};
+
 // Thread-safe: any thread may call any method. Construction opens the store (creating it
 // if needed), loads the listeners and, with `dispatch`, starts delivery threads and the
 // handlers their listeners use; the destructor stops them (see stop()).
@@ -170,11 +181,26 @@ public:
     std::size_t retry_all_dead();
     std::size_t purge_dead();
 
+    // The metrics docs/operations.md lists, in the Prometheus text format (version 0.0.4):
+    // this process's delivery outcomes, durations and handler states, and what the outbox
+    // holds per listener (read from the store at each call). Throws notify::StoreError.
+    std::string metrics_text();
+    // The same for a host that serves prometheus-cpp metrics itself:
+    // `exposer.RegisterCollectable(notifier.metrics())`. Once the notifier is destroyed
+    // it collects nothing.
+    std::weak_ptr<prometheus::Collectable> metrics() const noexcept;
+    // Healthy when the store takes a write and no handler this process uses has been failing
+    // (its attempts retried, or it cannot start) for longer than `unhealthy_after`.
+    Health health(std::chrono::milliseconds unhealthy_after = std::chrono::minutes(5));
+
     ListenerStore& listeners() noexcept;
     // In-process subscribers see every fired event after it was stored.
     EventBus& bus() noexcept;
 
 private:
+    friend class NotifierCollectable;
+    // The families metrics_text() shows.
+    std::vector<prometheus::MetricFamily> collect();
     // Stores one delivery per listener (the common part of fire() and fire_to()).
     FireReceipt store(const Event& event, const std::vector<std::shared_ptr<const Listener>>& listeners);
 

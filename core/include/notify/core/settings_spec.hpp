@@ -21,6 +21,7 @@ enum class ValueType {
     url,       // scheme://host[:port][/path] with a scheme from `choices`; may be empty
     url_list,  // comma-separated urls (indented continuation lines also separate)
     path,      // a file system path
+    address,   // IPV4:PORT or [IPV6]:PORT to listen on; may be empty (off)
 };
 
 std::string_view to_string(ValueType type) noexcept;

@@ -1,0 +1,83 @@
+// DeliveryMetrics: what one Notifier's deliveries came to, as Prometheus metrics, and how
+// each handler in use is doing, for health checks (internal). docs/operations.md lists
+// the metrics.
+//
+// Thread-safe. The dispatcher reports outcomes from its recording thread and handler
+// starts from its scheduler; scrapes and health checks come from any thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+namespace notify::core {
+
+class DeliveryMetrics {
+public:
+    using Clock = std::chrono::steady_clock;
+    enum class Outcome { delivered, retried, dead };
+
+    DeliveryMetrics();
+
+    // A listener this process delivers for: its outcome counters start at 0.
+    void listener_in_use(const std::string& listener_id, const std::string& kind);
+    // A listener that is gone: its series are dropped.
+    void listener_gone(const std::string& listener_id);
+    // An attempt's outcome, once stored. `since_fired`: from fire() to this outcome.
+    // delivered marks the handler up; retried marks it failing (since now, unless it
+    // already was) with `error`; dead leaves its state alone (the receiver refused one
+    // delivery, or it ran out of attempts).
+    void outcome(const std::string& listener_id, const std::string& kind, Outcome outcome,
+                 std::chrono::microseconds since_fired, const std::string& error, Clock::time_point now);
+    // A handler that started (up), or that cannot start (failing since now, with `error`).
+    void handler_started(const std::string& kind);
+    void handler_failed(const std::string& kind, const std::string& error, Clock::time_point now);
+
+    struct Failing {
+        std::string kind;
+        Clock::duration for_how_long;
+        std::string error;
+    };
+    // Handlers that have been failing for longer than `after`, at `now`.
+    std::vector<Failing> failing_longer_than(Clock::duration after, Clock::time_point now) const;
+
+    // notify_deliveries_total, notify_delivery_duration_seconds and notify_handler_up.
+    std::vector<prometheus::MetricFamily> collect() const;
+
+private:
+    struct HandlerState {
+        std::optional<Clock::time_point> failing_since;
+        std::string error;
+        prometheus::Gauge* up = nullptr;
+    };
+    struct ListenerSeries {
+        std::string kind;
+        prometheus::Counter* delivered = nullptr;
+        prometheus::Counter* retried = nullptr;
+        prometheus::Counter* dead = nullptr;
+    };
+    HandlerState& handler_locked(const std::string& kind);
+    ListenerSeries& listener_locked(const std::string& listener_id, const std::string& kind);
+
+    std::shared_ptr<prometheus::Registry> registry_;
+    prometheus::Family<prometheus::Counter>& deliveries_;
+    prometheus::Family<prometheus::Histogram>& duration_;
+    prometheus::Family<prometheus::Gauge>& handler_up_;
+    mutable std::mutex mutex_;  // guards the maps below
+    std::map<std::string, HandlerState, std::less<>> handlers_;
+    std::map<std::string, ListenerSeries, std::less<>> listeners_;
+    std::map<std::string, prometheus::Histogram*, std::less<>> durations_;  // by kind
+};
+
+}  // namespace notify::core
