@@ -112,7 +112,7 @@ public:
                                                : HttpAnswer{503, "text/plain; charset=utf-8",
                                                             "unhealthy: " + health.reason + "\n"};
                      }}});
-            log_(core::LogLevel::info, "metrics on http://" + serve.metrics + "/metrics, health on /healthz");
+            log_(core::LogLevel::info, "answering GET /metrics and /healthz on " + serve.metrics);
         }
     }
 

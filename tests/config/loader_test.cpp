@@ -78,7 +78,13 @@ TEST_CASE("file values replace defaults and remember where they were written", "
           "max_age = 2d\n"
           "backoff_initial = 250ms\n"
           "backoff_max = 90\n"
-          "lease = 2m\n");
+          "lease = 2m\n"
+          "[serve]\n"
+          "metrics = [::1]:9464\n"
+          "unhealthy_after = 90s\n"
+          "[log]\n"
+          "level = warning\n"
+          "format = json\n");
     const Settings s = notify::test::load_with_plugins(path, env());
     REQUIRE(s.file().has_value());
     const auto& m = s.section("messaging");
@@ -96,6 +102,10 @@ TEST_CASE("file values replace defaults and remember where they were written", "
     CHECK(d.backoff_initial == 250ms);
     CHECK(d.backoff_max == 90s);
     CHECK(d.lease == 2min);
+    CHECK(s.serve().metrics == "[::1]:9464");
+    CHECK(s.serve().unhealthy_after == 90s);
+    CHECK(s.log().lowest == notify::core::LogLevel::warning);
+    CHECK(s.log().json);
 }
 
 TEST_CASE("NOTIFY_<SECTION>__<KEY> overrides the file", "[config]") {
