@@ -30,8 +30,9 @@ struct ServiceLog::Sink {
                 if (!fields->error.empty()) record["error"] = fields->error;
                 if (!fields->next_attempt.empty()) record["next_attempt"] = fields->next_attempt;
             }
-            // JSON escapes every control character; bytes that are not UTF-8 become U+FFFD.
-            line = record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+            // ASCII only: every control character (C1, line separators and bidirectional
+            // controls too) is a \u escape; bytes that are not UTF-8 become U+FFFD.
+            line = record.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
         } else {
             std::string text(message);
             if (fields != nullptr) {

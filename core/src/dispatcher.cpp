@@ -395,6 +395,12 @@ void Dispatcher::schedule_loop() {
     while (true) {
         try {
             auto now = clock::now();
+            if (watching && now >= next_watch) {
+                next_watch = now + watch;
+                // A commit: perhaps another process fired (or a dead letter was retried), or
+                // changed a listener, which must apply before that process's next event.
+                if (outbox_.changed()) next_poll = next_refresh = now;
+            }
             if (now >= next_refresh) {
                 listeners_.refresh();
                 std::lock_guard lock(mutex_);
@@ -410,11 +416,6 @@ void Dispatcher::schedule_loop() {
             if (outbox_.durable() && now >= next_checkpoint) {
                 outbox_.checkpoint();  // keeps the write-ahead log short; never blocks fire()
                 next_checkpoint = now + std::chrono::milliseconds(500);
-            }
-            if (watching && now >= next_watch) {
-                next_watch = now + watch;
-                // A commit: perhaps another process fired (or a dead letter was retried).
-                if (outbox_.changed()) next_poll = now;
             }
             if (now >= next_poll) {
                 poll_parked();  // rows other processes parked

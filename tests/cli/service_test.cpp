@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli_setup.hpp"
+#include "eventually.hpp"
 #include "mail_server.hpp"
 #include "temp_dir.hpp"
 #include "web_server.hpp"
@@ -112,17 +113,6 @@ private:
 };
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Waits until `done()` or `limit`; true when it happened.
-template <typename Done>
-bool eventually(Done done, std::chrono::milliseconds limit) {
-    const auto until = Clock::now() + limit;
-    while (!done()) {
-        if (Clock::now() > until) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
 
 }  // namespace
 
