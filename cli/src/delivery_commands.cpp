@@ -20,6 +20,16 @@ nlohmann::json as_json(const core::DeliveryRecord& r) {
     return j;
 }
 
+// A last error for the table: whole up to 100 bytes, else cut on a character boundary with
+// "..." (`--json` shows it whole).
+std::string shortened(const std::string& error) {
+    constexpr std::size_t limit = 100;
+    if (error.size() <= limit) return error;
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) --cut;
+    return error.substr(0, cut) + "...";
+}
+
 void print_table(std::ostream& out, const std::vector<core::DeliveryRecord>& records) {
     if (records.empty()) {
         out << "No deliveries.\n";
@@ -30,7 +40,7 @@ void print_table(std::ostream& out, const std::vector<core::DeliveryRecord>& rec
     for (const auto& r : records) {
         out << std::left << std::setw(38) << r.delivery_id << std::setw(10) << r.listener_id << std::setw(9)
             << (r.dead_at ? "dead" : "pending") << std::setw(9) << r.attempts << std::setw(26)
-            << r.event.value("type", std::string()) << r.last_error.substr(0, 100) << '\n';
+            << r.event.value("type", std::string()) << shortened(r.last_error) << '\n';
     }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "commands.hpp"
 #include "listener_format.hpp"
@@ -138,11 +139,20 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
             case ListenerSetting::Shape::key_value: {
                 const bool colon = setting.shape == ListenerSetting::Shape::name_value;
                 nlohmann::json map = nlohmann::json::object();
+                std::set<std::string> seen;  // header names compare without case, as HTTP does
                 for (const auto& value : arg.values) {
                     const auto split = split_name_value(value, colon ? ':' : '=');
                     if (!split) {
                         throw ValidationError(setting.flag + " " + core::quote_text(value) + ": expected " +
                                               (colon ? "'Name: value'" : "NAME=VALUE"));
+                    }
+                    std::string name = split->first;
+                    if (colon) {
+                        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    }
+                    if (!seen.insert(name).second) {
+                        throw ValidationError(setting.flag + " gives " + core::quote_text(split->first) +
+                                              " twice; give each name once");
                     }
                     map[split->first] = split->second;
                 }
@@ -258,8 +268,13 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
             if (arg.setting.shape == ListenerSetting::Shape::text) arg.option->expected(1);
             if (create && arg.setting.required) arg.option->required();
         }
-        cmd->callback([&context, &action, args, kind, create] {
-            action = [&context, args, kind, create] {
+        cmd->callback([&context, &action, args, kind, create, cmd] {
+            // An update that names nothing to change is a mistake, not a success.
+            const bool nothing = !create && cmd->get_options([](const CLI::Option* o) {
+                                                 return o->count() > 0 && !o->check_lname("listener-id") &&
+                                                        !o->check_lname("help");
+                                             }).empty();
+            action = [&context, args, kind, create, nothing] {
                 if (args->delay && args->no_delay) {
                     throw ValidationError("--delay-until-effective and --no-delay-until-effective exclude each other");
                 }
@@ -288,6 +303,10 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                                                        : formats.front();
                 } else {
                     before = store.get(args->id);
+                    if (nothing) {
+                        throw ValidationError("nothing to change: give at least one option besides --listener-id "
+                                              "(see --help)");
+                    }
                     draft = *before;
                 }
                 change(draft);

@@ -150,6 +150,8 @@ TEST_CASE("a bad --property or --amqp-header names the flag and stores nothing",
         {{"--amqp-header", "event-type=x"}, "notify sets 'event-type' itself"},
         {{"--amqp-header", "X-Repo={data.repo_id"}, "a '{' without its '}'"},
         {{"--amqp-header", "X-Repo={repo}"}, "unknown placeholder {repo}; did you mean {data.repo}?"},
+        {{"--property", "priority=1", "--property", "priority=2"}, "--property gives 'priority' twice"},
+        {{"--amqp-header", "X-Repo=a", "--amqp-header", "X-Repo=b"}, "--amqp-header gives 'X-Repo' twice"},
     };
     for (const auto& [flags, error] : cases) {
         std::vector<std::string> args{"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "x"};
@@ -162,4 +164,14 @@ TEST_CASE("a bad --property or --amqp-header names the flag and stores nothing",
     }
     const auto list = s.run({"--json", "listener", "list"});
     CHECK(nlohmann::json::parse(list.out).empty());
+
+    // An update that changes nothing is a mistake too; the listener stays as it was.
+    const auto created = s.run({"--json", "listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "x"});
+    REQUIRE(created.code == 0);
+    const std::string id = nlohmann::json::parse(created.out).at("id");
+    const auto nothing = s.run({"listener", "amqp", "update", "--listener-id", id});
+    CHECK(nothing.code == 2);
+    CHECK(nothing.err == "notify: nothing to change: give at least one option besides --listener-id (see --help)\n");
+    const auto shown = nlohmann::json::parse(s.run({"--json", "listener", "show", id}).out);
+    CHECK(shown.at("updated") == nlohmann::json::parse(created.out).at("updated"));
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 
 #include "cli_setup.hpp"
 #include "web_server.hpp"
@@ -27,14 +28,14 @@ TEST_CASE("listener test sends notify.test through one listener only, stats and 
     Setup s;
     WebServer good;
     WebServer gone({"--answers", "404"});
-    const auto create = [&](const WebServer& web) {
-        const auto r = s.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url", web.url()});
+    const auto create = [&](const WebServer& web, const std::string& path) {
+        const auto r = s.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url", web.url(path)});
         INFO(r.err);
         REQUIRE(r.code == 0);
         return nlohmann::json::parse(r.out).at("id").get<std::string>();
     };
-    const auto a = create(good);
-    const auto b = create(gone);
+    const auto a = create(good, "/hook");
+    const auto b = create(gone, "/hooks/" + std::string(100, 'x'));  // its errors name this long URL
     // An event both listeners want, stored for serve.
     REQUIRE(s.run({"event", "fire", "repo.sync.start"}).code == 0);
 
@@ -97,6 +98,16 @@ TEST_CASE("listener test sends notify.test through one listener only, stats and 
         CHECK(d.at("state") == "dead");
     }
     CHECK(nlohmann::json::parse(s.run({"--json", "delivery", "list", "--listener", a}).out).empty());
+    // The table cuts a long last error with "..."; --json above has it whole.
+    CHECK(listed[0].at("last_error").get<std::string>().size() > 100);
+    r = s.run({"delivery", "list", "--listener", b, "--state", "dead"});
+    std::istringstream rows(r.out);
+    std::string row;
+    REQUIRE(std::getline(rows, row));
+    CHECK(row.rfind("DELIVERY ID", 0) == 0);
+    int cut = 0;
+    while (std::getline(rows, row)) cut += row.size() > 3 && row.compare(row.size() - 3, 3, "...") == 0;
+    CHECK(cut == 2);
 
     for (const auto& args : std::vector<std::vector<std::string>>{{"listener", "show", "nope"},
                                                                  {"listener", "test", "nope"},
