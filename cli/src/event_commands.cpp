@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "event_batch.hpp"
 #include "notify/core/catalogue.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/listener_store.hpp"
@@ -30,6 +31,7 @@ struct FireArgs {
     std::string correlation_id;  // empty = none
     std::string source = "notify-cli";
     double wait = 0;
+    std::string from;  // --from FILE|-: JSON lines instead of one event
 };
 
 std::string_view state_name(State s) {
@@ -185,7 +187,7 @@ void add_event_commands(CLI::App& app, Context& context, Action& action) {
 
     auto args = std::make_shared<FireArgs>();
     auto* fire_cmd = event->add_subcommand("fire", "Fire an event through the same path a host uses");
-    fire_cmd->add_option("type", args->type, "The event type, e.g. repo.sync.finish")->required();
+    auto* type = fire_cmd->add_option("type", args->type, "The event type, e.g. repo.sync.finish");
     fire_cmd->add_option("--data", args->data, "The event data, a JSON object (default {})");
     fire_cmd->add_option("--effective", args->effective, "When it takes effect (RFC 3339), if not now");
     fire_cmd->add_option("--source", args->source, "Who fired it (default notify-cli)");
@@ -195,7 +197,21 @@ void add_event_commands(CLI::App& app, Context& context, Action& action) {
                          "The request or task it belongs to, sent as the AMQP message's correlation-id");
     fire_cmd->add_option("--wait", args->wait,
                          "Deliver now and wait up to SECONDS for every delivery to be confirmed; exit 1 if not");
-    fire_cmd->callback([&context, &action, args] { action = [&context, args] { return fire(context, *args); }; });
+    auto* from = fire_cmd->add_option(
+        "--from", args->from,
+        "Fire the events of a file of JSON lines ('-' = standard input), each an event's JSON form, in batches of "
+        "10,000 per commit; stored for notify serve");
+    // One event from the flags, or many from --from, never both.
+    for (auto* single : fire_cmd->get_options()) {
+        if (single != from && !single->check_lname("help")) from->excludes(single);
+    }
+    fire_cmd->callback([&context, &action, args, type, from] {
+        action = [&context, args, type, from] {
+            if (from->count() > 0) return fire_from(context, args->from);
+            if (type->count() == 0) throw ValidationError("give the event type, or --from FILE (see --help)");
+            return fire(context, *args);
+        };
+    });
 }
 
 }  // namespace notify::cli

@@ -138,8 +138,22 @@ FireReceipt Notifier::fire(const Event& event) {
     if (m.stopped.load()) throw Error("notifier: fire() after stop()");
     m.cache.refresh_if_changed_here();
     if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
-    auto receipt = store(event, m.cache.snapshot()->matching(event.type()));
+    auto receipt = store({{&event, m.cache.snapshot()->matching(event.type())}});
     m.bus.publish(event);
+    return receipt;
+}
+
+FireReceipt Notifier::fire(std::span<const Event> events) {
+    Impl& m = *impl_;
+    if (m.stopped.load()) throw Error("notifier: fire() after stop()");
+    m.cache.refresh_if_changed_here();
+    if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
+    const auto set = m.cache.snapshot();
+    std::vector<Routed> routed;
+    routed.reserve(events.size());
+    for (const auto& event : events) routed.push_back({&event, set->matching(event.type())});
+    auto receipt = store(routed);
+    for (const auto& event : events) m.bus.publish(event);
     return receipt;
 }
 
@@ -150,48 +164,76 @@ FireReceipt Notifier::fire_to(const Event& event, const std::string& listener_id
     const auto set = m.cache.snapshot();
     const auto it = set->by_id.find(listener_id);
     if (it == set->by_id.end()) throw NotFound("no listener with id " + quote_text(listener_id));
-    return store(event, {it->second});
+    return store({{&event, {it->second}}});
 }
 
-FireReceipt Notifier::store(const Event& event, const std::vector<std::shared_ptr<const Listener>>& listeners) {
+FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     Impl& m = *impl_;
     FireReceipt receipt;
-    if (listeners.empty()) return receipt;
+    const bool any = std::any_of(routed.begin(), routed.end(), [](const Routed& r) { return !r.listeners.empty(); });
+    if (!any) return receipt;
+
+    using Placement = Dispatcher::Placement;
+    // Per event with listeners: its JSON, its rows, and where the dispatcher will hold them.
+    struct Prepared {
+        const Event* event;
+        const std::vector<std::shared_ptr<const Listener>>* listeners;
+        std::string json;
+        std::vector<OutboxInsert> inserts;
+        std::vector<Placement> placements;
+    };
+    std::vector<Prepared> prepared;
+    prepared.reserve(routed.size());
+    for (const auto& r : routed) {
+        if (!r.listeners.empty()) prepared.push_back({r.event, &r.listeners, to_json(*r.event).dump(), {}, {}});
+    }
 
     const GroupCommit::Announcement coming(m.outbox->writer());
     const Micros now = now_micros();
-    const Micros effective = event.effective() ? event.effective()->time_since_epoch().count() : now;
-    using Placement = Dispatcher::Placement;
-    std::vector<OutboxInsert> inserts;
-    std::vector<Placement> placements;
-    inserts.reserve(listeners.size());
-    for (const auto& l : listeners) {
-        const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
-        const Placement p = m.dispatcher ? m.dispatcher->place(l->id, due <= now) : Placement::parked;
-        placements.push_back(p);
-        inserts.push_back({delivery_id(event.id(), l->id), l->id, due, p == Placement::owned});
-    }
-
+    const auto unplace_all = [&] {
+        if (!m.dispatcher) return;
+        for (const auto& p : prepared) {
+            for (std::size_t i = 0; i < p.placements.size(); ++i) {
+                m.dispatcher->unplace((*p.listeners)[i]->id, p.placements[i]);
+            }
+        }
+    };
+    std::vector<Outbox::AppendItem> items;
+    items.reserve(prepared.size());
     std::vector<std::int64_t> seqs;
     try {
-        seqs = m.outbox->append(to_json(event).dump(), now, inserts,
-                                m.dispatcher ? m.dispatcher->owner() : 0);
-    } catch (...) {
-        if (m.dispatcher) {
-            for (std::size_t i = 0; i < inserts.size(); ++i) m.dispatcher->unplace(inserts[i].listener_id, placements[i]);
+        for (auto& p : prepared) {
+            const auto& listeners = *p.listeners;
+            const Micros effective = p.event->effective() ? p.event->effective()->time_since_epoch().count() : now;
+            p.inserts.reserve(listeners.size());
+            p.placements.reserve(listeners.size());
+            for (const auto& l : listeners) {
+                const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
+                auto id = delivery_id(p.event->id(), l->id);
+                const Placement placement = m.dispatcher ? m.dispatcher->place(l->id, due <= now) : Placement::parked;
+                p.placements.push_back(placement);  // reserved: cannot throw, so each place() is undone
+                p.inserts.push_back({std::move(id), l->id, due, placement == Placement::owned});
+            }
+            items.push_back({&p.json, &p.inserts});
         }
+        seqs = m.outbox->append_batch(items, now, m.dispatcher ? m.dispatcher->owner() : 0);
+    } catch (...) {
+        unplace_all();
         throw;
     }
 
-    std::shared_ptr<const Event> shared;
-    for (std::size_t i = 0; i < inserts.size(); ++i) {
-        const auto& in = inserts[i];
-        if (m.dispatcher) {
-            if (in.owned && !shared) shared = std::make_shared<const Event>(event);
-            m.dispatcher->placed(in.listener_id, placements[i], {seqs[i], in.delivery_id, in.owned ? shared : nullptr, now, 0},
-                                 in.due_at);
+    std::size_t next = 0;
+    for (const auto& p : prepared) {
+        std::shared_ptr<const Event> shared;
+        for (std::size_t i = 0; i < p.inserts.size(); ++i, ++next) {
+            const auto& in = p.inserts[i];
+            if (m.dispatcher) {
+                if (in.owned && !shared) shared = std::make_shared<const Event>(*p.event);
+                m.dispatcher->placed(in.listener_id, p.placements[i],
+                                     {seqs[next], in.delivery_id, in.owned ? shared : nullptr, now, 0}, in.due_at);
+            }
+            receipt.deliveries.push_back({in.delivery_id, in.listener_id, seqs[next]});
         }
-        receipt.deliveries.push_back({in.delivery_id, in.listener_id, seqs[i]});
     }
     std::int64_t last = m.last_seq.load();
     while (seqs.back() > last && !m.last_seq.compare_exchange_weak(last, seqs.back())) {

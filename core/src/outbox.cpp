@@ -89,17 +89,27 @@ std::unique_ptr<Outbox> Outbox::open_memory() {
 
 std::vector<std::int64_t> Outbox::append(const std::string& event_json, Micros created_at,
                                          const std::vector<OutboxInsert>& inserts, std::int64_t owner) {
+    return append_batch({{&event_json, &inserts}}, created_at, owner);
+}
+
+std::vector<std::int64_t> Outbox::append_batch(const std::vector<AppendItem>& items, Micros created_at,
+                                               std::int64_t owner) {
     std::vector<std::int64_t> seqs;
-    seqs.reserve(inserts.size());
+    std::size_t rows = 0;
+    for (const auto& item : items) rows += item.inserts->size();
+    seqs.reserve(rows);
     writer_.run([&](sqlite::Database& db) {
         seqs.clear();
         auto& s = sql_->insert;
-        for (const auto& in : inserts) {
-            s.reset();
-            s.bind(1, in.delivery_id).bind(2, in.listener_id).bind(3, event_json).bind(4, created_at).bind(5, in.due_at);
-            if (in.owned) s.bind(6, owner);
-            s.run();
-            seqs.push_back(db.last_insert_rowid());
+        for (const auto& item : items) {
+            for (const auto& in : *item.inserts) {
+                s.reset();
+                s.bind(1, in.delivery_id).bind(2, in.listener_id).bind(3, *item.event_json).bind(4, created_at);
+                s.bind(5, in.due_at);
+                if (in.owned) s.bind(6, owner);
+                s.run();
+                seqs.push_back(db.last_insert_rowid());
+            }
         }
     });
     return seqs;

@@ -88,6 +88,13 @@ public:
     // ones. Returns the new rows' seq numbers, in order.
     std::vector<std::int64_t> append(const std::string& event_json, Micros created_at,
                                      const std::vector<OutboxInsert>& inserts, std::int64_t owner);
+    // append() for several events in one (group) commit; the seq numbers of all their rows,
+    // in order. The pointers must stay valid during the call.
+    struct AppendItem {
+        const std::string* event_json;
+        const std::vector<OutboxInsert>* inserts;
+    };
+    std::vector<std::int64_t> append_batch(const std::vector<AppendItem>& items, Micros created_at, std::int64_t owner);
 
     // Takes up to `limit` parked rows of a listener that are due by `now`, oldest first.
     std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner);

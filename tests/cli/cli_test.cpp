@@ -357,25 +357,6 @@ TEST_CASE("check-config runs every handler's own checks", "[cli][validation]") {
     CHECK(ok.code == 0);
 }
 
-namespace {
-
-// std::cin reads `text` while it lives (the CLI reads '-' values from it).
-class StdinText {
-public:
-    explicit StdinText(const std::string& text) : in_(text), old_(std::cin.rdbuf(in_.rdbuf())) {}
-    ~StdinText() {
-        std::cin.rdbuf(old_);
-        std::cin.clear();
-    }
-    StdinText(const StdinText&) = delete;
-    StdinText& operator=(const StdinText&) = delete;
-
-private:
-    std::istringstream in_;
-    std::streambuf* old_;
-};
-
-}  // namespace
 
 TEST_CASE("secret values from standard input: --header 'Name: -' and --secret -, an empty line refused", "[cli]") {
     Cli cli;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "notifier_fixture.hpp"
@@ -68,6 +69,31 @@ TEST_CASE("fire stores one delivery per matching listener and the handler gets i
     for (const auto& s : notifier.status(receipt)) CHECK(s.state == DeliveryStatus::State::delivered);
 
     CHECK(notifier.fire(Event("billing.paid")).deliveries.empty());
+}
+
+TEST_CASE("fire of a batch stores each event for its listeners, in order, and delivers them all", "[notifier]") {
+    NotifierFixture f;
+    ListenerStore store(f.store);
+    const auto repo = store.create(f.listener({"repo.#"}));
+    const auto org = store.create(f.listener({"employee.#"}));
+    Notifier notifier(f.options());
+    std::vector<std::string> on_bus;
+    auto sub = notifier.bus().subscribe("#", [&](const Event& e) { on_bus.push_back(e.type()); });
+    const std::vector<Event> events{Event("repo.sync.start"), Event("billing.paid"), Event("employee.it.create"),
+                                    Event("repo.sync.finish")};
+    const auto receipt = notifier.fire(std::span<const Event>(events));
+    REQUIRE(receipt.deliveries.size() == 3);
+    CHECK(receipt.deliveries[0].delivery_id == delivery_id(events[0].id(), repo.id));
+    CHECK(receipt.deliveries[1].delivery_id == delivery_id(events[2].id(), org.id));
+    CHECK(receipt.deliveries[2].delivery_id == delivery_id(events[3].id(), repo.id));
+    CHECK(receipt.deliveries[0].seq < receipt.deliveries[1].seq);
+    CHECK(receipt.deliveries[1].seq < receipt.deliveries[2].seq);
+    CHECK(on_bus == std::vector<std::string>{"repo.sync.start", "billing.paid", "employee.it.create", "repo.sync.finish"});
+    const auto statuses = notifier.wait(receipt, in(5s));
+    for (const auto& s : statuses) CHECK(s.state == DeliveryStatus::State::delivered);
+    CHECK(count_delivered(f.recorder->all(), repo.id) == 2);
+    CHECK(count_delivered(f.recorder->all(), org.id) == 1);
+    CHECK(notifier.fire(std::span<const Event>()).deliveries.empty());
 }
 
 TEST_CASE("a listener created through the notifier matches the very next fire", "[notifier]") {

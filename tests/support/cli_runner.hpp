@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,6 +42,22 @@ public:
         const int code = cli::run(args, out, err);
         return {code, out.str(), err.str()};
     }
+};
+
+// std::cin reads `text` while it lives (the CLI reads '-' values and --from - from it).
+class StdinText {
+public:
+    explicit StdinText(const std::string& text) : in_(text), old_(std::cin.rdbuf(in_.rdbuf())) {}
+    ~StdinText() {
+        std::cin.rdbuf(old_);
+        std::cin.clear();
+    }
+    StdinText(const StdinText&) = delete;
+    StdinText& operator=(const StdinText&) = delete;
+
+private:
+    std::istringstream in_;
+    std::streambuf* old_;
 };
 
 }  // namespace notify::test

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -148,6 +149,11 @@ public:
     // I/O. Throws notify::StoreError when it could not be stored (then nothing was), and
     // notify::Error after stop().
     FireReceipt fire(const Event& event);
+    // fire() for every event of `events`, in one transaction: a backfill or a replay pays
+    // one commit for the whole batch. All or nothing: throws notify::StoreError when the
+    // batch could not be stored (then none of it was). The receipt lists the deliveries in
+    // event order, then listener order.
+    FireReceipt fire(std::span<const Event> events);
     // Like fire(), but for the one listener `listener_id` whatever its patterns (to test it),
     // and without publishing on bus(). Throws notify::NotFound for an unknown listener.
     FireReceipt fire_to(const Event& event, const std::string& listener_id);
@@ -201,8 +207,14 @@ private:
     friend class NotifierCollectable;
     // The families metrics_text() shows.
     std::vector<prometheus::MetricFamily> collect();
-    // Stores one delivery per listener (the common part of fire() and fire_to()).
-    FireReceipt store(const Event& event, const std::vector<std::shared_ptr<const Listener>>& listeners);
+    // An event and the listeners it goes to.
+    struct Routed {
+        const Event* event;
+        std::vector<std::shared_ptr<const Listener>> listeners;
+    };
+    // Stores one delivery per listener of each event, in one transaction (the common part
+    // of the fire()s and fire_to()).
+    FireReceipt store(const std::vector<Routed>& routed);
 
     struct Impl;
     std::unique_ptr<Impl> impl_;
