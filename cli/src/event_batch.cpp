@@ -73,8 +73,9 @@ int fire_from(Context& context, const std::string& from) {
     std::size_t batches = 0;
     const std::span<const core::Event> all(events);
     for (std::size_t at = 0; at < all.size(); at += fire_batch_size) {
-        deliveries += notifier->fire(all.subspan(at, std::min(fire_batch_size, all.size() - at))).deliveries.size();
-        ++batches;
+        const auto stored = notifier->fire(all.subspan(at, std::min(fire_batch_size, all.size() - at))).deliveries.size();
+        deliveries += stored;
+        if (stored > 0) ++batches;  // a batch no listener wants writes nothing
     }
     if (context.json) {
         context.print_json({{"events", events.size()}, {"deliveries", deliveries}, {"commits", batches}});

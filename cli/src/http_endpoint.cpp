@@ -15,6 +15,7 @@ namespace {
 const char* reason_phrase(int status) {
     switch (status) {
         case 200: return "OK";
+        case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 500: return "Internal Server Error";
         case 503: return "Service Unavailable";
@@ -54,7 +55,8 @@ HttpEndpoint::HttpEndpoint(const std::string& address, std::map<std::string, Pag
         throw Error("cannot listen on " + address + " ([serve] metrics): " + core::flatten_line(text));
     }
     // Every other path is CivetWeb's 404: it has no document root to serve files from.
-    for (auto& [path, page] : pages_) mg_set_request_handler(context_, path.c_str(), &HttpEndpoint::answer, &page);
+    // CivetWeb also hands a handler the paths below its own (/metrics/x): those are 404 too.
+    for (auto& entry : pages_) mg_set_request_handler(context_, entry.first.c_str(), &HttpEndpoint::answer, &entry);
 }
 
 HttpEndpoint::~HttpEndpoint() {
@@ -62,8 +64,13 @@ HttpEndpoint::~HttpEndpoint() {
     mg_exit_library();
 }
 
-int HttpEndpoint::answer(mg_connection* connection, void* page) {
+int HttpEndpoint::answer(mg_connection* connection, void* entry) {
+    const auto& [path, page] = *static_cast<std::pair<const std::string, Page>*>(entry);
     const mg_request_info* request = mg_get_request_info(connection);
+    if (request->local_uri == nullptr || path != request->local_uri) {
+        send(connection, {404, "text/plain; charset=utf-8", "not found\n"}, false);
+        return 404;
+    }
     const bool head = std::strcmp(request->request_method, "HEAD") == 0;
     if (!head && std::strcmp(request->request_method, "GET") != 0) {
         send(connection, {405, "text/plain; charset=utf-8", "only GET and HEAD\n"}, false);
@@ -71,7 +78,7 @@ int HttpEndpoint::answer(mg_connection* connection, void* page) {
     }
     HttpAnswer answer;
     try {
-        answer = (*static_cast<Page*>(page))();
+        answer = page();
     } catch (const std::exception& e) {
         answer = {500, "text/plain; charset=utf-8", core::flatten_line(e.what()) + "\n"};
     }

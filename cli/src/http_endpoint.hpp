@@ -31,7 +31,7 @@ public:
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
 private:
-    static int answer(mg_connection* connection, void* page);
+    static int answer(mg_connection* connection, void* entry);  // entry: a pair of pages_
     std::map<std::string, Page> pages_;
     mg_context* context_ = nullptr;
 };

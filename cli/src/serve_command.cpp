@@ -26,8 +26,11 @@ constexpr auto drain_time = std::chrono::seconds(10);
 // How often the status line the service manager shows is refreshed.
 constexpr auto status_every = std::chrono::milliseconds(5000);
 
-// What the endpoint answers while a reload restarts delivery.
-const HttpAnswer reloading{503, "text/plain; charset=utf-8", "unhealthy: restarting delivery after a reload\n"};
+// What the endpoint answers while delivery starts, or restarts after a reload.
+const HttpAnswer starting{503, "text/plain; charset=utf-8", "unhealthy: delivery is starting\n"};
+
+// Sections serve reads once, when it starts: a reload notes their changes for the next start.
+bool read_at_start(const std::string& section) { return section == "serve" || section == "log"; }
 
 // What serve knows about each listener, to tell what a reload changed.
 std::map<std::string, std::string> listener_versions(core::ListenerStore& store) {
@@ -58,9 +61,10 @@ void log_listener_changes(const std::map<std::string, std::string>& before, cons
     if (changes == 0) log(core::LogLevel::info, "reload: listeners unchanged (" + std::to_string(now.size()) + ")");
 }
 
-// One line per setting that differs, secrets masked; empty when none does.
-std::vector<std::string> setting_changes(const config::Settings& before, const config::Settings& after) {
-    std::vector<std::string> lines;
+// One line per setting that differs, secrets masked, with its section; empty when none does.
+std::vector<std::pair<std::string, std::string>> setting_changes(const config::Settings& before,
+                                                                 const config::Settings& after) {
+    std::vector<std::pair<std::string, std::string>> lines;
     for (const auto& section : after.sections()) {
         const auto old_values = before.section(section.name()).to_json();
         const auto new_values = section.to_json();
@@ -72,7 +76,7 @@ std::vector<std::string> setting_changes(const config::Settings& before, const c
             const auto shown_before = old_shown.value(key.name, nlohmann::json()).dump();
             const auto shown_after = new_shown.value(key.name, nlohmann::json()).dump();
             line += shown_before == shown_after ? " changed (a secret, not shown)" : ": " + shown_before + " -> " + shown_after;
-            lines.push_back(core::escape_controls(line));
+            lines.emplace_back(section.name(), core::escape_controls(line));
         }
     }
     return lines;
@@ -89,10 +93,10 @@ public:
     explicit Server(Context& context)
         : context_(context),
           service_log_(context.err, context.settings().log()),
-          log_(service_log_.function()),
-          notifier_(start_notifier()) {
+          log_(service_log_.function()) {
         core::ListenerStore store(context_.settings().store().path, log_);
         listeners_ = listener_versions(store);
+        // The endpoint first: a port that is taken stops serve before it delivers anything.
         const auto serve = context_.settings().serve();
         if (!serve.metrics.empty()) {
             const auto unhealthy_after = serve.unhealthy_after;
@@ -101,12 +105,12 @@ public:
                 std::map<std::string, HttpEndpoint::Page>{
                     {"/metrics", [this] {
                          const auto notifier = current();
-                         if (!notifier) return reloading;
+                         if (!notifier) return starting;
                          return HttpAnswer{200, "text/plain; version=0.0.4; charset=utf-8", notifier->metrics_text()};
                      }},
                     {"/healthz", [this, unhealthy_after] {
                          const auto notifier = current();
-                         if (!notifier) return reloading;
+                         if (!notifier) return starting;
                          const auto health = notifier->health(unhealthy_after);
                          return health.healthy ? HttpAnswer{200, "text/plain; charset=utf-8", "ok\n"}
                                                : HttpAnswer{503, "text/plain; charset=utf-8",
@@ -114,6 +118,7 @@ public:
                      }}});
             log_(core::LogLevel::info, "answering GET /metrics and /healthz on " + serve.metrics);
         }
+        replace_notifier(start_notifier());
     }
 
     // SIGHUP: the new server.conf applies only once it loads and every handler accepts it;
@@ -124,10 +129,15 @@ public:
             auto fresh = context_.load_settings();
             context_.check_sections(fresh);
             const auto changes = setting_changes(context_.settings(), fresh);
-            for (const auto& line : changes) log_(core::LogLevel::info, "reload: " + line);
+            bool restart_needed = false;
+            for (const auto& [section, line] : changes) {
+                const bool later = read_at_start(section);
+                restart_needed = restart_needed || !later;
+                log_(core::LogLevel::info, "reload: " + line + (later ? " (takes effect when serve starts again)" : ""));
+            }
             if (changes.empty()) {
                 log_(core::LogLevel::info, "reload: server.conf unchanged");
-            } else {
+            } else if (restart_needed) {
                 restart(std::move(fresh));
             }
         } catch (const Error& e) {
@@ -156,12 +166,13 @@ public:
         std::uint64_t pending = 0;
         std::uint64_t in_flight = 0;
         std::uint64_t dead = 0;
-        for (const auto& s : notifier_->stats()) {
+        const auto stats = notifier_->stats();  // one entry per listener in the store, read now
+        for (const auto& s : stats) {
             pending += s.pending;
             in_flight += s.in_flight;
             dead += s.dead;
         }
-        return std::to_string(listeners_.size()) + " listeners, " + std::to_string(pending) + " deliveries pending, " +
+        return std::to_string(stats.size()) + " listeners, " + std::to_string(pending) + " deliveries pending, " +
                std::to_string(in_flight) + " in flight, " + std::to_string(dead) + " dead letters";
     }
 

@@ -115,6 +115,18 @@ void DeliveryMetrics::handler_failed(const std::string& kind, const std::string&
     handler.up->Set(0);
 }
 
+void DeliveryMetrics::keep_handlers(const std::set<std::string>& kinds) {
+    std::lock_guard lock(mutex_);
+    for (auto it = handlers_.begin(); it != handlers_.end();) {
+        if (kinds.count(it->first) != 0) {
+            ++it;
+            continue;
+        }
+        handler_up_.Remove(it->second.up);
+        it = handlers_.erase(it);
+    }
+}
+
 std::vector<DeliveryMetrics::Failing> DeliveryMetrics::failing_longer_than(Clock::duration after,
                                                                          Clock::time_point now) const {
     std::vector<Failing> out;

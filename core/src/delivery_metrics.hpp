@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ public:
     // A handler that started (up), or that cannot start (failing since now, with `error`).
     void handler_started(const std::string& kind);
     void handler_failed(const std::string& kind, const std::string& error, Clock::time_point now);
+    // Forgets the state (and notify_handler_up series) of every other handler kind.
+    void keep_handlers(const std::set<std::string>& kinds);
 
     struct Failing {
         std::string kind;

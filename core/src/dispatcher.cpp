@@ -308,6 +308,10 @@ void Dispatcher::sync_lanes() {
             }
         }
     }
+    // A handler no listener here uses any more is not "in use": its failures no longer count.
+    std::set<std::string> kinds;
+    for (const auto& [id, lane] : lanes_) kinds.insert(lane.listener->kind);
+    metrics_.keep_handlers(kinds);
     synced_ = set;
 }
 

@@ -97,6 +97,8 @@ TEST_CASE("serve answers GET /metrics and /healthz, and logs each delivery as a 
     CHECK(healthy.status == 200);
     CHECK(healthy.body == "ok\n");
     CHECK(http(port, "GET", "/nothing").status == 404);
+    CHECK(http(port, "GET", "/metrics/more").status == 404);
+    CHECK(http(port, "GET", "/healthz/").status == 404);
     CHECK(http(port, "POST", "/metrics").status == 405);
 
     REQUIRE(s.run({"event", "fire", "repo.sync.finish"}).code == 0);
@@ -127,6 +129,15 @@ TEST_CASE("serve answers GET /metrics and /healthz, and logs each delivery as a 
     CHECK(sample(down, "notify_handler_up{kind=\"http\"}") == 0);
     CHECK(sample(down, "notify_outbox_pending{listener=\"" + id + "\"}") == 1);
     CHECK(sample(down, "notify_outbox_oldest_pending_seconds{listener=\"" + id + "\"}") > 1);
+
+    // [log] is read when serve starts: a reload says so and does not restart delivery for it.
+    s.write("", nullptr,
+            "[serve]\nmetrics = 127.0.0.1:" + std::to_string(port) +
+                "\nunhealthy_after = 1s\n[log]\nformat = json\nlevel = info\n");
+    serve.signal(SIGHUP);
+    CHECK(eventually([&] { return serve.err().find("takes effect when serve starts again") != std::string::npos; }, 20s));
+    CHECK(serve.err().find("[log] level") != std::string::npos);
+    CHECK(serve.err().find("restarting delivery") == std::string::npos);
 
     serve.signal(SIGTERM);
     CHECK(serve.wait(20s) == 0);

@@ -136,6 +136,25 @@ TEST_CASE("health fails while a handler keeps failing longer than allowed, and r
     CHECK(well.reason.empty());
 }
 
+TEST_CASE("a handler whose last listener is deleted no longer counts against health", "[notifier][metrics][health]") {
+    NotifierFixture f;
+    auto options = f.options();
+    options.retry.max_attempts = 0;
+    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "retry"}}));
+    Notifier notifier(options);
+    notifier.fire(Event("a.b"));
+    for (int i = 0; i < 200 && notifier.health(10ms).healthy; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE_FALSE(notifier.health(10ms).healthy);
+    notifier.listeners().remove(l.id);
+    bool healthy = false;
+    for (int i = 0; i < 200 && !healthy; ++i) {
+        std::this_thread::sleep_for(10ms);
+        healthy = notifier.health(0ms).healthy;
+    }
+    CHECK(healthy);
+    CHECK(notifier.metrics_text().find("notify_handler_up{kind=\"test\"}") == std::string::npos);
+}
+
 TEST_CASE("metrics() gives a prometheus-cpp exposer the same families, and nothing once the notifier is gone",
           "[notifier][metrics]") {
     NotifierFixture f;
