@@ -90,7 +90,11 @@ TEST_CASE("serve answers GET /metrics and /healthz, and logs each delivery as a 
     REQUIRE(created.code == 0);
     const std::string id = nlohmann::json::parse(created.out).at("id");
     NotifyProcess serve({"serve"}, s.env);
+    // The endpoint answers first, 503 "delivery is starting", then 200 once delivery runs.
     REQUIRE(eventually([&] { return http(port, "GET", "/healthz").status != 0; }, 20s));
+    const auto first = http(port, "GET", "/healthz");
+    CHECK((first.status == 200 || first.body == "unhealthy: delivery is starting\n"));
+    REQUIRE(eventually([&] { return http(port, "GET", "/healthz").status == 200; }, 20s));
     INFO(serve.err());
 
     const auto healthy = http(port, "GET", "/healthz");
