@@ -133,15 +133,7 @@ ListenerStore& Notifier::listeners() noexcept { return impl_->store; }
 
 EventBus& Notifier::bus() noexcept { return impl_->bus; }
 
-FireReceipt Notifier::fire(const Event& event) {
-    Impl& m = *impl_;
-    if (m.stopped.load()) throw Error("notifier: fire() after stop()");
-    m.cache.refresh_if_changed_here();
-    if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
-    auto receipt = store({{&event, m.cache.snapshot()->matching(event.type())}});
-    m.bus.publish(event);
-    return receipt;
-}
+FireReceipt Notifier::fire(const Event& event) { return fire(std::span<const Event>(&event, 1)); }
 
 FireReceipt Notifier::fire(std::span<const Event> events) {
     Impl& m = *impl_;
