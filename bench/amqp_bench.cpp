@@ -1,12 +1,14 @@
 // The amqp handler end to end (fire() to the broker's `accepted`) against baselines measured
 // in the same run, on the same local broker:
-//  1. a raw Proton C++ sender doing the same confirmed, durable sends (goal: >= 0.9x);
+//  1. a raw Proton C++ sender doing the same confirmed, durable sends (goal: >= 0.9x), and
+//     the same sender with a bare SQLite outbox in front (the floor of a durable outbox);
+//     with 1 listener, and with 10 listeners on 10 exchanges against 10 raw senders;
 //  2. pika (AMQP 0-9-1) with publisher confirms, the peer a Python user would pick;
 //  3. RSS sampled while 1,000,000 events go through the handler;
 //  4. the same with the broker stopped: RSS and the store file while the outbox grows,
 //     then the broker started again and the time until everything is confirmed.
 // Needs a broker: run it with scripts/bench, which starts one and sets NOTIFY_TEST_AMQP_URL.
-// Usage: amqp_bench [--quick] [throughput|memory|broker-down]...
+// Usage: amqp_bench [--quick] [--data FILE] [throughput|memory|broker-down]...
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -14,7 +16,10 @@
 #include <filesystem>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
+#include <span>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -41,7 +46,11 @@ Event sample_event(int i) {
 }
 
 nlohmann::json messaging() {
-    const std::string conf = "[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) + "\n";
+    std::string conf = "[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) + "\n";
+    // The private broker's management API, so that listeners' exchanges are created as usual.
+    if (const char* management = std::getenv("NOTIFY_TEST_MANAGEMENT_URL")) {
+        conf += "management_url = " + std::string(management) + "\n";
+    }
     auto schema = notify::config::Schema::builtin();
     schema.add_section(notify::handlers::amqp::make_factory()->section_spec());
     return notify::config::parse(conf, "bench.conf", notify::config::Environment{}, schema).section("messaging").to_json();
@@ -57,9 +66,18 @@ struct Store {
     ~Store() { std::filesystem::remove_all(dir); }
 };
 
-// A Notifier with one amqp listener for every event, publishing to amq.topic.
+// The exchanges of the 10-listener runs: bench-0 .. bench-9.
+std::vector<std::string> bench_exchanges(int n) {
+    if (n == 1) return {"amq.topic"};
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back("bench-" + std::to_string(i));
+    return names;
+}
+
+// A Notifier with `listeners` amqp listeners for every event, one per exchange of
+// bench_exchanges(listeners).
 std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::OutboxMode mode,
-                                        RetryPolicy retry = RetryPolicy{}) {
+                                        RetryPolicy retry = RetryPolicy{}, int listeners = 1) {
     auto registry = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*registry);
     NotifierOptions o;
@@ -71,43 +89,63 @@ std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::Out
     o.log = [](LogLevel level, std::string_view message) {
         if (level >= LogLevel::warning) std::fprintf(stderr, "notify: %.*s\n", static_cast<int>(message.size()), message.data());
     };
-    Listener l;
-    l.kind = "amqp";
-    l.event_types.emplace_back("#");
-    l.format = "cloudevents";
+    std::vector<Listener> all;
+    for (const auto& exchange : bench_exchanges(listeners)) {
+        Listener l;
+        l.kind = "amqp";
+        l.event_types.emplace_back("#");
+        l.format = "cloudevents";
+        if (exchange != "amq.topic") l.settings["exchange"] = exchange;
+        all.push_back(l);
+    }
     if (mode == NotifierOptions::OutboxMode::durable) {
-        ListenerStore(o.store_path).create(l);
+        ListenerStore s(o.store_path);
+        for (auto& l : all) s.create(l);
         return std::make_unique<Notifier>(o);
     }
     auto n = std::make_unique<Notifier>(o);
-    n->listeners().create(l);
+    for (auto& l : all) n->listeners().create(l);
     return n;
 }
 
-// Fires `count` events from one thread and waits until the broker accepted all of them.
-double notify_rate(NotifierOptions::OutboxMode mode, int count) {
+// Fires `count` events from one thread (one fire() each, or fire() of `batch` events at a
+// time) and waits until the broker accepted every message. Messages per second.
+double notify_rate(NotifierOptions::OutboxMode mode, int count, int listeners = 1, int batch = 1) {
     Store store;
-    auto n = make_notifier(store, mode);
+    auto n = make_notifier(store, mode, RetryPolicy{}, listeners);
     n->fire(sample_event(-1));  // connect first, as the raw sender's clock starts once connected
     if (!n->flush(clock_type::now() + std::chrono::seconds(30))) throw std::runtime_error("no broker");
+    std::vector<Event> events;
+    if (batch > 1) {
+        for (int i = 0; i < batch; ++i) events.push_back(sample_event(i));
+    }
     const auto start = clock_type::now();
-    for (int i = 0; i < count; ++i) n->fire(sample_event(i));
+    if (batch > 1) {
+        for (int i = 0; i < count; i += batch) n->fire(std::span<const Event>(events));
+    } else {
+        for (int i = 0; i < count; ++i) n->fire(sample_event(i));
+    }
     if (!n->flush(clock_type::now() + std::chrono::minutes(10))) throw std::runtime_error("not all accepted");
     const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-    const auto delivered = n->stats().at(0).delivered;
-    if (delivered != static_cast<std::uint64_t>(count) + 1) {
-        const auto s = n->stats().at(0);
-        throw std::runtime_error("delivered " + std::to_string(delivered) + " of " + std::to_string(count + 1) + " retried " + std::to_string(s.retried) + " dead " + std::to_string(s.dead) + " pending " + std::to_string(s.pending) + " in flight " + std::to_string(s.in_flight));
+    for (const auto& s : n->stats()) {
+        if (s.delivered != static_cast<std::uint64_t>(count) + 1 || s.dead != 0) {
+            throw std::runtime_error("listener " + s.listener_id + ": delivered " + std::to_string(s.delivered) + " of " +
+                                     std::to_string(count + 1) + ", dead " + std::to_string(s.dead));
+        }
     }
-    return count / seconds;
+    return static_cast<double>(count) * listeners / seconds;
 }
 
-double raw_rate(int count) {
+// Raw Proton senders, one per exchange, `count` messages each, optionally through a bare
+// SQLite outbox. Messages per second.
+double raw_rate(int count, int exchanges = 1, bool outbox = false) {
     const auto formatted = format_message(sample_event(1), "cloudevents");
-    notify::bench::RawSender sender(amqp_url, "amq.topic", formatted.subject, formatted.body, count);
+    Store store;
+    notify::bench::RawSender sender(amqp_url, bench_exchanges(exchanges), formatted.subject, formatted.body, count,
+                                    outbox ? (store.dir / "raw.db").string() : std::string());
     const double seconds = sender.run();
-    if (sender.accepted() != count) throw std::runtime_error("raw sender: not all accepted");
-    return count / seconds;
+    if (sender.accepted() != count * exchanges) throw std::runtime_error("raw sender: not all accepted");
+    return static_cast<double>(count) * exchanges / seconds;
 }
 
 double pika_rate(int count) {
@@ -121,21 +159,54 @@ double pika_rate(int count) {
     return rate;
 }
 
-void throughput_table() {
+struct Row {
+    const char* name;
+    std::function<double()> run;
+    double best = 0;
+};
+
+// Runs every row 3 times, interleaved (so that a slow minute of this machine hits them
+// alike), and prints the best of each against the first row. With `data`, also appends
+// "table<TAB>row<TAB>msg/s" lines to it for scripts/bench's figures.
+void best_of_3(const char* table, std::vector<Row>& rows, FILE* data) {
+    for (int run = 0; run < 3; ++run) {
+        for (auto& row : rows) row.best = std::max(row.best, row.run());
+    }
+    std::printf("| sender | msg/s | vs %s |\n|---|---:|---:|\n", rows.front().name);
+    for (const auto& row : rows) {
+        std::printf("| %s | %.0f | %.2fx |\n", row.name, row.best, row.best / rows.front().best);
+        if (data != nullptr) std::fprintf(data, "%s\t%s\t%.0f\n", table, row.name, row.best);
+    }
+    std::fflush(stdout);
+}
+
+void throughput_table(FILE* data) {
+    using Mode = NotifierOptions::OutboxMode;
     const int count = quick ? 5000 : 50000;
     std::printf("\n## Confirmed, durable messages to amq.topic, %d per run (best of 3)\n\n", count);
-    std::printf("| sender | msg/s | vs raw Proton |\n|---|---:|---:|\n");
-    double raw = 0, durable = 0, memory = 0, pika = 0;
-    for (int run = 0; run < 3; ++run) {
-        raw = std::max(raw, raw_rate(count));
-        durable = std::max(durable, notify_rate(NotifierOptions::OutboxMode::durable, count));
-        memory = std::max(memory, notify_rate(NotifierOptions::OutboxMode::memory, count));
-        pika = std::max(pika, pika_rate(count / 5));
-    }
-    std::printf("| raw Proton C++ sender (baseline) | %.0f | 1.00x |\n", raw);
-    std::printf("| notify, durable outbox | %.0f | %.2fx |\n", durable, durable / raw);
-    std::printf("| notify, in-memory outbox | %.0f | %.2fx |\n", memory, memory / raw);
-    std::printf("| pika 1.2, publisher confirms | %.0f | %.2fx |\n", pika, pika / raw);
+    std::vector<Row> one{
+        {"raw Proton C++ sender (baseline)", [&] { return raw_rate(count); }},
+        {"raw Proton C++ sender + raw SQLite outbox", [&] { return raw_rate(count, 1, true); }},
+        {"notify, durable outbox", [&] { return notify_rate(Mode::durable, count); }},
+        {"notify, durable outbox, fire() of 1000 events", [&] { return notify_rate(Mode::durable, count, 1, 1000); }},
+        {"notify, in-memory outbox", [&] { return notify_rate(Mode::memory, count); }},
+        {"pika 1.2, publisher confirms", [&] { return pika_rate(count / 5); }},
+    };
+    best_of_3("1 listener", one, data);
+
+    // 10 listeners, each on its own exchange: every event is 10 messages.
+    const int events = count / 10;
+    std::printf("\n## 10 listeners on 10 exchanges, %d events (%d messages) per run (best of 3)\n\n", events,
+                events * 10);
+    std::vector<Row> ten{
+        {"10 raw Proton C++ senders, one connection (baseline)", [&] { return raw_rate(events, 10); }},
+        {"10 raw Proton C++ senders + raw SQLite outbox", [&] { return raw_rate(events, 10, true); }},
+        {"notify, durable outbox", [&] { return notify_rate(Mode::durable, events, 10); }},
+        {"notify, in-memory outbox", [&] { return notify_rate(Mode::memory, events, 10); }},
+    };
+    // The raw senders need the exchanges that notify's listeners create on first use.
+    notify_rate(Mode::memory, 10, 10);
+    best_of_3("10 listeners", ten, data);
 }
 
 void memory_table() {
@@ -206,13 +277,20 @@ void broker_down_table() {
 
 int main(int argc, char** argv) {
     std::set<std::string> only;  // table names given: run just those
+    FILE* data = nullptr;        // --data FILE: the throughput figures as TSV, for plotting
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = std::fopen(argv[++i], "w");
+            if (data == nullptr) {
+                std::fprintf(stderr, "amqp_bench: cannot write %s\n", argv[i]);
+                return 2;
+            }
         } else if (std::set<std::string>{"throughput", "memory", "broker-down"}.count(argv[i]) != 0) {
             only.insert(argv[i]);
         } else {
-            std::fprintf(stderr, "amqp_bench: unknown argument '%s' (usage: amqp_bench [--quick] [throughput|memory|broker-down]...)\n", argv[i]);
+            std::fprintf(stderr, "amqp_bench: unknown argument '%s' (usage: amqp_bench [--quick] [--data FILE] [throughput|memory|broker-down]...)\n", argv[i]);
             return 2;
         }
     }
@@ -225,12 +303,13 @@ int main(int argc, char** argv) {
     amqp_url = url;
     try {
         std::printf("# notify amqp bench%s\n", quick ? " (quick)" : "");
-        if (wanted("throughput")) throughput_table();
+        if (wanted("throughput")) throughput_table(data);
         if (wanted("memory")) memory_table();
         if (wanted("broker-down")) broker_down_table();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "amqp_bench: %s\n", e.what());
         return 1;
     }
+    if (data != nullptr) std::fclose(data);
     return 0;
 }
