@@ -74,26 +74,30 @@ void DeliveryMetrics::listener_gone(const std::string& listener_id) {
     listeners_.erase(it);
 }
 
-void DeliveryMetrics::outcome(const std::string& listener_id, const std::string& kind, Outcome outcome,
+void DeliveryMetrics::ended(const std::string& listener_id, const std::string& kind, Ended how,
                               std::chrono::microseconds since_fired, const std::string& error, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    ListenerSeries& series = listener_locked(listener_id, kind);
+    // An attempt that ends after its listener was deleted counts nowhere: recreating its
+    // series would also mark its handler in use (and failing) again.
+    const auto it = listeners_.find(listener_id);
+    if (it == listeners_.end() || it->second.kind != kind) return;
+    ListenerSeries& series = it->second;
     HandlerState& handler = handler_locked(kind);
-    switch (outcome) {
-        case Outcome::delivered:
+    switch (how) {
+        case Ended::delivered:
             series.delivered->Increment();
             durations_[kind]->Observe(std::chrono::duration<double>(since_fired).count());
             handler.failing_since.reset();
             handler.error.clear();
             handler.up->Set(1);
             break;
-        case Outcome::retried:
+        case Ended::retried:
             series.retried->Increment();
             if (!handler.failing_since) handler.failing_since = now;
             handler.error = error;
             handler.up->Set(0);
             break;
-        case Outcome::dead:
+        case Ended::dead:
             series.dead->Increment();
             break;
     }

@@ -27,7 +27,8 @@ namespace notify::core {
 class DeliveryMetrics {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Outcome { delivered, retried, dead };
+    // How an attempt ended, as the notify_deliveries_total{outcome} label counts it.
+    enum class Ended { delivered, retried, dead };
 
     DeliveryMetrics();
 
@@ -38,8 +39,8 @@ public:
     // An attempt's outcome, once stored. `since_fired`: from fire() to this outcome.
     // delivered marks the handler up; retried marks it failing (since now, unless it
     // already was) with `error`; dead leaves its state alone (the receiver refused one
-    // delivery, or it ran out of attempts).
-    void outcome(const std::string& listener_id, const std::string& kind, Outcome outcome,
+    // delivery, or it ran out of attempts). Ignored for a listener not in use (deleted).
+    void ended(const std::string& listener_id, const std::string& kind, Ended how,
                  std::chrono::microseconds since_fired, const std::string& error, Clock::time_point now);
     // A handler that started (up), or that cannot start (failing since now, with `error`).
     void handler_started(const std::string& kind);

@@ -29,20 +29,13 @@
 #include <vector>
 
 #include "delivery_metrics.hpp"
+#include "lane.hpp"
 #include "listener_cache.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/notifier.hpp"
 #include "outbox.hpp"
 
 namespace notify::core {
-
-struct QueuedDelivery {
-    std::int64_t seq;
-    std::string delivery_id;
-    std::shared_ptr<const Event> event;
-    Micros created_at;
-    int attempts;  // made so far
-};
 
 class Dispatcher {
 public:
@@ -63,17 +56,40 @@ public:
 
     std::int64_t owner() const noexcept { return owner_; }
 
-    // fire() support. place(): will this process hold the listener's new delivery in memory
-    // (the row is inserted owned), or is it parked? Each place() is followed, once the
-    // insert committed or failed, by placed() or unplace().
+    // fire() support: where will the listener's new delivery go once its row is committed?
     enum class Placement {
         owned,   // inserted owned; goes into the lane's queue
         behind,  // parked behind the lane's backlog (counted in Lane::parking)
         parked,  // parked: not due yet, or no lane or handler here
     };
-    Placement place(const std::string& listener_id, bool due_now);
-    void placed(const std::string& listener_id, Placement placement, QueuedDelivery delivery, Micros due_at);
-    void unplace(const std::string& listener_id, Placement placement);
+    // A place in a lane kept for one delivery while fire() commits its row: the row is
+    // inserted owned (the lane holds it in memory) or parked. commit() hands the committed
+    // delivery over; a reservation dropped without commit() (the insert failed or threw)
+    // gives its place back. Move-only; used by one thread; must not outlive its dispatcher,
+    // nor the listener id it was made for.
+    class Reservation {
+    public:
+        Reservation() = default;  // no dispatcher: the row is parked
+        Reservation(Reservation&& other) noexcept { *this = std::move(other); }
+        Reservation& operator=(Reservation&& other) noexcept;
+        Reservation(const Reservation&) = delete;
+        Reservation& operator=(const Reservation&) = delete;
+        ~Reservation() { release(); }
+
+        bool owned() const noexcept { return placement_ == Placement::owned; }
+        // The row is committed, as `delivery` (its event only when owned()), due at `due_at`.
+        void commit(QueuedDelivery delivery, Micros due_at);
+
+    private:
+        friend class Dispatcher;
+        Reservation(Dispatcher* d, std::string_view listener_id, Placement p) : d_(d), listener_id_(listener_id), placement_(p) {}
+        void release() noexcept;
+        Dispatcher* d_ = nullptr;
+        std::string_view listener_id_;
+        Placement placement_ = Placement::parked;
+    };
+    // Takes only the dispatcher's mutex; throws nothing but std::bad_alloc.
+    Reservation reserve(std::string_view listener_id, bool due_now);
     // Parked rows may have become due anywhere (dead letters retried): look now.
     void poke();
 
@@ -90,23 +106,6 @@ private:
         std::string lane;
     };
 
-    struct Lane {
-        std::shared_ptr<const Listener> listener;
-        Handler* handler = nullptr;  // null: no handler of its kind here; the lane stays idle
-        int limit = 1;               // deliveries under way at once: the handler's window or listener_concurrency
-        bool asynchronous = false;   // the handler confirms through deliver_async() callbacks
-        bool starting = false;       // a worker is handing a batch to the (asynchronous) handler
-        std::deque<QueuedDelivery> queue;
-        std::size_t reserved = 0;
-        int in_flight = 0;
-        int stalled = 0;  // of in_flight: attempts whose worker stalled
-        Micros next_parked = 0;  // earliest due time of parked rows; max() = none known
-        bool backlog = false;     // parked rows are due: fresh fires park too, keeping order
-        std::size_t parking = 0;  // fire()s parking a row right now (insert not yet committed)
-        std::uint64_t parks = 0;  // rows parked by fire() so far
-        std::size_t held() const { return queue.size() + reserved + static_cast<std::size_t>(in_flight); }
-    };
-
     void schedule_loop();
     void work_loop(Worker* self);
     // Starts a worker thread, named "notify-worker", "notify-spare" or "notify-async".
@@ -119,6 +118,9 @@ private:
     void record_loop();
     // The next lane with work a worker may take (round robin); `take` moves the turn on.
     Lane* pick_locked(bool asynchronous_only, bool take);
+    // Reservation's ends, under mutex_.
+    void placed(std::string_view listener_id, Placement placement, QueuedDelivery delivery, Micros due_at);
+    void unplace(std::string_view listener_id, Placement placement) noexcept;
     void sync_lanes();                        // after the listener snapshot changed
     Handler* handler_for(const std::string& kind);
     void claim_due(Micros now);
@@ -141,7 +143,8 @@ private:
     std::condition_variable idle_;
     std::condition_variable recorder_wake_;
     bool recorder_stopping_ = false;
-    struct Outcome {
+    // An attempt that ended, its outcome not yet stored.
+    struct EndedAttempt {
         std::string listener_id;
         std::string kind;  // of the listener's handler
         Completion completion;
@@ -150,12 +153,12 @@ private:
         Micros created_at = 0;
     };
     // Calls the options' outcome hooks for a stored batch, then recorded_.
-    void report(const std::vector<Outcome>& batch);
+    void report(const std::vector<EndedAttempt>& batch);
     const std::function<void()> recorded_;
     std::string start_failure_;  // a handler in use refused its settings (start() throws it)
     bool starting_ = false;      // start()'s first sync_lanes() is running
     std::set<std::string> failed_kinds_;  // handlers that could not start, logged once per sync
-    std::vector<Outcome> outcomes_;  // attempted, not yet stored
+    std::vector<EndedAttempt> outcomes_;  // attempted, not yet stored
     bool stopping_ = false;
     bool started_ = false;
     std::map<std::string, Lane, std::less<>> lanes_;
@@ -178,5 +181,7 @@ Micros now_micros() noexcept;
 inline constexpr std::chrono::milliseconds stall_after{1000};
 // Worker threads started in place of stalled ones, at most, on top of `workers`.
 inline constexpr int max_spare_workers = 64;
+// Outcomes the recorder stores in one commit, at most; a full batch wakes it at once.
+inline constexpr std::size_t record_batch_limit = 256;
 
 }  // namespace notify::core

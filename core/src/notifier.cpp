@@ -165,14 +165,14 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     const bool any = std::any_of(routed.begin(), routed.end(), [](const Routed& r) { return !r.listeners.empty(); });
     if (!any) return receipt;
 
-    using Placement = Dispatcher::Placement;
-    // Per event with listeners: its JSON, its rows, and where the dispatcher will hold them.
+    // Per event with listeners: its JSON, its rows, and a place in the dispatcher's lane
+    // for each (given back by the reservation's destructor if the insert fails).
     struct Prepared {
         const Event* event;
         const std::vector<std::shared_ptr<const Listener>>* listeners;
         std::string json;
         std::vector<OutboxInsert> inserts;
-        std::vector<Placement> placements;
+        std::vector<Dispatcher::Reservation> slots;
     };
     std::vector<Prepared> prepared;
     prepared.reserve(routed.size());
@@ -182,48 +182,30 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
 
     const GroupCommit::Announcement coming(m.outbox->writer());
     const Micros now = now_micros();
-    const auto unplace_all = [&] {
-        if (!m.dispatcher) return;
-        for (const auto& p : prepared) {
-            for (std::size_t i = 0; i < p.placements.size(); ++i) {
-                m.dispatcher->unplace((*p.listeners)[i]->id, p.placements[i]);
-            }
-        }
-    };
     std::vector<Outbox::AppendItem> items;
     items.reserve(prepared.size());
-    std::vector<std::int64_t> seqs;
-    try {
-        for (auto& p : prepared) {
-            const auto& listeners = *p.listeners;
-            const Micros effective = p.event->effective() ? p.event->effective()->time_since_epoch().count() : now;
-            p.inserts.reserve(listeners.size());
-            p.placements.reserve(listeners.size());
-            for (const auto& l : listeners) {
-                const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
-                auto id = delivery_id(p.event->id(), l->id);
-                const Placement placement = m.dispatcher ? m.dispatcher->place(l->id, due <= now) : Placement::parked;
-                p.placements.push_back(placement);  // reserved: cannot throw, so each place() is undone
-                p.inserts.push_back({std::move(id), l->id, due, placement == Placement::owned});
-            }
-            items.push_back({&p.json, &p.inserts});
+    for (auto& p : prepared) {
+        const auto& listeners = *p.listeners;
+        const Micros effective = p.event->effective() ? p.event->effective()->time_since_epoch().count() : now;
+        p.inserts.reserve(listeners.size());
+        p.slots.reserve(listeners.size());
+        for (const auto& l : listeners) {
+            const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
+            auto slot = m.dispatcher ? m.dispatcher->reserve(l->id, due <= now) : Dispatcher::Reservation{};
+            p.inserts.push_back({delivery_id(p.event->id(), l->id), l->id, due, slot.owned()});
+            p.slots.push_back(std::move(slot));
         }
-        seqs = m.outbox->append_batch(items, now, m.dispatcher ? m.dispatcher->owner() : 0);
-    } catch (...) {
-        unplace_all();
-        throw;
+        items.push_back({&p.json, &p.inserts});
     }
+    const auto seqs = m.outbox->append_batch(items, now, m.dispatcher ? m.dispatcher->owner() : 0);
 
     std::size_t next = 0;
-    for (const auto& p : prepared) {
+    for (auto& p : prepared) {
         std::shared_ptr<const Event> shared;
         for (std::size_t i = 0; i < p.inserts.size(); ++i, ++next) {
             const auto& in = p.inserts[i];
-            if (m.dispatcher) {
-                if (in.owned && !shared) shared = std::make_shared<const Event>(*p.event);
-                m.dispatcher->placed(in.listener_id, p.placements[i],
-                                     {seqs[next], in.delivery_id, in.owned ? shared : nullptr, now, 0}, in.due_at);
-            }
+            if (in.owned && !shared) shared = std::make_shared<const Event>(*p.event);
+            p.slots[i].commit({seqs[next], in.delivery_id, in.owned ? shared : nullptr, now, 0}, in.due_at);
             receipt.deliveries.push_back({in.delivery_id, in.listener_id, seqs[next]});
         }
     }

@@ -2,6 +2,8 @@
 // stop and restart, the in-memory outbox.
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -69,6 +71,40 @@ TEST_CASE("fire stores one delivery per matching listener and the handler gets i
     for (const auto& s : notifier.status(receipt)) CHECK(s.state == DeliveryStatus::State::delivered);
 
     CHECK(notifier.fire(Event("billing.paid")).deliveries.empty());
+}
+
+TEST_CASE("a fire() whose insert fails gives its place in the listener's lane back", "[notifier]") {
+    NotifierFixture f;
+    const auto id = ListenerStore(f.store).create(f.listener({"#"})).id;
+    auto o = f.options();
+    o.listener_prefetch = 2;  // a place kept by each failed fire() would fill the lane for good
+    Notifier notifier(o);
+    {
+        // The store refuses the rows of one event type, as a full disk would refuse them all.
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        const char* sql = "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.event LIKE '%refused.item%' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    for (int i = 0; i < 3; ++i) CHECK_THROWS_WITH(notifier.fire(Event("refused.item")), Contains("refused by the test"));
+
+    std::vector<std::string> fired;
+    for (int i = 0; i < 4; ++i) {
+        const auto receipt = notifier.fire(Event("good.item"));
+        REQUIRE(receipt.deliveries.size() == 1);
+        fired.push_back(receipt.deliveries.front().delivery_id);
+    }
+    REQUIRE(notifier.flush(in(5s)));
+    std::vector<std::string> delivered;
+    for (const auto& a : f.recorder->delivered(id)) delivered.push_back(a.delivery_id);
+    std::sort(delivered.begin(), delivered.end());
+    std::sort(fired.begin(), fired.end());
+    CHECK(delivered == fired);  // each once (two at a time: in any order)
+    CHECK(stats_of(notifier.stats(), id).pending == 0);
 }
 
 TEST_CASE("fire of a batch stores each event for its listeners, in order, and delivers them all", "[notifier]") {

@@ -1,0 +1,135 @@
+// The dispatcher's scheduler: claims parked rows that are due into the lanes, watches the
+// store for other processes' commits, and keeps the process's lease and the store's log.
+#include <algorithm>
+
+#include "dispatcher.hpp"
+#include "notify/core/error.hpp"
+
+namespace notify::core {
+
+namespace {
+
+std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_now) {
+    const auto delta = std::chrono::microseconds(std::max<Micros>(0, wall_target - wall_now));
+    return std::chrono::steady_clock::now() + delta;
+}
+
+}  // namespace
+
+void Dispatcher::poll_parked() {
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, lane] : lanes_) {
+            if (lane.handler != nullptr) ids.push_back(id);
+        }
+    }
+    for (const auto& id : ids) {
+        const auto due = outbox_.next_due(id);
+        std::lock_guard lock(mutex_);
+        if (auto it = lanes_.find(id); it != lanes_.end()) it->second.next_parked = due.value_or(no_parked_row);
+    }
+}
+
+void Dispatcher::claim_due(Micros now) {
+    struct Want {
+        std::string id;
+        std::size_t room;
+        std::uint64_t parks;  // the lane's park count when the claim started
+    };
+    std::vector<Want> wants;
+    {
+        std::lock_guard lock(mutex_);
+        // Claim in chunks: only when a quarter of the lane is free, or it ran dry.
+        for (auto& [id, lane] : lanes_) {
+            if (lane.next_parked > now || !lane.wants_refill(options_.listener_prefetch)) continue;
+            wants.push_back({id, lane.refill_room(options_.listener_prefetch), lane.parks});
+        }
+    }
+    for (const auto& want : wants) {
+        auto rows = outbox_.claim(want.id, now, want.room, owner_);
+        const bool drained = rows.size() < want.room;
+        std::optional<Micros> next;
+        if (drained) next = outbox_.next_due(want.id);
+        std::vector<QueuedDelivery> ready;
+        std::vector<Completion> unreadable;
+        for (auto& row : rows) {
+            try {
+                auto event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(row.event_json)));
+                ready.push_back({row.seq, std::move(row.delivery_id), std::move(event), row.created_at, row.attempts});
+            } catch (const std::exception& e) {
+                unreadable.push_back({row.seq, Completion::Kind::dead, row.attempts, now,
+                                      std::string("stored event unreadable: ") + e.what()});
+            }
+        }
+        if (!unreadable.empty()) outbox_.complete(unreadable, owner_, {});
+        std::lock_guard lock(mutex_);
+        auto it = lanes_.find(want.id);
+        if (it == lanes_.end()) continue;  // removed meanwhile; rows were deleted with it
+        const bool work = !ready.empty();
+        it->second.claimed(std::move(ready), drained, want.parks, next, now);
+        if (work) work_ready_.notify_all();
+    }
+}
+
+void Dispatcher::schedule_loop() {
+    using clock = std::chrono::steady_clock;
+    const auto poll = options_.poll_interval;
+    const auto heartbeat_every = std::max(options_.lease / 3, std::chrono::milliseconds(50));
+    auto next_refresh = clock::now();
+    auto next_heartbeat = clock::now() + heartbeat_every;
+    auto next_poll = clock::now() + poll;
+    auto next_checkpoint = clock::now() + std::chrono::milliseconds(500);
+    const auto watch = options_.watch_interval;
+    const bool watching = outbox_.durable() && watch.count() > 0;
+    auto next_watch = clock::now() + watch;
+    while (true) {
+        try {
+            auto now = clock::now();
+            if (watching && now >= next_watch) {
+                next_watch = now + watch;
+                // A commit: perhaps another process fired (or a dead letter was retried), or
+                // changed a listener, which must apply before that process's next event.
+                if (outbox_.changed()) next_poll = next_refresh = now;
+            }
+            if (now >= next_refresh) {
+                listeners_.refresh();
+                std::lock_guard lock(mutex_);
+                sync_lanes();
+                next_refresh = now + poll;
+            }
+            if (outbox_.durable() && now >= next_heartbeat) {
+                const Micros wall = now_micros();
+                outbox_.heartbeat(owner_, wall);
+                if (outbox_.adopt_dead(self_, owner_, wall, options_.lease.count() * 1000) > 0) poll_parked();
+                next_heartbeat = now + heartbeat_every;
+            }
+            if (outbox_.durable() && now >= next_checkpoint) {
+                outbox_.checkpoint();  // keeps the write-ahead log short; never blocks fire()
+                next_checkpoint = now + std::chrono::milliseconds(500);
+            }
+            if (now >= next_poll) {
+                poll_parked();  // rows other processes parked
+                next_poll = now + poll;
+            }
+            check_stalls();
+            claim_due(now_micros());
+        } catch (const std::exception& e) {
+            log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
+        }
+        std::unique_lock lock(mutex_);
+        if (stopping_) break;
+        auto wake = std::min({next_refresh, next_heartbeat, next_poll, next_checkpoint});
+        if (watching) wake = std::min(wake, next_watch);
+        const Micros wall = now_micros();
+        for (const auto& [id, lane] : lanes_) {
+            if (lane.next_parked != no_parked_row && lane.wants_refill(options_.listener_prefetch)) {
+                wake = std::min(wake, steady_at(lane.next_parked, wall));
+            }
+        }
+        schedule_wake_.wait_until(lock, wake);
+        if (stopping_) break;
+    }
+}
+
+}  // namespace notify::core

@@ -1,0 +1,162 @@
+// Lane: the dispatcher's per-listener rules (room for fresh fires, when to claim parked rows,
+// batches for a handler, the backlog that keeps fire order), without threads or a store.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "lane.hpp"
+
+using namespace notify::core;
+
+namespace {
+
+class IdleHandler : public Handler {
+public:
+    DeliveryResult deliver(const Delivery&) noexcept override { return DeliveryResult::delivered(); }
+    void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
+};
+
+QueuedDelivery queued(std::int64_t seq) { return {seq, std::to_string(seq), nullptr, 0, 0}; }
+
+std::vector<std::int64_t> seqs(const std::vector<QueuedDelivery>& batch) {
+    std::vector<std::int64_t> out;
+    for (const auto& d : batch) out.push_back(d.seq);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a lane takes fresh fires up to its prefetch, and none while a backlog is parked", "[lane]") {
+    IdleHandler handler;
+    Lane lane;
+    lane.handler = &handler;
+    constexpr std::size_t prefetch = 4;
+    lane.queue.push_back(queued(1));
+    lane.reserved = 1;
+    lane.in_flight = 1;
+    CHECK(lane.held() == 3);
+    CHECK(lane.has_room(prefetch));
+    lane.queue.push_back(queued(2));
+    CHECK(lane.held() == 4);
+    CHECK_FALSE(lane.has_room(prefetch));
+
+    Lane empty;
+    empty.handler = &handler;
+    CHECK(empty.has_room(prefetch));
+    empty.backlog = true;  // parked rows are due: a fresh fire would overtake them
+    CHECK_FALSE(empty.has_room(prefetch));
+}
+
+TEST_CASE("a lane claims parked rows a quarter of its prefetch at a time, or when its queue ran dry", "[lane]") {
+    IdleHandler handler;
+    constexpr std::size_t prefetch = 8;  // chunks of 2
+    CHECK(Lane::refill_chunk(prefetch) == 2);
+    CHECK(Lane::refill_chunk(3) == 1);
+
+    Lane lane;
+    lane.handler = &handler;
+    for (int i = 0; i < 7; ++i) lane.queue.push_back(queued(i));
+    CHECK_FALSE(lane.wants_refill(prefetch));  // 1 free, queue not empty: not worth a store write
+    lane.queue.pop_back();
+    CHECK(lane.wants_refill(prefetch));  // 2 free
+    CHECK(lane.refill_room(prefetch) == 2);
+
+    Lane busy;  // everything under way but one place, nothing queued: refill now
+    busy.handler = &handler;
+    busy.in_flight = 7;
+    CHECK(busy.wants_refill(prefetch));
+    CHECK(busy.refill_room(prefetch) == 1);
+    busy.in_flight = 8;  // full
+    CHECK_FALSE(busy.wants_refill(prefetch));
+    CHECK(busy.refill_room(prefetch) == 0);
+
+    Lane no_handler;  // its deliveries wait for a process that has the handler
+    CHECK_FALSE(no_handler.wants_refill(prefetch));
+}
+
+TEST_CASE("an asynchronous lane hands out batches in order within its limit and a blocking lane one at a time",
+          "[lane]") {
+    IdleHandler handler;
+    Lane lane;
+    lane.handler = &handler;
+    lane.asynchronous = true;
+    lane.limit = 3;
+    for (int i = 1; i <= 5; ++i) lane.queue.push_back(queued(i));
+    REQUIRE(lane.can_start());
+
+    CHECK(seqs(lane.take_batch(64)) == std::vector<std::int64_t>{1, 2, 3});
+    CHECK(lane.in_flight == 3);
+    CHECK(lane.starting);
+    CHECK_FALSE(lane.can_start());  // one worker at a time hands a batch over
+    lane.finish_start();
+    CHECK_FALSE(lane.can_start());  // at its limit
+    CHECK(lane.take_batch(64).empty());
+
+    CHECK(lane.attempt_ended(false));  // it was held up by its limit with work queued
+    CHECK(lane.can_start());
+    CHECK(seqs(lane.take_batch(64)) == std::vector<std::int64_t>{4});
+    lane.finish_start();
+    CHECK(lane.attempt_ended(false));        // at its limit again, 5 queued
+    CHECK_FALSE(lane.attempt_ended(false));  // below its limit: a worker looks anyway
+    CHECK(seqs(lane.take_batch(1)) == std::vector<std::int64_t>{5});  // the worker's own cap
+    lane.finish_start();
+    CHECK_FALSE(lane.attempt_ended(false));  // nothing queued behind it
+    CHECK(lane.in_flight == 1);
+
+    Lane blocking;
+    blocking.handler = &handler;
+    blocking.limit = 2;
+    blocking.queue.push_back(queued(7));
+    blocking.queue.push_back(queued(8));
+    CHECK(seqs(blocking.take_batch(64)) == std::vector<std::int64_t>{7});
+    CHECK_FALSE(blocking.starting);
+    CHECK(blocking.can_start());
+    blocking.stalled = 1;
+    blocking.attempt_ended(true);
+    CHECK(blocking.stalled == 0);
+    CHECK(blocking.in_flight == 0);
+}
+
+TEST_CASE("a lane's backlog ends only when a claim drained it and no fire parked a row meanwhile", "[lane]") {
+    IdleHandler handler;
+    Lane lane;
+    lane.handler = &handler;
+    lane.backlog = true;
+    lane.next_parked = no_parked_row;
+    CHECK(lane.park(500));  // sooner than none
+    CHECK_FALSE(lane.park(900));
+    CHECK(lane.park(100));
+    CHECK(lane.next_parked == 100);
+    const std::uint64_t parks_at_claim = lane.parks;
+
+    std::vector<QueuedDelivery> rows;
+    rows.push_back(queued(1));
+    rows.push_back(queued(2));
+    // Not drained (as many rows as asked for): more may be due once there is room.
+    lane.claimed(rows, false, parks_at_claim, std::nullopt, 1000);
+    CHECK(lane.backlog);
+    CHECK(lane.next_parked == 1000);
+    CHECK(lane.queue.size() == 2);
+
+    // Drained, but a fire() parked a row while the claim ran: it must be claimed first.
+    lane.park(1100);
+    lane.claimed({}, true, parks_at_claim, 5000, 2000);
+    CHECK(lane.backlog);
+    CHECK(lane.next_parked == 2000);
+
+    // Drained while a fire() is still parking one: the backlog stays too.
+    lane.parking = 1;
+    lane.claimed({}, true, lane.parks, 5000, 3000);
+    CHECK(lane.backlog);
+    lane.parking = 0;
+
+    // Drained, nothing parked meanwhile: fresh fires go to the queue again; the parked row
+    // left (not yet due) is remembered.
+    lane.claimed({}, true, lane.parks, 5000, 4000);
+    CHECK_FALSE(lane.backlog);
+    CHECK(lane.next_parked == 5000);
+    lane.claimed({}, true, lane.parks, std::nullopt, 4000);
+    CHECK(lane.next_parked == no_parked_row);
+    CHECK(seqs({lane.queue.begin(), lane.queue.end()}) == std::vector<std::int64_t>{1, 2});
+}
