@@ -51,6 +51,7 @@ struct Lane {
     int in_flight = 0;
     int stalled = 0;                  // of in_flight: attempts whose worker stalled
     Micros next_parked = 0;           // earliest due time of parked rows; no_parked_row = none known
+    Micros next_claim = 0;            // a busy lane's next claim waits until then (see claimed())
     bool backlog = false;             // parked rows are due: fresh fires park too, keeping order
     std::size_t parking = 0;          // fire()s parking a row right now (insert not yet committed)
     std::uint64_t parks = 0;          // rows parked by fire() so far
@@ -71,6 +72,12 @@ struct Lane {
         return handler != nullptr && held() < prefetch && (held() + refill_chunk(prefetch) <= prefetch || queue.empty());
     }
     std::size_t refill_room(std::size_t prefetch) const noexcept { return prefetch - std::min(prefetch, held()); }
+
+    // When the scheduler should next claim parked rows for this lane; no_parked_row: none
+    // are known.
+    Micros claim_at() const noexcept {
+        return next_parked == no_parked_row ? no_parked_row : std::max(next_parked, next_claim);
+    }
 
     // Could a worker start attempts of this lane now?
     bool can_start() const noexcept { return handler != nullptr && !queue.empty() && in_flight < limit && !starting; }
@@ -106,9 +113,12 @@ struct Lane {
     // `parks_before`. `drained`: fewer rows came back than were asked for, and `next_due` is
     // then the earliest parked row left. The backlog ends only when nothing due is left
     // parked and no fire() parked a row meanwhile, so fresh fires never overtake parked ones.
+    // A drained lane that still has work lingers `linger` before its next claim, so that rows
+    // fire() parks one by one are claimed many to a store write, not one each.
     void claimed(std::vector<QueuedDelivery> rows, bool drained, std::uint64_t parks_before,
-                 std::optional<Micros> next_due, Micros now) {
+                 std::optional<Micros> next_due, Micros now, Micros linger) {
         for (auto& d : rows) queue.push_back(std::move(d));
+        next_claim = drained && (in_flight > 0 || !queue.empty()) ? now + linger : now;
         if (drained && parking == 0 && parks == parks_before) {
             backlog = false;
             next_parked = next_due.value_or(no_parked_row);

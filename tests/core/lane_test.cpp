@@ -134,29 +134,58 @@ TEST_CASE("a lane's backlog ends only when a claim drained it and no fire parked
     rows.push_back(queued(1));
     rows.push_back(queued(2));
     // Not drained (as many rows as asked for): more may be due once there is room.
-    lane.claimed(rows, false, parks_at_claim, std::nullopt, 1000);
+    lane.claimed(rows, false, parks_at_claim, std::nullopt, 1000, 0);
     CHECK(lane.backlog);
     CHECK(lane.next_parked == 1000);
     CHECK(lane.queue.size() == 2);
 
     // Drained, but a fire() parked a row while the claim ran: it must be claimed first.
     lane.park(1100);
-    lane.claimed({}, true, parks_at_claim, 5000, 2000);
+    lane.claimed({}, true, parks_at_claim, 5000, 2000, 0);
     CHECK(lane.backlog);
     CHECK(lane.next_parked == 2000);
 
     // Drained while a fire() is still parking one: the backlog stays too.
     lane.parking = 1;
-    lane.claimed({}, true, lane.parks, 5000, 3000);
+    lane.claimed({}, true, lane.parks, 5000, 3000, 0);
     CHECK(lane.backlog);
     lane.parking = 0;
 
     // Drained, nothing parked meanwhile: fresh fires go to the queue again; the parked row
     // left (not yet due) is remembered.
-    lane.claimed({}, true, lane.parks, 5000, 4000);
+    lane.claimed({}, true, lane.parks, 5000, 4000, 0);
     CHECK_FALSE(lane.backlog);
     CHECK(lane.next_parked == 5000);
-    lane.claimed({}, true, lane.parks, std::nullopt, 4000);
+    lane.claimed({}, true, lane.parks, std::nullopt, 4000, 0);
     CHECK(lane.next_parked == no_parked_row);
     CHECK(seqs({lane.queue.begin(), lane.queue.end()}) == std::vector<std::int64_t>{1, 2});
+}
+
+TEST_CASE("a busy lane lingers between claims that drained it, an idle one claims at once", "[lane]") {
+    IdleHandler handler;
+    Lane lane;
+    lane.handler = &handler;
+    lane.next_parked = no_parked_row;
+    CHECK(lane.claim_at() == no_parked_row);  // nothing parked: nothing to claim
+
+    lane.in_flight = 5;  // busy: its handler has work
+    lane.park(10'000);
+    std::vector<QueuedDelivery> rows;
+    rows.push_back(queued(1));
+    lane.claimed(rows, true, lane.parks, std::nullopt, 10'000, 1'000);
+    CHECK(lane.next_parked == no_parked_row);
+    lane.park(10'100);  // fire() parks one more row right after
+    CHECK(lane.claim_at() == 11'000);  // claimed with whatever else is parked by then
+
+    // Not drained: as many rows were due as there was room for; claim again once there is room.
+    std::vector<QueuedDelivery> more;
+    more.push_back(queued(2));
+    lane.claimed(more, false, lane.parks, std::nullopt, 11'000, 1'000);
+    CHECK(lane.claim_at() == 11'000);
+
+    Lane idle;  // nothing queued or under way: a parked row is claimed at once
+    idle.handler = &handler;
+    idle.claimed({}, true, idle.parks, std::nullopt, 20'000, 1'000);
+    idle.park(20'050);
+    CHECK(idle.claim_at() == 20'050);
 }
