@@ -44,11 +44,9 @@ void GroupCommit::lead(Request* const* group, std::size_t size) {
         for (std::size_t i = 0; i < size; ++i) {
             Request& r = *group[i];
             if (!isolate) {
-                try {
-                    (*r.work)(db_);
-                } catch (...) {
-                    r.error = std::current_exception();
-                }
+                // A lone caller's failure rolls the whole transaction back (below): none of
+                // its work is kept, as with a savepoint.
+                (*r.work)(db_);
                 continue;
             }
             db_.exec("SAVEPOINT request");
@@ -63,7 +61,7 @@ void GroupCommit::lead(Request* const* group, std::size_t size) {
         }
         tx.commit();
     } catch (...) {
-        // The commit (or BEGIN) failed: nothing of this group was stored.
+        // The commit (or BEGIN, or a lone caller's work) failed: nothing of this group was stored.
         for (std::size_t i = 0; i < size; ++i) {
             if (!group[i]->error) group[i]->error = std::current_exception();
         }

@@ -108,6 +108,36 @@ TEST_CASE("a fire() whose insert fails gives its place in the listener's lane ba
     CHECK(stats_of(notifier.stats(), id).pending == 0);
 }
 
+TEST_CASE("a fire() that cannot store the row of one of its listeners stores none", "[notifier]") {
+    NotifierFixture f;
+    ListenerStore listeners(f.store);
+    const auto first = listeners.create(f.listener({"#"}));
+    const auto second = listeners.create(f.listener({"#"}));
+    Notifier notifier(f.options());
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        const std::string sql = "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.listener_id = '" + second.id +
+                                "' AND NEW.event LIKE '%refused.item%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+        const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    // Whichever listener's row comes first, the event is stored for both or for neither: a
+    // host that fires it again must not cause a duplicate.
+    CHECK_THROWS_WITH(notifier.fire(Event("refused.item")), Contains("refused by the test"));
+    const auto batch = std::vector<Event>{Event("fine.item"), Event("refused.item")};
+    CHECK_THROWS_WITH(notifier.fire(std::span<const Event>(batch)), Contains("refused by the test"));
+    REQUIRE(notifier.flush(in(5s)));
+    CHECK(f.recorder->all().empty());
+    CHECK(stats_of(notifier.stats(), first.id).delivered == 0);
+    CHECK(notifier.fire(Event("fine.item")).deliveries.size() == 2);
+    REQUIRE(notifier.flush(in(5s)));
+    CHECK(count_delivered(f.recorder->all(), first.id) == 1);
+    CHECK(count_delivered(f.recorder->all(), second.id) == 1);
+}
+
 TEST_CASE("fire of a batch stores each event for its listeners, in order, and delivers them all", "[notifier]") {
     NotifierFixture f;
     ListenerStore store(f.store);

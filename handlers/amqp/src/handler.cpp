@@ -88,8 +88,8 @@ private:
             auto message = make_message(d, d.listener->settings.value("cloudevents_mode", settings_.cloudevents_mode));
             publisher_.publish_async(
                 exchange, std::move(message), deadline,
-                [this, d, exchange, may_create, done = std::move(done)](DeliveryResult r) mutable {
-                    if (may_create && exchange_missing(r, exchange)) {
+                [this, d, exchange, may_create, done = std::move(done)](DeliveryResult r, SendFailure failure) mutable {
+                    if (may_create && failure == SendFailure::exchange_not_found) {
                         defer(Missing{d, exchange, r.detail(), std::move(done)});
                     } else {
                         done(std::move(r));
@@ -100,15 +100,6 @@ private:
         } catch (const std::exception& e) {
             done(DeliveryResult::retry(std::string("amqp handler: ") + e.what()));
         }
-    }
-
-    // RabbitMQ 3.x ends the link's session (one per exchange) with amqp:not-found, naming
-    // the exchange it did not find.
-    static bool exchange_missing(const DeliveryResult& r, const std::string& exchange) {
-        const auto& detail = r.detail();
-        const auto found = detail.find("amqp:not-found");
-        return r.outcome() != DeliveryResult::Outcome::delivered && found != std::string::npos &&
-               detail.find("'" + exchange + "'", found) != std::string::npos;
     }
 
     // From the container thread: the management API is called on the creator thread.

@@ -36,11 +36,14 @@ struct RejectionReason : proton::tracker {
     }
 };
 
+// The AMQP error condition a broker gives for a missing node (RabbitMQ: a missing exchange).
+bool not_found(const proton::error_condition& e) { return e.name() == "amqp:not-found"; }
+
 }  // namespace
 
-bool Outcome::resolve(DeliveryResult result) {
-    core::DeliveryCallback done;
-    std::function<void(Outcome*)> forget;
+bool PendingSend::resolve(DeliveryResult result, SendFailure failure) {
+    SendCallback done;
+    std::function<void(PendingSend*)> forget;
     {
         std::lock_guard lock(mutex_);
         if (resolved_) return false;
@@ -49,11 +52,11 @@ bool Outcome::resolve(DeliveryResult result) {
         forget.swap(forget_);
     }
     if (forget) forget(this);
-    if (done) done(std::move(result));
+    if (done) done(std::move(result), failure);
     return true;
 }
 
-bool Outcome::resolved() {
+bool PendingSend::resolved() {
     std::lock_guard lock(mutex_);
     return resolved_;
 }
@@ -135,10 +138,12 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     // unresolved_ too.
     in_flight_.clear();
     links_.clear();
-    std::map<Outcome*, std::shared_ptr<Outcome>> left;
+    std::map<PendingSend*, std::shared_ptr<PendingSend>> left;
     {
         std::lock_guard lock(mutex_);
         left.swap(unresolved_);
+        incoming_.clear();  // each is in unresolved_ too
+        take_scheduled_ = false;
     }
     for (auto& [raw, outcome] : left) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
 }
@@ -162,10 +167,9 @@ std::string Publisher::last_error() {
 }
 
 void Publisher::publish_async(const std::string& exchange, proton::message message,
-                              std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done) {
+                              std::chrono::steady_clock::time_point deadline, SendCallback done) {
     proton::work_queue* queue = nullptr;
     std::optional<DeliveryResult> refused;
-    std::shared_ptr<Outcome> outcome;
     {
         std::unique_lock lock(mutex_);
         wait_for_connection(lock, deadline);
@@ -175,22 +179,43 @@ void Publisher::publish_async(const std::string& exchange, proton::message messa
             refused = DeliveryResult::retry("not connected to the broker" +
                                             (last_error_.empty() ? std::string() : ": " + last_error_));
         } else {
-            queue = work_queue_;
-            outcome = std::make_shared<Outcome>(deadline, std::move(done), [this](Outcome* self) {
+            auto outcome = std::make_shared<PendingSend>(deadline, std::move(done), [this](PendingSend* self) {
                 std::lock_guard forget_lock(mutex_);
                 unresolved_.erase(self);  // whoever resolves it
             });
             unresolved_.emplace(outcome.get(), outcome);
+            incoming_.push_back({exchange, {std::move(message), std::move(outcome)}});
+            // One wake-up of the container thread takes everything handed over until it runs.
+            if (!take_scheduled_) {
+                take_scheduled_ = true;
+                queue = work_queue_;
+            }
         }
     }
     if (refused) {
-        done(std::move(*refused));
+        done(std::move(*refused), SendFailure::none);
         return;
     }
-    auto shared = std::make_shared<proton::message>(std::move(message));
-    if (!queue->add([this, exchange, shared, outcome] { enqueue(exchange, {*shared, outcome}); })) {
-        outcome->resolve(DeliveryResult::retry("the AMQP connection closed"));
+    if (queue != nullptr && !queue->add([this] { take_incoming(); })) {
+        // The connection is closing: what waits for it is retried.
+        std::vector<Incoming> failed;
+        {
+            std::lock_guard lock(mutex_);
+            failed.swap(incoming_);
+            take_scheduled_ = false;
+        }
+        for (auto& in : failed) in.waiting.outcome->resolve(DeliveryResult::retry("the AMQP connection closed"));
     }
+}
+
+void Publisher::take_incoming() {
+    std::vector<Incoming> taken;
+    {
+        std::lock_guard lock(mutex_);
+        taken.swap(incoming_);
+        take_scheduled_ = false;
+    }
+    for (auto& in : taken) enqueue(in.exchange, std::move(in.waiting));
 }
 
 void Publisher::watch_deadlines() {
@@ -206,7 +231,7 @@ void Publisher::watch_deadlines() {
             // Now, not with a delay: only the watchdog waits (see watch_deadlines()).
             container_.schedule(proton::duration(0), [this] { connect_next(); });
         }
-        std::vector<std::shared_ptr<Outcome>> overdue;
+        std::vector<std::shared_ptr<PendingSend>> overdue;
         for (const auto& [raw, outcome] : unresolved_) {
             if (outcome->deadline() <= now) overdue.push_back(outcome);
         }
@@ -336,6 +361,8 @@ void Publisher::on_transport_close(proton::transport&) {
         open_ = false;
     }
     const std::string why = last_error().empty() ? "connection to the broker closed" : last_error();
+    // A take_incoming() queued on the closed connection may never run: take it here.
+    take_incoming();
     fail_waiting(why);
     connection_lost(why);
     plan_reconnect(refused_);
@@ -373,19 +400,19 @@ void Publisher::on_sendable(proton::sender& s) {
     }
 }
 
-void Publisher::fail_link(const std::string& exchange, const std::string& why) {
+void Publisher::fail_link(const std::string& exchange, const std::string& why, SendFailure failure) {
     const auto it = links_.find(exchange);
     if (it == links_.end()) return;
     Link& link = it->second;
     for (auto t = in_flight_.begin(); t != in_flight_.end();) {
         if (t->first.sender() == link.sender) {
-            t->second->resolve(DeliveryResult::retry(why));
+            t->second->resolve(DeliveryResult::retry(why), failure);
             t = in_flight_.erase(t);
         } else {
             ++t;
         }
     }
-    for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry(why));
+    for (auto& w : link.waiting) w.outcome->resolve(DeliveryResult::retry(why), failure);
     links_.erase(it);  // the next message to this exchange opens a new link
 }
 
@@ -394,8 +421,9 @@ void Publisher::on_session_error(proton::session& s) {
     for (auto& [exchange, link] : links_) {
         if (link.sender && link.sender.session() == s) failed.push_back(exchange);
     }
+    const auto failure = not_found(s.error()) ? SendFailure::exchange_not_found : SendFailure::none;
     for (const auto& exchange : failed) {
-        fail_link(exchange, "the broker ended the session for exchange '" + exchange + "': " + s.error().what());
+        fail_link(exchange, "the broker ended the session for exchange '" + exchange + "': " + s.error().what(), failure);
     }
 }
 
@@ -404,8 +432,9 @@ void Publisher::on_sender_error(proton::sender& s) {
     for (auto& [exchange, link] : links_) {
         if (link.sender == s) failed.push_back(exchange);
     }
+    const auto failure = not_found(s.error()) ? SendFailure::exchange_not_found : SendFailure::none;
     for (const auto& exchange : failed) {
-        fail_link(exchange, "the broker closed the link to exchange '" + exchange + "': " + s.error().what());
+        fail_link(exchange, "the broker closed the link to exchange '" + exchange + "': " + s.error().what(), failure);
     }
 }
 

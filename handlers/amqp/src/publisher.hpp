@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "address.hpp"
 #include "notify/core/handler.hpp"
@@ -28,16 +29,26 @@
 
 namespace notify::handlers::amqp {
 
-// The outcome of one send: set once (first writer wins), then handed to the callback.
-class Outcome {
+// Why a send did not get through, where the caller acts on it (not only reports it).
+enum class SendFailure {
+    none,                // delivered, or a failure with nothing to act on
+    exchange_not_found,  // the broker ended the exchange's link or session with amqp:not-found
+};
+
+// The callback of a send: its result, and the failure it names (none when delivered).
+using SendCallback = std::function<void(core::DeliveryResult, SendFailure)>;
+
+// One send whose result is not known yet: set once (first writer wins), then handed to the
+// callback. Thread-safe.
+class PendingSend {
 public:
     // `forget` runs just before `done` (to drop it from a registry).
-    Outcome(std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done,
-            std::function<void(Outcome*)> forget)
+    PendingSend(std::chrono::steady_clock::time_point deadline, SendCallback done,
+                std::function<void(PendingSend*)> forget)
         : deadline_(deadline), done_(std::move(done)), forget_(std::move(forget)) {}
     // Sets the result unless one was set; the first call runs forget and the callback (on
     // this thread, with no lock of its own held). True for that first call.
-    bool resolve(core::DeliveryResult result);
+    bool resolve(core::DeliveryResult result, SendFailure failure = SendFailure::none);
     bool resolved();
     std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
@@ -45,8 +56,8 @@ private:
     const std::chrono::steady_clock::time_point deadline_;
     std::mutex mutex_;
     bool resolved_ = false;
-    core::DeliveryCallback done_;
-    std::function<void(Outcome*)> forget_;
+    SendCallback done_;
+    std::function<void(PendingSend*)> forget_;
 };
 
 // Threads: Proton's handler callbacks run on the container thread only and touch the
@@ -62,8 +73,10 @@ public:
     // settles it or at `deadline` (from the container thread, or from this one when it
     // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
     // condition), released, modified, a lost connection or no answer = retry.
+    // Sends from many threads reach the container thread in batches: one wake-up for all
+    // the messages handed over while it was busy.
     void publish_async(const std::string& exchange, proton::message message,
-                       std::chrono::steady_clock::time_point deadline, core::DeliveryCallback done);
+                       std::chrono::steady_clock::time_point deadline, SendCallback done);
 
     // Waits until connected (or `deadline`); what the broker said about itself, and the
     // number of the connection (it grows with every reconnect).
@@ -79,7 +92,11 @@ public:
 private:
     struct Waiting {
         proton::message message;
-        std::shared_ptr<Outcome> outcome;
+        std::shared_ptr<PendingSend> outcome;
+    };
+    struct Incoming {
+        std::string exchange;
+        Waiting waiting;
     };
     struct Link {
         proton::sender sender;  // empty until opened (again)
@@ -98,9 +115,11 @@ private:
 
     void wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline);
     void enqueue(const std::string& exchange, Waiting w);
+    // Moves what publish_async() handed over to the links (container thread).
+    void take_incoming();
     void open_link(const std::string& exchange, Link& link);
     void flush(Link& link);
-    void fail_link(const std::string& exchange, const std::string& why);
+    void fail_link(const std::string& exchange, const std::string& why, SendFailure failure);
     void connection_lost(const std::string& why);
     void fail_waiting(const std::string& why);
     void log(core::LogLevel level, const std::string& message) const;
@@ -121,7 +140,7 @@ private:
     // Container thread only.
     proton::connection connection_;
     std::map<std::string, Link> links_;  // by exchange
-    std::map<proton::tracker, std::shared_ptr<Outcome>> in_flight_;
+    std::map<proton::tracker, std::shared_ptr<PendingSend>> in_flight_;
     std::uint64_t next_tag_ = 0;
     AddressStyle address_style_ = AddressStyle::v1;  // of the current connection
     std::size_t next_url_ = 0;  // index into settings_.urls of the next attempt (modulo)
@@ -141,7 +160,9 @@ private:
     std::uint64_t generation_ = 0;
     BrokerInfo broker_;
     std::string last_error_;
-    std::map<Outcome*, std::shared_ptr<Outcome>> unresolved_;  // every send whose outcome is not known yet
+    std::map<PendingSend*, std::shared_ptr<PendingSend>> unresolved_;  // every send whose outcome is not known yet
+    std::vector<Incoming> incoming_;  // handed over by publish_async(), not yet taken by the container thread
+    bool take_scheduled_ = false;     // a take_incoming() is queued on the connection's work queue
     std::optional<std::chrono::steady_clock::time_point> reconnect_at_;  // the watchdog connects then
 
     proton::container container_;
