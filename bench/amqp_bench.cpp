@@ -9,7 +9,9 @@
 //     then the broker started again and the time until everything is confirmed.
 // Needs a broker: run it with scripts/bench, which starts one and sets NOTIFY_TEST_AMQP_URL.
 // Usage: amqp_bench [--quick] [--data FILE] [throughput|memory|broker-down]...
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <span>
 #include <vector>
 #include <string>
@@ -159,22 +162,64 @@ double pika_rate(int count) {
     return rate;
 }
 
+// CPU seconds used so far by this process (all threads) and its waited-for children.
+double client_cpu_seconds() {
+    rusage self{}, children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(self.ru_utime) + seconds(self.ru_stime) + seconds(children.ru_utime) + seconds(children.ru_stime);
+}
+
+// CPU seconds used so far by the broker (scripts/broker writes its pid), 0 when unknown.
+double broker_cpu_seconds() {
+    const char* dir = std::getenv("NOTIFY_TEST_BROKER");
+    if (dir == nullptr) return 0;
+    std::ifstream pid_file(std::string(dir) + "/rabbit.pid");
+    std::string pid;
+    if (!(pid_file >> pid)) return 0;
+    std::ifstream stat("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return 0;
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 struct Row {
     const char* name;
-    std::function<double()> run;
+    std::function<double()> run;  // messages per second
+    int messages = 0;  // per run, when not the table's
     double best = 0;
+    double client_us = 0, broker_us = 0;  // CPU per message in the best run
 };
 
 // Runs every row 3 times, interleaved (so that a slow minute of this machine hits them
-// alike), and prints the best of each against the first row. With `data`, also appends
-// "table<TAB>row<TAB>msg/s" lines to it for scripts/bench's figures.
-void best_of_3(const char* table, std::vector<Row>& rows, FILE* data) {
+// alike), and prints the best of each against the first row, with the CPU each message
+// cost this process (the sender, or notify) and the broker in that run: on 2 cores the
+// two share, so a sender's own CPU per message is throughput the broker does not get.
+// With `data`, also appends "table<TAB>row<TAB>msg/s" lines to it for scripts/bench's figures.
+void best_of_3(const char* table, std::vector<Row>& rows, int messages, FILE* data) {
     for (int run = 0; run < 3; ++run) {
-        for (auto& row : rows) row.best = std::max(row.best, row.run());
+        for (auto& row : rows) {
+            const double client = client_cpu_seconds(), broker = broker_cpu_seconds();
+            const double rate = row.run();
+            if (rate <= row.best) continue;
+            row.best = rate;
+            const int n = row.messages > 0 ? row.messages : messages;
+            row.client_us = (client_cpu_seconds() - client) * 1e6 / n;
+            row.broker_us = (broker_cpu_seconds() - broker) * 1e6 / n;
+        }
     }
-    std::printf("| sender | msg/s | vs %s |\n|---|---:|---:|\n", rows.front().name);
+    std::printf("| sender | msg/s | vs %s | sender CPU us/msg | broker CPU us/msg |\n|---|---:|---:|---:|---:|\n",
+                rows.front().name);
     for (const auto& row : rows) {
-        std::printf("| %s | %.0f | %.2fx |\n", row.name, row.best, row.best / rows.front().best);
+        std::printf("| %s | %.0f | %.2fx | %.1f | %.1f |\n", row.name, row.best, row.best / rows.front().best,
+                    row.client_us, row.broker_us);
         if (data != nullptr) std::fprintf(data, "%s\t%s\t%.0f\n", table, row.name, row.best);
     }
     std::fflush(stdout);
@@ -190,9 +235,9 @@ void throughput_table(FILE* data) {
         {"notify, durable outbox", [&] { return notify_rate(Mode::durable, count); }},
         {"notify, durable outbox, fire() of 1000 events", [&] { return notify_rate(Mode::durable, count, 1, 1000); }},
         {"notify, in-memory outbox", [&] { return notify_rate(Mode::memory, count); }},
-        {"pika 1.2, publisher confirms", [&] { return pika_rate(count / 5); }},
+        {"pika 1.2, publisher confirms", [&] { return pika_rate(count / 5); }, count / 5},
     };
-    best_of_3("1 listener", one, data);
+    best_of_3("1 listener", one, count, data);
 
     // 10 listeners, each on its own exchange: every event is 10 messages.
     const int events = count / 10;
@@ -206,7 +251,7 @@ void throughput_table(FILE* data) {
     };
     // The raw senders need the exchanges that notify's listeners create on first use.
     notify_rate(Mode::memory, 10, 10);
-    best_of_3("10 listeners", ten, data);
+    best_of_3("10 listeners", ten, events * 10, data);
 }
 
 void memory_table() {

@@ -7,7 +7,8 @@
 //  4. RSS while 1,000,000 events pile up behind a failing handler;
 //  5. fire() of batches (std::span), durable, against raw SQLite committing per event and
 //     per batch.
-// Usage: delivery_bench [--quick] [--batch-only]   (--quick: smaller counts, for a smoke run)
+// Usage: delivery_bench [--quick] [--batch-only] [--data FILE]   (--quick: smaller counts, for a smoke run;
+// --data: the fire() latency percentiles as TSV lines for scripts/bench's figure)
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 bool quick = false;
+FILE* data = nullptr;  // --data FILE: the latency percentiles as TSV, for scripts/bench's figure
 
 class NoopHandler : public Handler {
 public:
@@ -153,6 +155,10 @@ void latency_table() {
         const auto p = percentiles(us);
         std::printf("| baseline: raw SQLite INSERT+COMMIT per event (%s) | 1 | %.1f | %.1f | %.1f |\n",
                     durable ? "WAL file" : ":memory:", p.p50, p.p99, p.p999);
+        if (data != nullptr) {
+            std::fprintf(data, "latency\traw SQLite commit (%s)\t%.1f\t%.1f\t%.1f\n", durable ? "WAL file" : ":memory:",
+                         p.p50, p.p99, p.p999);
+        }
     }
     for (const auto mode : {NotifierOptions::OutboxMode::durable, NotifierOptions::OutboxMode::memory}) {
         for (const int listeners : {1, 10}) {
@@ -167,9 +173,13 @@ void latency_table() {
             }
             notifier.flush(clock_type::now() + std::chrono::seconds(60));
             const auto p = percentiles(us);
-            std::printf("| notify fire(), %s outbox | %d | %.1f | %.1f | %.1f |\n",
-                        mode == NotifierOptions::OutboxMode::durable ? "durable" : "in-memory", listeners, p.p50,
-                        p.p99, p.p999);
+            const char* outbox = mode == NotifierOptions::OutboxMode::durable ? "durable" : "in-memory";
+            std::printf("| notify fire(), %s outbox | %d | %.1f | %.1f | %.1f |\n", outbox, listeners, p.p50, p.p99,
+                        p.p999);
+            if (data != nullptr) {
+                std::fprintf(data, "latency\tnotify fire(), %s, %d listener%s\t%.1f\t%.1f\t%.1f\n", outbox, listeners,
+                             listeners == 1 ? "" : "s", p.p50, p.p99, p.p999);
+            }
         }
     }
 }
@@ -322,13 +332,30 @@ void batch_table() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    bool batch_only = false;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (std::strcmp(argv[i], "--batch-only") == 0) {
+            batch_only = true;
+        } else if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data = std::fopen(argv[++i], "w");
+            if (data == nullptr) {
+                std::fprintf(stderr, "delivery_bench: cannot write %s\n", argv[i]);
+                return 2;
+            }
+        } else {
+            std::fprintf(stderr, "delivery_bench: unknown argument '%s' (usage: delivery_bench [--quick] [--batch-only] [--data FILE])\n", argv[i]);
+            return 2;
+        }
+    }
     std::printf("# notify delivery bench%s\n", quick ? " (quick)" : "");
-    if (argc > 1 && std::strcmp(argv[argc - 1], "--batch-only") == 0) {
+    if (batch_only) {
         batch_table();
         return 0;
     }
     latency_table();
+    if (data != nullptr) std::fclose(data);
     throughput_table();
     dispatcher_table();
     memory_table();
