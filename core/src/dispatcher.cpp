@@ -32,7 +32,7 @@ void Dispatcher::start() {
     if (outbox_.durable()) {
         const Micros now = now_micros();
         owner_ = outbox_.register_process(self_, now);
-        const auto adopted = outbox_.adopt_dead(self_, owner_, now, options_.lease.count() * 1000);
+        const auto adopted = outbox_.adopt_dead(self_, owner_, now, options_.lease.count() * 1000) + outbox_.adopt_orphans();
         if (adopted > 0) log(LogLevel::info, "took over " + std::to_string(adopted) + " deliveries of stopped processes");
     }
     {
@@ -100,6 +100,15 @@ void Dispatcher::stop(std::chrono::steady_clock::time_point deadline) {
     }
     recorder_wake_.notify_all();
     recorder_.join();
+    {
+        // A fire() that kept a place in a lane before stopping_ was set inserts its row owned
+        // by this process: release only after that insert, or the row would stay owned by a
+        // process nobody knows (until the next start's adopt_orphans()).
+        std::unique_lock lock(mutex_);
+        idle_.wait_until(lock, deadline, [&] {
+            return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l.second.reserved == 0; });
+        });
+    }
     try {
         outbox_.release(owner_);  // queued, never attempted: parked for the next start
         outbox_.checkpoint();
@@ -145,6 +154,7 @@ void Dispatcher::Reservation::release() noexcept {
 void Dispatcher::placed(std::string_view listener_id, Placement placement, QueuedDelivery delivery, Micros due_at) {
     bool work = false;
     bool sooner = false;
+    bool stopping = false;  // stop() waits for the reservations to end
     {
         std::lock_guard lock(mutex_);
         auto it = lanes_.find(listener_id);
@@ -154,6 +164,7 @@ void Dispatcher::placed(std::string_view listener_id, Placement placement, Queue
             if (lane.reserved > 0) --lane.reserved;
             lane.queue.push_back(std::move(delivery));
             work = true;
+            stopping = stopping_;
         } else {
             if (placement == Placement::behind && lane.parking > 0) --lane.parking;
             sooner = lane.park(due_at);
@@ -161,14 +172,20 @@ void Dispatcher::placed(std::string_view listener_id, Placement placement, Queue
     }
     if (work) work_ready_.notify_one();
     if (sooner) schedule_wake_.notify_one();
+    if (stopping) idle_.notify_all();
 }
 
 void Dispatcher::unplace(std::string_view listener_id, Placement placement) noexcept {
-    std::lock_guard lock(mutex_);
-    auto it = lanes_.find(listener_id);
-    if (it == lanes_.end()) return;
-    if (placement == Placement::owned && it->second.reserved > 0) --it->second.reserved;
-    if (placement == Placement::behind && it->second.parking > 0) --it->second.parking;
+    bool stopping = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = lanes_.find(listener_id);
+        if (it == lanes_.end()) return;
+        if (placement == Placement::owned && it->second.reserved > 0) --it->second.reserved;
+        if (placement == Placement::behind && it->second.parking > 0) --it->second.parking;
+        stopping = stopping_;
+    }
+    if (stopping) idle_.notify_all();
 }
 
 void Dispatcher::poke() {

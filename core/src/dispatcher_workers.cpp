@@ -205,15 +205,22 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
         }
     }
     std::string kind;
+    bool refill = false;
     if (auto it = lanes_.find(listener_id); it != lanes_.end()) {
-        kind = it->second.listener->kind;
-        lane_was_full = it->second.attempt_ended(was_stalled);
+        Lane& lane = it->second;
+        kind = lane.listener->kind;
+        // A lane held at its prefetch with rows parked behind it: the scheduler waits for
+        // room, which this ending may just have made.
+        const bool wanted = lane.wants_refill(options_.listener_prefetch);
+        lane_was_full = lane.attempt_ended(was_stalled);
+        refill = !wanted && lane.next_parked != no_parked_row && lane.wants_refill(options_.listener_prefetch);
     }
     // The row stays ours until the recorder stored the outcome, so nobody else takes it.
     outcomes_.push_back({listener_id, std::move(kind), std::move(completion), d.delivery_id, d.event ? d.event->type() : std::string(),
                          d.created_at});
     // Wake only who has news: the recorder when it waits for a first outcome or a full
-    // batch, stop() when it waits for the last delivery, a worker when the lane was held up
+    // batch, stop() when it waits for the last delivery, the scheduler when the lane has
+    // room for parked rows again, a worker when the lane was held up
     // by its limit and no worker is about to look (a worker calling back takes the next
     // one itself).
     const bool wake_recorder = outcomes_.size() == 1 || outcomes_.size() >= record_batch_limit;
@@ -221,6 +228,7 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
     lock.unlock();
     if (wake_recorder) recorder_wake_.notify_one();
     if (wake_stop) idle_.notify_all();
+    if (refill) schedule_wake_.notify_one();
     if (!on_worker && lane_was_full) work_ready_.notify_one();
     if (was_stalled) work_ready_.notify_all();  // a spare may be one too many now
 }

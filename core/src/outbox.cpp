@@ -214,6 +214,15 @@ void Outbox::release(std::int64_t owner) {
     });
 }
 
+std::size_t Outbox::adopt_orphans() {
+    std::size_t parked = 0;
+    writer_.run([&](sqlite::Database& db) {
+        db.run("UPDATE outbox SET owner = NULL WHERE owner IS NOT NULL AND owner NOT IN (SELECT id FROM processes)");
+        parked = static_cast<std::size_t>(db.changes());
+    });
+    return parked;
+}
+
 void Outbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) {
     if (seqs.empty()) return;
     writer_.run([&](sqlite::Database& db) {

@@ -112,6 +112,9 @@ public:
     // Parks the rows of processes that died (gone from this host, or silent for `lease`)
     // and forgets them. Returns how many rows were parked.
     std::size_t adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease);
+    // Parks rows held by a process the registry no longer knows (a row a stopping process
+    // inserted after it released its rows). Reads the whole table: for start-up only.
+    std::size_t adopt_orphans();
     // Parks every row `owner` holds and forgets the process (clean shutdown).
     void release(std::int64_t owner);
     // Parks the given rows of `owner` (claimed but never attempted).

@@ -76,19 +76,20 @@ private:
 
 class HoldingFactory : public HandlerFactory {
 public:
-    explicit HoldingFactory(HoldingHandler*& created) : created_(created) {}
+    explicit HoldingFactory(HoldingHandler*& created, std::size_t window = 16) : created_(created), window_(window) {}
     std::string_view kind() const noexcept override { return "hold"; }
     std::string_view config_section() const noexcept override { return "hold"; }
     std::vector<std::string> formats() const override { return {"cloudevents"}; }
     void validate(Listener&, const nlohmann::json&) const override {}
     std::unique_ptr<Handler> create(const HandlerContext&) const override {
-        auto h = std::make_unique<HoldingHandler>(16);
+        auto h = std::make_unique<HoldingHandler>(window_);
         created_ = h.get();
         return h;
     }
 
 private:
     HoldingHandler*& created_;
+    const std::size_t window_;
 };
 
 }  // namespace
@@ -125,6 +126,36 @@ TEST_CASE("an asynchronous handler gets its window of deliveries at once, in fir
     reader.dispatch = false;
     Notifier after(reader);
     CHECK(after.pending().size() == 1);
+}
+
+TEST_CASE("a lane whose whole prefetch was under way claims its parked rows as soon as attempts end",
+          "[notifier]") {
+    NotifierFixture f;
+    HoldingHandler* handler = nullptr;
+    auto options = f.options();
+    auto registry = std::make_shared<HandlerRegistry>();
+    registry->add(std::make_unique<HoldingFactory>(handler, 16));
+    options.handlers = registry;
+    options.listener_prefetch = 16;  // the window: every delivery held is under way, none queued
+    options.outbox = NotifierOptions::OutboxMode::memory;  // no store watching to wake the scheduler
+    options.poll_interval = std::chrono::seconds(30);      // nor a poll: only the attempts' end may
+    Listener l;
+    l.kind = "hold";
+    l.event_types.emplace_back("#");
+    ListenerStore(options.store_path).create(l);
+
+    Notifier n(options);
+    std::vector<std::string> fired;
+    for (int i = 0; i < 64; ++i) fired.push_back(n.fire(Event("repo.sync.start")).deliveries.at(0).delivery_id);
+    REQUIRE(handler != nullptr);
+    for (int round = 0; round < 4; ++round) {
+        INFO("round " << round);
+        REQUIRE(handler->wait_held(16, 5s));  // 48 rows parked behind the first 16
+        handler->release();
+    }
+    REQUIRE(n.flush(in(5s)));
+    CHECK(n.stats().at(0).delivered == 64);
+    CHECK(handler->order() == fired);
 }
 
 TEST_CASE("blocking handlers hanging on every worker do not hold up an asynchronous one", "[notifier]") {

@@ -138,6 +138,33 @@ TEST_CASE("a fire() that cannot store the row of one of its listeners stores non
     CHECK(count_delivered(f.recorder->all(), second.id) == 1);
 }
 
+TEST_CASE("a row owned by a process the store no longer knows is delivered at the next start", "[notifier]") {
+    NotifierFixture f;
+    const auto id = ListenerStore(f.store).create(f.listener({"#"})).id;
+    std::string delivery;
+    {
+        auto storing = f.options();
+        storing.dispatch = false;
+        Notifier n(storing);
+        delivery = n.fire(Event("late.insert")).deliveries.at(0).delivery_id;
+    }
+    {
+        // As a stopping process leaves a row whose insert committed after it released its
+        // rows and left the process registry.
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        const int rc = sqlite3_exec(db, "UPDATE outbox SET owner = 999", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    Notifier n(f.options());
+    REQUIRE(n.flush(in(5s)));
+    const auto delivered = f.recorder->delivered(id);
+    REQUIRE(delivered.size() == 1);
+    CHECK(delivered.front().delivery_id == delivery);
+}
+
 TEST_CASE("fire of a batch stores each event for its listeners, in order, and delivers them all", "[notifier]") {
     NotifierFixture f;
     ListenerStore store(f.store);

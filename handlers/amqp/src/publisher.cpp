@@ -197,12 +197,15 @@ void Publisher::publish_async(const std::string& exchange, proton::message messa
         return;
     }
     if (queue != nullptr && !queue->add([this] { take_incoming(); })) {
-        // The connection is closing: what waits for it is retried.
+        // The connection is closing: what waits for it is retried, unless its close was
+        // already handled (then those are resolved, and what waits now is for the next one).
         std::vector<Incoming> failed;
         {
             std::lock_guard lock(mutex_);
-            failed.swap(incoming_);
-            take_scheduled_ = false;
+            if (work_queue_ == queue) {
+                failed.swap(incoming_);
+                take_scheduled_ = false;
+            }
         }
         for (auto& in : failed) in.waiting.outcome->resolve(DeliveryResult::retry("the AMQP connection closed"));
     }
@@ -361,8 +364,15 @@ void Publisher::on_transport_close(proton::transport&) {
         open_ = false;
     }
     const std::string why = last_error().empty() ? "connection to the broker closed" : last_error();
-    // A take_incoming() queued on the closed connection may never run: take it here.
-    take_incoming();
+    // What publish_async() handed over for this connection (its take_incoming() may never
+    // run now) is retried, like the messages waiting for a link.
+    std::vector<Incoming> handed;
+    {
+        std::lock_guard lock(mutex_);
+        handed.swap(incoming_);
+        take_scheduled_ = false;
+    }
+    for (auto& in : handed) in.waiting.outcome->resolve(DeliveryResult::retry(why));
     fail_waiting(why);
     connection_lost(why);
     plan_reconnect(refused_);
