@@ -48,6 +48,7 @@ struct Stalled {
 
 nlohmann::json section(const std::string& conf, const std::string& name) {
     auto schema = notify::config::Schema::builtin();
+    schema.add_section(notify::handlers::amqp::make_factory()->section_spec());
     schema.add_section(notify::handlers::email::make_factory()->section_spec());
     schema.add_section(notify::handlers::http::make_factory()->section_spec());
     return notify::config::parse(conf, "bench.conf", notify::config::Environment{}, schema).section(name).to_json();
