@@ -92,20 +92,27 @@ private:
     const std::size_t window_;
 };
 
+// Options whose only handler kind is "hold" (a HoldingHandler of `window`, put in `handler`
+// once created), with one listener of it for every event in the store.
+NotifierOptions holding_options(const NotifierFixture& f, HoldingHandler*& handler, std::size_t window = 16) {
+    auto options = f.options();
+    auto registry = std::make_shared<HandlerRegistry>();
+    registry->add(std::make_unique<HoldingFactory>(handler, window));
+    options.handlers = registry;
+    Listener l;
+    l.kind = "hold";
+    l.event_types.emplace_back("#");
+    ListenerStore(options.store_path).create(l);
+    return options;
+}
+
 }  // namespace
 
 TEST_CASE("an asynchronous handler gets its window of deliveries at once, in fire order", "[notifier]") {
     NotifierFixture f;
     HoldingHandler* handler = nullptr;
-    auto options = f.options();
-    auto registry = std::make_shared<HandlerRegistry>();
-    registry->add(std::make_unique<HoldingFactory>(handler));
-    options.handlers = registry;
+    auto options = holding_options(f, handler);
     options.listener_concurrency = 2;
-    Listener l;
-    l.kind = "hold";
-    l.event_types.emplace_back("#");
-    ListenerStore(options.store_path).create(l);
 
     Notifier n(options);
     std::vector<std::string> fired;
@@ -132,17 +139,10 @@ TEST_CASE("a lane whose whole prefetch was under way claims its parked rows as s
           "[notifier]") {
     NotifierFixture f;
     HoldingHandler* handler = nullptr;
-    auto options = f.options();
-    auto registry = std::make_shared<HandlerRegistry>();
-    registry->add(std::make_unique<HoldingFactory>(handler, 16));
-    options.handlers = registry;
+    auto options = holding_options(f, handler, 16);
     options.listener_prefetch = 16;  // the window: every delivery held is under way, none queued
     options.outbox = NotifierOptions::OutboxMode::memory;  // no store watching to wake the scheduler
     options.poll_interval = std::chrono::seconds(30);      // nor a poll: only the attempts' end may
-    Listener l;
-    l.kind = "hold";
-    l.event_types.emplace_back("#");
-    ListenerStore(options.store_path).create(l);
 
     Notifier n(options);
     std::vector<std::string> fired;

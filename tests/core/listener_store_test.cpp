@@ -15,9 +15,11 @@
 
 #include "notify/core/error.hpp"
 #include "notify/core/listener_store.hpp"
+#include "raw_sql.hpp"
 #include "temp_dir.hpp"
 
 using namespace notify::core;
+using notify::test::raw_sql;
 using notify::test::TempDir;
 using Catch::Contains;
 
@@ -49,17 +51,6 @@ std::string file_bytes(const std::filesystem::path& path) {
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
-}
-
-void raw_sql(const std::filesystem::path& path, const char* sql) {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
-    INFO((error ? error : ""));
-    sqlite3_free(error);
-    sqlite3_close(db);
-    REQUIRE(rc == SQLITE_OK);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // stop and restart, the in-memory outbox.
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "notifier_fixture.hpp"
+#include "raw_sql.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/well_known.hpp"
 
@@ -80,17 +80,9 @@ TEST_CASE("a fire() whose insert fails gives its place in the listener's lane ba
     auto o = f.options();
     o.listener_prefetch = 2;  // a place kept by each failed fire() would fill the lane for good
     Notifier notifier(o);
-    {
-        // The store refuses the rows of one event type, as a full disk would refuse them all.
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        const char* sql = "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.event LIKE '%refused.item%' "
-                          "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
-        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-        sqlite3_close(db);
-        REQUIRE(rc == SQLITE_OK);
-    }
+    // The store refuses the rows of one event type, as a full disk would refuse them all.
+    raw_sql(f.store, "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.event LIKE '%refused.item%' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
     for (int i = 0; i < 3; ++i) CHECK_THROWS_WITH(notifier.fire(Event("refused.item")), Contains("refused by the test"));
 
     std::vector<std::string> fired;
@@ -114,16 +106,8 @@ TEST_CASE("a fire() that cannot store the row of one of its listeners stores non
     const auto first = listeners.create(f.listener({"#"}));
     const auto second = listeners.create(f.listener({"#"}));
     Notifier notifier(f.options());
-    {
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        const std::string sql = "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.listener_id = '" + second.id +
-                                "' AND NEW.event LIKE '%refused.item%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
-        const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-        sqlite3_close(db);
-        REQUIRE(rc == SQLITE_OK);
-    }
+    raw_sql(f.store, "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.listener_id = '" + second.id +
+                         "' AND NEW.event LIKE '%refused.item%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
     // Whichever listener's row comes first, the event is stored for both or for neither: a
     // host that fires it again must not cause a duplicate.
     CHECK_THROWS_WITH(notifier.fire(Event("refused.item")), Contains("refused by the test"));
@@ -148,16 +132,9 @@ TEST_CASE("a row owned by a process the store no longer knows is delivered at th
         Notifier n(storing);
         delivery = n.fire(Event("late.insert")).deliveries.at(0).delivery_id;
     }
-    {
-        // As a stopping process leaves a row whose insert committed after it released its
-        // rows and left the process registry.
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open(f.store.c_str(), &db) == SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        const int rc = sqlite3_exec(db, "UPDATE outbox SET owner = 999", nullptr, nullptr, nullptr);
-        sqlite3_close(db);
-        REQUIRE(rc == SQLITE_OK);
-    }
+    // As a stopping process leaves a row whose insert committed after it released its rows
+    // and left the process registry.
+    raw_sql(f.store, "UPDATE outbox SET owner = 999");
     Notifier n(f.options());
     REQUIRE(n.flush(in(5s)));
     const auto delivered = f.recorder->delivered(id);
