@@ -100,9 +100,8 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     proton::work_queue* queue = nullptr;
     {
         std::lock_guard lock(mutex_);
-        if (closed_) return;
-        closed_ = true;
-        open_ = false;
+        if (state_ == State::closing || state_ == State::closed) return;
+        state_ = State::closing;
         queue = work_queue_;
         work_queue_ = nullptr;
     }
@@ -114,12 +113,12 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     std::promise<void> closed;
     auto done = closed.get_future();
     const auto close_now = [this, &closed] {
-        closing_ = true;
-        {
+        if (!connection_) {
             std::lock_guard lock(mutex_);
-            transport_closed_ = !transport_open_;
+            state_ = State::closed;  // no transport to wait for
+        } else if (!connection_.closed()) {
+            connection_.close();  // on_transport_close() moves on to closed
         }
-        if (transport_open_ && connection_ && !connection_.closed()) connection_.close();
         closed.set_value();
     };
     // The connection's work queue wakes the container thread at once; container::schedule()
@@ -129,7 +128,7 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     const auto until = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
     if (done.wait_until(until) == std::future_status::ready) {
         std::unique_lock lock(mutex_);
-        state_changed_.wait_until(lock, until, [&] { return transport_closed_; });
+        state_changed_.wait_until(lock, until, [&] { return state_ == State::closed; });
     }
     container_.stop();
     if (thread_.joinable()) thread_.join();
@@ -138,26 +137,45 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     // unresolved_ too.
     in_flight_.clear();
     links_.clear();
-    std::map<PendingSend*, std::shared_ptr<PendingSend>> left;
+    decltype(unresolved_) left;
     {
         std::lock_guard lock(mutex_);
         left.swap(unresolved_);
         incoming_.clear();  // each is in unresolved_ too
-        take_scheduled_ = false;
     }
-    for (auto& [raw, outcome] : left) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
+    for (auto& [deadline, outcome] : left) outcome->resolve(DeliveryResult::retry("notify is shutting down"));
+}
+
+bool Publisher::enter(State next) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ == State::closing || state_ == State::closed) return false;
+        state_ = next;
+    }
+    state_changed_.notify_all();
+    return true;
+}
+
+void Publisher::forget(PendingSend* send) {
+    auto [first, last] = unresolved_.equal_range(send->deadline());
+    for (auto it = first; it != last; ++it) {
+        if (it->second.get() == send) {
+            unresolved_.erase(it);
+            return;
+        }
+    }
 }
 
 void Publisher::wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline) {
     // Only the first connection is worth waiting for: once an attempt has failed, callers
     // get "retry" at once and the dispatcher's backoff paces them until it is back.
-    state_changed_.wait_until(lock, deadline, [&] { return open_ || closed_ || !last_error_.empty(); });
+    state_changed_.wait_until(lock, deadline, [&] { return state_ != State::connecting || !last_error_.empty(); });
 }
 
 std::optional<std::pair<BrokerInfo, std::uint64_t>> Publisher::connected(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mutex_);
     wait_for_connection(lock, deadline);
-    if (!open_) return std::nullopt;
+    if (state_ != State::open) return std::nullopt;
     return std::make_pair(broker_, generation_);
 }
 
@@ -170,28 +188,29 @@ void Publisher::publish_async(const std::string& exchange, proton::message messa
                               std::chrono::steady_clock::time_point deadline, SendCallback done) {
     proton::work_queue* queue = nullptr;
     std::optional<DeliveryResult> refused;
+    bool wake_watchdog = false;
     {
         std::unique_lock lock(mutex_);
         wait_for_connection(lock, deadline);
-        if (closed_) {
+        if (state_ == State::closing || state_ == State::closed) {
             refused = DeliveryResult::retry("the AMQP connection is closing");
-        } else if (!open_) {
+        } else if (state_ != State::open) {
             refused = DeliveryResult::retry("not connected to the broker" +
                                             (last_error_.empty() ? std::string() : ": " + last_error_));
         } else {
             auto outcome = std::make_shared<PendingSend>(deadline, std::move(done), [this](PendingSend* self) {
                 std::lock_guard forget_lock(mutex_);
-                unresolved_.erase(self);  // whoever resolves it
+                forget(self);  // whoever resolves it
             });
-            unresolved_.emplace(outcome.get(), outcome);
-            incoming_.push_back({exchange, {std::move(message), std::move(outcome)}});
+            const auto at = unresolved_.emplace(deadline, outcome);
+            // The watchdog sleeps until the earliest deadline: wake it for an earlier one.
+            wake_watchdog = at == unresolved_.begin();
             // One wake-up of the container thread takes everything handed over until it runs.
-            if (!take_scheduled_) {
-                take_scheduled_ = true;
-                queue = work_queue_;
-            }
+            if (incoming_.empty()) queue = work_queue_;
+            incoming_.push_back({exchange, {std::move(message), std::move(outcome)}});
         }
     }
+    if (wake_watchdog) state_changed_.notify_all();
     if (refused) {
         done(std::move(*refused), SendFailure::none);
         return;
@@ -202,10 +221,7 @@ void Publisher::publish_async(const std::string& exchange, proton::message messa
         std::vector<Incoming> failed;
         {
             std::lock_guard lock(mutex_);
-            if (work_queue_ == queue) {
-                failed.swap(incoming_);
-                take_scheduled_ = false;
-            }
+            if (work_queue_ == queue) failed.swap(incoming_);
         }
         for (auto& in : failed) in.waiting.outcome->resolve(DeliveryResult::retry("the AMQP connection closed"));
     }
@@ -216,27 +232,31 @@ void Publisher::take_incoming() {
     {
         std::lock_guard lock(mutex_);
         taken.swap(incoming_);
-        take_scheduled_ = false;
     }
     for (auto& in : taken) enqueue(in.exchange, std::move(in.waiting));
 }
 
 void Publisher::watch_deadlines() {
     const auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(settings_.timeout).count());
+    const auto running = [this] { return state_ != State::closing && state_ != State::closed; };
     std::unique_lock lock(mutex_);
-    while (!closed_) {
-        auto wake = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        if (reconnect_at_) wake = std::min(wake, *reconnect_at_);
-        state_changed_.wait_until(lock, wake);
+    while (running()) {
+        std::optional<std::chrono::steady_clock::time_point> wake = reconnect_at_;
+        if (!unresolved_.empty()) wake = std::min(wake.value_or(unresolved_.begin()->first), unresolved_.begin()->first);
+        if (wake) {
+            state_changed_.wait_until(lock, *wake);
+        } else {
+            state_changed_.wait(lock);
+        }
         const auto now = std::chrono::steady_clock::now();
-        if (!closed_ && reconnect_at_ && *reconnect_at_ <= now) {
+        if (running() && reconnect_at_ && *reconnect_at_ <= now) {
             reconnect_at_.reset();
             // Now, not with a delay: only the watchdog waits (see watch_deadlines()).
             container_.schedule(proton::duration(0), [this] { connect_next(); });
         }
         std::vector<std::shared_ptr<PendingSend>> overdue;
-        for (const auto& [raw, outcome] : unresolved_) {
-            if (outcome->deadline() <= now) overdue.push_back(outcome);
+        for (auto it = unresolved_.begin(); it != unresolved_.end() && it->first <= now; ++it) {
+            overdue.push_back(it->second);
         }
         lock.unlock();
         for (auto& o : overdue) o->resolve(DeliveryResult::retry("the broker did not confirm within " + seconds + " s"));
@@ -249,13 +269,12 @@ void Publisher::watch_deadlines() {
 void Publisher::on_container_start(proton::container&) { connect_next(); }
 
 void Publisher::connect_next() {
-    if (closing_) return;
+    if (!enter(State::connecting)) return;
     auto options = connection_options(settings_, false);
     options.handler(*this);
     const std::string& url = settings_.urls[next_url_ % settings_.urls.size()];
     ++next_url_;
     connection_ = container_.connect(url, options);
-    transport_open_ = true;
 }
 
 void Publisher::plan_reconnect(bool refused) {
@@ -273,7 +292,7 @@ void Publisher::plan_reconnect(bool refused) {
     }
     {
         std::lock_guard lock(mutex_);
-        if (closed_) return;
+        if (state_ != State::between) return;  // closing
         reconnect_at_ = std::chrono::steady_clock::now() + delay;
     }
     state_changed_.notify_all();
@@ -284,8 +303,9 @@ void Publisher::on_connection_open(proton::connection& c) {
     const auto props = c.properties();
     {
         std::lock_guard lock(mutex_);
+        if (state_ == State::closing) return;  // close() closes it
+        state_ = State::open;
         work_queue_ = &c.work_queue();
-        open_ = true;
         ++generation_;
         broker_ = broker_info(props);
         last_error_.clear();
@@ -305,7 +325,7 @@ void Publisher::on_connection_open(proton::connection& c) {
 void Publisher::connection_lost(const std::string& why) {
     {
         std::lock_guard lock(mutex_);
-        open_ = false;
+        if (state_ == State::open || state_ == State::connecting) state_ = State::between;
         last_error_ = why;
     }
     state_changed_.notify_all();
@@ -319,7 +339,7 @@ void Publisher::connection_lost(const std::string& why) {
 void Publisher::on_transport_error(proton::transport& t) {
     {
         std::lock_guard lock(mutex_);
-        if (closed_) return;  // close() stopped the container, which aborts the connection
+        if (state_ == State::closing || state_ == State::closed) return;  // close() ends it
     }
     std::string why = "connection to " + targets() + ": " + t.error().what();
     if (why.find("SSL") != std::string::npos) {
@@ -351,27 +371,24 @@ void Publisher::fail_waiting(const std::string& why) {
 }
 
 void Publisher::on_transport_close(proton::transport&) {
-    transport_open_ = false;
-    {
-        std::lock_guard lock(mutex_);
-        transport_closed_ = true;
-    }
-    state_changed_.notify_all();
-    {
-        std::lock_guard lock(mutex_);
-        if (closed_) return;
-        work_queue_ = nullptr;
-        open_ = false;
-    }
-    const std::string why = last_error().empty() ? "connection to the broker closed" : last_error();
+    connection_ = proton::connection();
     // What publish_async() handed over for this connection (its take_incoming() may never
     // run now) is retried, like the messages waiting for a link.
     std::vector<Incoming> handed;
+    std::string why;
     {
         std::lock_guard lock(mutex_);
+        if (state_ == State::closing) state_ = State::closed;
+        if (state_ == State::closed) {
+            state_changed_.notify_all();
+            return;  // close() resolves what is left once the container has stopped
+        }
+        state_ = State::between;
+        work_queue_ = nullptr;
+        why = last_error_.empty() ? "connection to the broker closed" : last_error_;
         handed.swap(incoming_);
-        take_scheduled_ = false;
     }
+    state_changed_.notify_all();
     for (auto& in : handed) in.waiting.outcome->resolve(DeliveryResult::retry(why));
     fail_waiting(why);
     connection_lost(why);

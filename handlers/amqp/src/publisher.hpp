@@ -62,7 +62,9 @@ private:
 
 // Threads: Proton's handler callbacks run on the container thread only and touch the
 // members under "container thread"; other threads reach that thread only through the
-// connection's work_queue (whose add() result is checked). publish() and broker() are
+// connection's work_queue (whose add() result is checked). The connection's State is
+// written by the container thread alone (close() only moves it to closing) and read by
+// others under the mutex. publish_async(), connected(), last_error() and close() are
 // thread-safe and may run concurrently.
 class Publisher : public proton::messaging_handler {
 public:
@@ -90,6 +92,15 @@ public:
     void close(std::chrono::steady_clock::time_point deadline);
 
 private:
+    // Where the connection is. Each state names what publish_async() does with a message.
+    enum class State {
+        connecting,  // the first attempt is under way, or a reconnect: wait (first) or retry
+        open,        // connected: messages go out
+        between,     // a connection ended; the watchdog asks for the next at reconnect_at_: retry
+        closing,     // close() has begun: nothing is sent or attempted any more
+        closed,      // closing, and the last transport has ended (close() waits for this)
+    };
+
     struct Waiting {
         proton::message message;
         std::shared_ptr<PendingSend> outcome;
@@ -128,17 +139,23 @@ private:
     void connect_next();
     // After a connection ended: when to try the next one.
     void plan_reconnect(bool refused);
-    // The watchdog thread: once a second, outcomes past their deadline become retry; and
-    // when a reconnect is due it asks the container thread to connect. Proton timers
-    // (its own reconnect included) would hold up container::stop() until they fire, up to
-    // the longest backoff, and connection timers outlive their connection in Proton 0.37.
+    // Moves the state on (container thread, or close()); false when closing or closed,
+    // which only close() and the end of the last transport leave.
+    bool enter(State next);
+    // The watchdog thread sleeps until the earliest send deadline or the planned reconnect:
+    // outcomes past their deadline become retry, and a due reconnect is asked of the
+    // container thread. Proton timers (its own reconnect included) would hold up
+    // container::stop() until they fire, up to the longest backoff, and connection timers
+    // outlive their connection in Proton 0.37.
     void watch_deadlines();
+    // Drops a send from unresolved_ (under mutex_).
+    void forget(PendingSend* send);
 
     const AmqpSettings settings_;
     const core::LogFunction log_;
 
     // Container thread only.
-    proton::connection connection_;
+    proton::connection connection_;  // empty between a transport's end and the next attempt
     std::map<std::string, Link> links_;  // by exchange
     std::map<proton::tracker, std::shared_ptr<PendingSend>> in_flight_;
     std::uint64_t next_tag_ = 0;
@@ -147,22 +164,20 @@ private:
     int failed_rounds_ = 0;     // rounds over every URL since a connection last lasted
     std::optional<std::chrono::steady_clock::time_point> opened_at_;  // of the current connection
     bool refused_ = false;  // the broker refused the last connection (vhost, access): wait longer
-    bool closing_ = false;  // close() has begun: no new connection attempts
-    bool transport_open_ = false;  // a connection attempt or connection is under way
 
     // Shared, under mutex_.
     std::mutex mutex_;
     std::condition_variable state_changed_;
-    proton::work_queue* work_queue_ = nullptr;
-    bool open_ = false;
-    bool transport_closed_ = false;  // the last transport has closed (close() waits for it)
-    bool closed_ = false;
+    State state_ = State::connecting;
+    proton::work_queue* work_queue_ = nullptr;  // of the open connection
     std::uint64_t generation_ = 0;
     BrokerInfo broker_;
     std::string last_error_;
-    std::map<PendingSend*, std::shared_ptr<PendingSend>> unresolved_;  // every send whose outcome is not known yet
-    std::vector<Incoming> incoming_;  // handed over by publish_async(), not yet taken by the container thread
-    bool take_scheduled_ = false;     // a take_incoming() is queued on the connection's work queue
+    // Every send whose outcome is not known yet, earliest deadline first.
+    std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<PendingSend>> unresolved_;
+    // Handed over by publish_async(), not yet taken by the container thread. A take_incoming()
+    // is queued on the connection's work queue whenever this is not empty.
+    std::vector<Incoming> incoming_;
     std::optional<std::chrono::steady_clock::time_point> reconnect_at_;  // the watchdog connects then
 
     proton::container container_;
