@@ -221,7 +221,7 @@ bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
     if (up_to == 0) return true;
     auto pause = std::chrono::milliseconds(1);
     while (true) {
-        if (impl_->outbox->remaining_up_to(up_to) == 0) return true;
+        if (!impl_->outbox->pending_up_to(up_to)) return true;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) return false;
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));

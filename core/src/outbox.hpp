@@ -128,8 +128,9 @@ public:
     std::vector<OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs);
     std::size_t retry_dead(std::optional<std::string_view> delivery_id, Micros now);
     std::size_t purge_dead();
-    // Rows with seq <= `seq` that are not dead letters.
-    std::size_t remaining_up_to(std::int64_t seq);
+    // Whether a row with seq <= `seq` is still pending (not delivered, not dead). Reads the
+    // rows below the oldest pending one: a few pages, plus the dead letters kept before it.
+    bool pending_up_to(std::int64_t seq);
     // The highest seq in the outbox (0 when empty).
     std::int64_t last_seq();
     // Forgets every row of a listener that no longer exists.
