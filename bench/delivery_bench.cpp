@@ -7,8 +7,9 @@
 //  4. RSS while 1,000,000 events pile up behind a failing handler;
 //  5. fire() of batches (std::span), durable, against raw SQLite committing per event and
 //     per batch.
-// Usage: delivery_bench [--quick] [--batch-only] [--data FILE]   (--quick: smaller counts, for a smoke run;
-// --data: the fire() latency percentiles as TSV lines for scripts/bench's figure)
+// Usage: delivery_bench [--quick] [--data FILE] [latency|throughput|dispatcher|memory|batch]...
+// (--quick: smaller counts, for a smoke run; --data: the fire() latency percentiles as TSV
+// lines for scripts/bench's figure; table names: run just those)
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -332,33 +333,33 @@ void batch_table() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool batch_only = false;
+    const std::vector<std::pair<std::string, void (*)()>> tables{{"latency", latency_table},
+                                                                 {"throughput", throughput_table},
+                                                                 {"dispatcher", dispatcher_table},
+                                                                 {"memory", memory_table},
+                                                                 {"batch", batch_table}};
+    const char* usage = "usage: delivery_bench [--quick] [--data FILE] [latency|throughput|dispatcher|memory|batch]...";
+    std::vector<std::string> only;  // table names given: run just those
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
-        } else if (std::strcmp(argv[i], "--batch-only") == 0) {
-            batch_only = true;
         } else if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             data = std::fopen(argv[++i], "w");
             if (data == nullptr) {
                 std::fprintf(stderr, "delivery_bench: cannot write %s\n", argv[i]);
                 return 2;
             }
+        } else if (std::any_of(tables.begin(), tables.end(), [&](const auto& t) { return t.first == argv[i]; })) {
+            only.emplace_back(argv[i]);
         } else {
-            std::fprintf(stderr, "delivery_bench: unknown argument '%s' (usage: delivery_bench [--quick] [--batch-only] [--data FILE])\n", argv[i]);
+            std::fprintf(stderr, "delivery_bench: unknown argument '%s' (%s)\n", argv[i], usage);
             return 2;
         }
     }
     std::printf("# notify delivery bench%s\n", quick ? " (quick)" : "");
-    if (batch_only) {
-        batch_table();
-        return 0;
+    for (const auto& [name, run] : tables) {
+        if (only.empty() || std::find(only.begin(), only.end(), name) != only.end()) run();
+        if (name == "latency" && data != nullptr) std::fclose(data);
     }
-    latency_table();
-    if (data != nullptr) std::fclose(data);
-    throughput_table();
-    dispatcher_table();
-    memory_table();
-    batch_table();
     return 0;
 }

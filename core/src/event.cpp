@@ -67,6 +67,15 @@ Event::Event(std::string type, nlohmann::json data, std::string source)
     set_source(std::move(source));
 }
 
+Event::Event(std::string type, std::string id, Timestamp time, nlohmann::json data, std::string source)
+    : type_(std::move(type)), type_hash_(0), time_(time) {
+    validate_event_type(type_);
+    type_hash_ = std::hash<std::string_view>{}(type_);
+    set_id(std::move(id));
+    set_data(std::move(data));
+    set_source(std::move(source));
+}
+
 namespace {
 
 // Throws unless `id` is 1-255 bytes of printable ASCII without spaces; `what` names it.
@@ -161,12 +170,14 @@ nlohmann::json to_json(const Event& event) {
     return j;
 }
 
-Event event_from_json(const nlohmann::json& json) {
+Event event_from_json(const nlohmann::json& json) { return event_from_json(nlohmann::json(json)); }
+
+Event event_from_json(nlohmann::json&& json) {
     if (!json.is_object()) {
         throw ValidationError(std::string("invalid event JSON: expected an object, not ") +
                               json.type_name());
     }
-    const auto string_member = [&](const char* name) -> std::string {
+    const auto string_member = [&](const char* name) -> std::string& {
         const auto it = json.find(name);
         if (it == json.end()) {
             throw ValidationError(std::string("invalid event JSON: missing \"") + name + "\"");
@@ -175,19 +186,17 @@ Event event_from_json(const nlohmann::json& json) {
             throw ValidationError(std::string("invalid event JSON: \"") + name +
                                   "\" must be a string, not " + it->type_name());
         }
-        return it->get<std::string>();
+        return it->get_ref<std::string&>();
     };
     const auto data_it = json.find("data");
-    Event event(string_member("type"),
-                data_it == json.end() ? nlohmann::json::object() : *data_it,
-                string_member("source"));
-    event.set_id(string_member("id"));
-    event.set_time(parse_rfc3339(string_member("time")));
+    Event event(std::move(string_member("type")), std::move(string_member("id")), parse_rfc3339(string_member("time")),
+                data_it == json.end() ? nlohmann::json::object() : std::move(*data_it),
+                std::move(string_member("source")));
     if (json.contains("effective") && !json.at("effective").is_null()) {
         event.set_effective(parse_rfc3339(string_member("effective")));
     }
-    if (const auto report = json.find("call_report"); report != json.end()) event.set_call_report(*report);
-    if (json.contains("correlation_id")) event.set_correlation_id(string_member("correlation_id"));
+    if (const auto report = json.find("call_report"); report != json.end()) event.set_call_report(std::move(*report));
+    if (json.contains("correlation_id")) event.set_correlation_id(std::move(string_member("correlation_id")));
     return event;
 }
 

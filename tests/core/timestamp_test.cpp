@@ -83,3 +83,28 @@ TEST_CASE("malformed fields are refused before the date library sees them", "[ti
     }
     CHECK(format_rfc3339(parse_rfc3339("2026-11-24T09:00:00.5+01:00")) == "2026-11-24T08:00:00.500000Z");
 }
+
+// format_rfc3339()'s own form is read without the date library's stream parser; it must agree
+// with it on every value and refuse what the general path refuses.
+TEST_CASE("the stored form reads back exactly and its out-of-range fields are refused", "[timestamp]") {
+    CHECK(parse_rfc3339("2024-02-29T23:59:59.999999Z") == at(2024, 2, 29, 23, 59, 59, 999999));
+    CHECK(parse_rfc3339("1678-01-01T00:00:00.000000Z") == at(1678, 1, 1, 0, 0, 0, 0));
+    CHECK(parse_rfc3339("2261-12-31T23:59:59.999999Z") == at(2261, 12, 31, 23, 59, 59, 999999));
+    CHECK(parse_rfc3339("1969-12-31T23:59:59.000001Z") == at(1969, 12, 31, 23, 59, 59, 1));
+    // Spread over the whole range, seconds and microseconds included.
+    const auto first = at(1678, 1, 1, 0, 0, 0, 0).time_since_epoch().count();
+    const auto last = at(2261, 12, 31, 23, 59, 59, 999999).time_since_epoch().count();
+    for (int i = 0; i <= 1000; ++i) {
+        const Timestamp t{microseconds(first + (last - first - 10000000) / 1000 * i + i * 7919)};
+        INFO(format_rfc3339(t));
+        CHECK(parse_rfc3339(format_rfc3339(t)) == t);
+    }
+    for (const char* text : {"2026-02-29T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z", "2026-00-01T00:00:00.000000Z",
+                             "2026-04-31T00:00:00.000000Z", "2026-11-00T00:00:00.000000Z", "2026-11-23T24:00:00.000000Z",
+                             "2026-11-23T18:60:00.000000Z", "2026-11-23T18:12:00.12345xZ", "2026-11-23T18:12:00.-12345Z",
+                             "2026-11-23T18:-1:00.000000Z", "2026-11-23T18:12:00.000000+"}) {
+        INFO(text);
+        CHECK_THROWS_WITH(parse_rfc3339(text), Catch::Contains("RFC 3339"));
+    }
+    CHECK_THROWS_WITH(parse_rfc3339("1677-12-31T23:59:59.999999Z"), Catch::Contains("between 1678 and 2261"));
+}

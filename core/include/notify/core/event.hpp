@@ -78,6 +78,11 @@ public:
     }
 
 private:
+    // The stored form read back (event_from_json()): its own id and time, without drawing a
+    // fresh id or reading the clock. Validates as the setters do.
+    Event(std::string type, std::string id, Timestamp time, nlohmann::json data, std::string source);
+    friend Event event_from_json(nlohmann::json&& json);
+
     std::string type_;
     std::size_t type_hash_;
     std::string id_;
@@ -97,6 +102,8 @@ std::string new_uuid();
 nlohmann::json to_json(const Event& event);
 // Reads the JSON form back. Throws notify::ValidationError naming the member at fault.
 Event event_from_json(const nlohmann::json& json);
+// The same, taking data and call_report over from `json` instead of copying them.
+Event event_from_json(nlohmann::json&& json);
 
 }  // namespace notify::core
 
