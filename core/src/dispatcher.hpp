@@ -128,6 +128,8 @@ private:
     Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
     // An attempt ended (on a worker, or on a handler's own thread for deliver_async()).
     void finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result, bool on_worker);
+    // The same with the outcome decided (a stored event no worker could read is dead at once).
+    void finish(const std::string& listener_id, const QueuedDelivery& d, Completion completion, bool on_worker);
     void log(LogLevel level, const std::string& message) const;
 
     Outbox& outbox_;

@@ -56,18 +56,13 @@ void Dispatcher::claim_due(Micros now) {
         const bool drained = rows.size() < want.room;
         std::optional<Micros> next;
         if (drained) next = outbox_.next_due(want.id);
+        // The events are read by the workers that take them, in parallel, not here.
         std::vector<QueuedDelivery> ready;
-        std::vector<Completion> unreadable;
+        ready.reserve(rows.size());
         for (auto& row : rows) {
-            try {
-                auto event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(row.event_json)));
-                ready.push_back({row.seq, std::move(row.delivery_id), std::move(event), row.created_at, row.attempts});
-            } catch (const std::exception& e) {
-                unreadable.push_back({row.seq, Completion::Kind::dead, row.attempts, now,
-                                      std::string("stored event unreadable: ") + e.what()});
-            }
+            ready.push_back({row.seq, std::move(row.delivery_id), nullptr, row.created_at, row.attempts,
+                             std::move(row.event_json)});
         }
-        if (!unreadable.empty()) outbox_.complete(unreadable, owner_, {});
         std::lock_guard lock(mutex_);
         auto it = lanes_.find(want.id);
         if (it == lanes_.end()) continue;  // removed meanwhile; rows were deleted with it

@@ -156,6 +156,17 @@ void Dispatcher::work_loop(Worker* self) {
         // asynchronous ones later, from their own thread.
         const auto worker = std::this_thread::get_id();
         for (auto& d : batch) {
+            if (!d.event) {  // a claimed row: its stored event is read here
+                try {
+                    d.event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(d.event_json)));
+                    std::string().swap(d.event_json);
+                } catch (const std::exception& e) {
+                    const Completion unreadable{d.seq, Completion::Kind::dead, d.attempts, now_micros(),
+                                                std::string("stored event unreadable: ") + e.what()};
+                    finish(listener_id, d, unreadable, true);
+                    continue;
+                }
+            }
             const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
             // A handler that throws (a plugin's bug) costs this attempt, never the process;
             // its `done`, should it still come, is then ignored.
@@ -191,7 +202,10 @@ void Dispatcher::work_loop(Worker* self) {
 
 void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result,
                         bool on_worker) {
-    Completion completion = decide(result, d, now_micros());
+    finish(listener_id, d, decide(result, d, now_micros()), on_worker);
+}
+
+void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d, Completion completion, bool on_worker) {
     std::unique_lock lock(mutex_);
     bool lane_was_full = false;
     // A blocking attempt ends on its worker: that worker is free again (and no longer stalled).

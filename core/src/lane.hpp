@@ -35,9 +35,10 @@ inline constexpr Micros no_parked_row = std::numeric_limits<Micros>::max();
 struct QueuedDelivery {
     std::int64_t seq;
     std::string delivery_id;
-    std::shared_ptr<const Event> event;
+    std::shared_ptr<const Event> event;  // null until a worker reads event_json (a claimed row)
     Micros created_at;
-    int attempts;  // made so far
+    int attempts;            // made so far
+    std::string event_json;  // a claimed row's stored event, read by the worker that takes it
 };
 
 struct Lane {

@@ -205,7 +205,7 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
         for (std::size_t i = 0; i < p.inserts.size(); ++i, ++next) {
             const auto& in = p.inserts[i];
             if (in.owned && !shared) shared = std::make_shared<const Event>(*p.event);
-            p.slots[i].commit({seqs[next], in.delivery_id, in.owned ? shared : nullptr, now, 0}, in.due_at);
+            p.slots[i].commit({seqs[next], in.delivery_id, in.owned ? shared : nullptr, now, 0, {}}, in.due_at);
             receipt.deliveries.push_back({in.delivery_id, in.listener_id, seqs[next]});
         }
     }

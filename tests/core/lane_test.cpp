@@ -17,7 +17,7 @@ public:
     void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
 };
 
-QueuedDelivery queued(std::int64_t seq) { return {seq, std::to_string(seq), nullptr, 0, 0}; }
+QueuedDelivery queued(std::int64_t seq) { return {seq, std::to_string(seq), nullptr, 0, 0, {}}; }
 
 std::vector<std::int64_t> seqs(const std::vector<QueuedDelivery>& batch) {
     std::vector<std::int64_t> out;

@@ -142,6 +142,41 @@ TEST_CASE("a row owned by a process the store no longer knows is delivered at th
     CHECK(delivered.front().delivery_id == delivery);
 }
 
+TEST_CASE("a stored event that cannot be read is a dead letter naming why, and the rest are delivered", "[notifier]") {
+    NotifierFixture f;
+    const auto id = ListenerStore(f.store).create(f.listener({"#"})).id;
+    std::vector<std::string> fired;
+    {
+        auto storing = f.options();
+        storing.dispatch = false;
+        Notifier n(storing);
+        for (const char* type : {"kept.first", "damaged.json", "damaged.member", "kept.last"}) {
+            fired.push_back(n.fire(Event(type)).deliveries.at(0).delivery_id);
+        }
+    }
+    // Damaged behind notify's back: text that is not JSON, and an event without its id.
+    raw_sql(f.store, "UPDATE outbox SET event = '{\"type\": \"damaged.json\", ' WHERE delivery_id = '" + fired[1] + "'");
+    raw_sql(f.store, "UPDATE outbox SET event = json_remove(event, '$.id') WHERE delivery_id = '" + fired[2] + "'");
+    Notifier n(f.options());
+    REQUIRE(n.flush(in(5s)));
+    std::vector<std::string> delivered;
+    for (const auto& a : f.recorder->delivered(id)) delivered.push_back(a.delivery_id);
+    CHECK(delivered == std::vector<std::string>{fired[0], fired[3]});
+    const auto dead = n.dead_letters();
+    REQUIRE(dead.size() == 2);
+    std::map<std::string, std::string> reasons;
+    for (const auto& d : dead) {
+        CHECK(d.attempts == 0);  // never handed to the handler
+        reasons[d.delivery_id] = d.last_error;
+    }
+    CHECK_THAT(reasons[fired[1]], Catch::StartsWith("stored event unreadable: "));
+    CHECK_THAT(reasons[fired[2]], Catch::StartsWith("stored event unreadable: ") && Contains("missing \"id\""));
+    const auto stats = stats_of(n.stats(), id);
+    CHECK(stats.dead == 2);
+    CHECK(stats.delivered == 2);
+    CHECK(stats.pending == 0);
+}
+
 TEST_CASE("fire of a batch stores each event for its listeners, in order, and delivers them all", "[notifier]") {
     NotifierFixture f;
     ListenerStore store(f.store);
