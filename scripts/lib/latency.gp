@@ -1,6 +1,6 @@
 # Draws bench/delivery_bench's --data latency lines as grouped horizontal bars, log scale (SVG).
 # gnuplot -e "data='FILE'; out='FILE.svg'; title='...'" latency.gp
-set terminal svg size 860,90+44*6 dynamic font "sans,11" background rgb "white"
+set terminal svg size 860,90+44*8 dynamic font "sans,11" background rgb "white"
 set output out
 set datafile separator "\t"
 set title title
