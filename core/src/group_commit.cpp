@@ -6,7 +6,25 @@
 
 namespace notify::core {
 
-GroupCommit::GroupCommit(sqlite::Database& db, std::size_t max_group) : db_(db), max_group_(max_group) {}
+namespace {
+
+void execute(sqlite::Statement& statement) {
+    statement.run();
+    statement.reset();
+}
+
+}  // namespace
+
+GroupCommit::Control::Control(sqlite::Database& db)
+    : begin(db.prepare("BEGIN IMMEDIATE")),
+      commit(db.prepare("COMMIT")),
+      rollback(db.prepare("ROLLBACK")),
+      savepoint(db.prepare("SAVEPOINT request")),
+      release(db.prepare("RELEASE request")),
+      rollback_to(db.prepare("ROLLBACK TO request")) {}
+
+GroupCommit::GroupCommit(sqlite::Database& db, std::size_t max_group)
+    : db_(db), control_(db), max_group_(max_group) {}
 
 void GroupCommit::run(const Work& work) {
     Request self;
@@ -39,8 +57,10 @@ void GroupCommit::run(const Work& work) {
 
 void GroupCommit::lead(Request* const* group, std::size_t size) {
     const bool isolate = size > 1;
+    bool open = false;
     try {
-        sqlite::Transaction tx(db_);
+        execute(control_.begin);
+        open = true;
         for (std::size_t i = 0; i < size; ++i) {
             Request& r = *group[i];
             if (!isolate) {
@@ -49,19 +69,26 @@ void GroupCommit::lead(Request* const* group, std::size_t size) {
                 (*r.work)(db_);
                 continue;
             }
-            db_.exec("SAVEPOINT request");
+            execute(control_.savepoint);
             try {
                 (*r.work)(db_);
-                db_.exec("RELEASE request");
+                execute(control_.release);
             } catch (...) {
                 r.error = std::current_exception();
-                db_.exec("ROLLBACK TO request");
-                db_.exec("RELEASE request");
+                execute(control_.rollback_to);
+                execute(control_.release);
             }
         }
-        tx.commit();
+        execute(control_.commit);
+        open = false;
     } catch (...) {
         // The commit (or BEGIN, or a lone caller's work) failed: nothing of this group was stored.
+        if (open) {
+            try {
+                execute(control_.rollback);
+            } catch (...) {
+            }
+        }
         for (std::size_t i = 0; i < size; ++i) {
             if (!group[i]->error) group[i]->error = std::current_exception();
         }

@@ -51,9 +51,17 @@ private:
         std::condition_variable wake;
     };
 
+    // The transaction's own statements, prepared once: preparing them for every commit
+    // (sqlite3_exec) cost as much as the insert of an event.
+    struct Control {
+        explicit Control(sqlite::Database& db);
+        sqlite::Statement begin, commit, rollback, savepoint, release, rollback_to;
+    };
+
     void lead(Request* const* group, std::size_t size);
 
     sqlite::Database& db_;
+    Control control_;
     const std::size_t max_group_;
     std::mutex mutex_;
     std::deque<Request*> queue_;

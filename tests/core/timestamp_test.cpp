@@ -1,6 +1,16 @@
 // RFC 3339 formatting and parsing.
 #include <catch2/catch.hpp>
 
+#include <vector>
+
+// The reference formatter (see core/src/timestamp.cpp for the warning it needs muted).
+#pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <date/date.h>
+#pragma GCC diagnostic pop
+
 #include "notify/core/error.hpp"
 #include "notify/core/timestamp.hpp"
 
@@ -107,4 +117,19 @@ TEST_CASE("the stored form reads back exactly and its out-of-range fields are re
         CHECK_THROWS_WITH(parse_rfc3339(text), Catch::Contains("RFC 3339"));
     }
     CHECK_THROWS_WITH(parse_rfc3339("1677-12-31T23:59:59.999999Z"), Catch::Contains("between 1678 and 2261"));
+}
+
+// format_rfc3339() writes its digits itself; the date library's form is the reference.
+TEST_CASE("timestamps format exactly as the date library writes them, over the whole range", "[timestamp]") {
+    const auto first = at(1000, 1, 1, 0, 0, 0, 0).time_since_epoch().count();
+    const auto last = at(9999, 12, 31, 23, 59, 59, 999999).time_since_epoch().count();
+    std::vector<Timestamp> samples{at(1000, 1, 1, 0, 0, 0, 0), at(9999, 12, 31, 23, 59, 59, 999999),
+                                   at(1969, 12, 31, 23, 59, 59, 999999), at(1970, 1, 1, 0, 0, 0, 0),
+                                   at(2024, 2, 29, 12, 0, 0, 1), at(999, 12, 31, 23, 59, 59, 0),
+                                   at(10000, 1, 1, 0, 0, 0, 0)};
+    for (int i = 0; i <= 2000; ++i) samples.push_back(Timestamp{microseconds(first + (last - first) / 2000 * i + i * 104729)});
+    for (const auto t : samples) {
+        INFO(t.time_since_epoch().count());
+        CHECK(format_rfc3339(t) == date::format("%FT%TZ", t));
+    }
 }
