@@ -14,7 +14,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <future>
 
 #include "connection.hpp"
 
@@ -109,24 +108,25 @@ void Publisher::close(std::chrono::steady_clock::time_point deadline) {
     // Close the connection first, also one that is still connecting: stopping the
     // container under it leaks Proton's connection and transport (seen by LeakSanitizer).
     // Bounded by `deadline`: a broker that does not answer the close is not waited for.
-    // Between two connection attempts there is nothing to close.
-    std::promise<void> closed;
-    auto done = closed.get_future();
-    const auto close_now = [this, &closed] {
+    // Between two connection attempts there is nothing to close. Should the connection end
+    // before this runs, on_transport_close() moves on to closed instead.
+    const auto close_now = [this] {
         if (!connection_) {
-            std::lock_guard lock(mutex_);
-            state_ = State::closed;  // no transport to wait for
+            {
+                std::lock_guard lock(mutex_);
+                state_ = State::closed;  // no transport to wait for
+            }
+            state_changed_.notify_all();
         } else if (!connection_.closed()) {
             connection_.close();  // on_transport_close() moves on to closed
         }
-        closed.set_value();
     };
     // The connection's work queue wakes the container thread at once; container::schedule()
     // from another thread may wait for the next I/O event (seen: a 700 ms stop after the last
     // confirmation). Without a connection there is no I/O to wait for.
     if (queue == nullptr || !queue->add(close_now)) container_.schedule(proton::duration(0), close_now);
     const auto until = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
-    if (done.wait_until(until) == std::future_status::ready) {
+    {
         std::unique_lock lock(mutex_);
         state_changed_.wait_until(lock, until, [&] { return state_ == State::closed; });
     }
