@@ -1,6 +1,9 @@
 // A store in a temporary folder, the scripted "test" handler kind, and fast retry settings.
 #pragma once
 
+#include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +46,20 @@ struct NotifierFixture {
 
 inline std::chrono::steady_clock::time_point in(std::chrono::milliseconds ms) {
     return std::chrono::steady_clock::now() + ms;
+}
+
+// The attempts of `listener` that ended delivered.
+inline std::size_t count_delivered(const std::vector<Attempt>& all, const std::string& listener) {
+    return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), [&](const Attempt& a) {
+        return a.listener_id == listener && a.outcome == "delivered";
+    }));
+}
+
+// The stats of listener `id` (which must be among them).
+inline core::ListenerStats stats_of(const std::vector<core::ListenerStats>& all, const std::string& id) {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const core::ListenerStats& s) { return s.listener_id == id; });
+    REQUIRE(it != all.end());
+    return *it;
 }
 
 }  // namespace notify::test
