@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -250,25 +251,88 @@ void throughput_table() {
     }
 }
 
+// The least a consumer of a durable outbox does per delivery, by hand on one thread: claim
+// the store's rows 256 at a time with notify's own claim statement, parse each event's
+// JSON (unless `parse` is false: the store's share alone), and delete the delivered rows 256
+// to a commit. Returns us per delivery.
+double raw_outbox_consumer_us(const std::filesystem::path& store, int n, bool parse) {
+    sqlite3* db = nullptr;
+    sqlite3_open(store.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, nullptr);
+    sqlite3_stmt* claim = nullptr;
+    sqlite3_stmt* remove = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE outbox SET owner = 1 WHERE seq IN (SELECT seq FROM outbox WHERE owner IS NULL "
+                           "AND dead_at IS NULL AND listener_id = ?2 AND due_at <= ?1 ORDER BY due_at, seq LIMIT 256) RETURNING seq, event",
+                       -1, &claim, nullptr);
+    sqlite3_prepare_v2(db, "DELETE FROM outbox WHERE seq = ?1 AND owner = 1", -1, &remove, nullptr);
+    std::string listener_id;  // the store's one listener
+    sqlite3_stmt* listener = nullptr;
+    sqlite3_prepare_v2(db, "SELECT id FROM listeners", -1, &listener, nullptr);
+    if (sqlite3_step(listener) == SQLITE_ROW) listener_id = reinterpret_cast<const char*>(sqlite3_column_text(listener, 0));
+    sqlite3_finalize(listener);
+    int done = 0;
+    std::size_t parsed_bytes = 0;
+    std::vector<sqlite3_int64> claimed;
+    const auto t0 = clock_type::now();
+    while (true) {
+        claimed.clear();
+        sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+        sqlite3_bind_int64(claim, 1, std::numeric_limits<sqlite3_int64>::max());
+        sqlite3_bind_text(claim, 2, listener_id.data(), static_cast<int>(listener_id.size()), SQLITE_STATIC);
+        while (sqlite3_step(claim) == SQLITE_ROW) {
+            claimed.push_back(sqlite3_column_int64(claim, 0));
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(claim, 1));
+            const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(claim, 1));
+            parsed_bytes += parse ? nlohmann::json::parse(text, text + bytes).size() : bytes;
+        }
+        sqlite3_reset(claim);
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        if (claimed.empty()) break;
+        sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+        for (const auto seq : claimed) {
+            sqlite3_bind_int64(remove, 1, seq);
+            sqlite3_step(remove);
+            sqlite3_reset(remove);
+        }
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        done += static_cast<int>(claimed.size());
+    }
+    const double us = std::chrono::duration<double, std::micro>(clock_type::now() - t0).count();
+    sqlite3_finalize(claim);
+    sqlite3_finalize(remove);
+    sqlite3_close(db);
+    if (done != n || parsed_bytes == 0) throw std::runtime_error("the raw outbox consumer took " + std::to_string(done) + " rows");
+    return us / n;
+}
+
+// `n` deliveries parked in a fresh durable store with one listener.
+void park_deliveries(const std::filesystem::path& store, int n) {
+    add_listeners(store, 1, "noop");
+    auto o = options_for(store, NotifierOptions::OutboxMode::durable);
+    o.dispatch = false;
+    Notifier producer(o);
+    const Event e = sample_event();
+    for (int i = 0; i < n; ++i) producer.fire(e);
+}
+
 void dispatcher_table() {
     const int n = quick ? 5000 : 50000;
     std::printf("\n## Dispatcher overhead per delivery (%d parked deliveries, no-op handler)\n\n", n);
     Folder dir;
     const auto store = dir.path / "notify.db";
-    add_listeners(store, 1, "noop");
-    {
-        auto o = options_for(store, NotifierOptions::OutboxMode::durable);
-        o.dispatch = false;
-        Notifier producer(o);
-        const Event e = sample_event();
-        for (int i = 0; i < n; ++i) producer.fire(e);
-    }
+    const auto raw_store = dir.path / "raw.db";
+    const auto raw_store_only = dir.path / "raw-store-only.db";
+    park_deliveries(store, n);
+    park_deliveries(raw_store, n);
+    park_deliveries(raw_store_only, n);
     NoopHandler direct;
     auto listener = std::make_shared<const Listener>();
     const Delivery d{"id", std::make_shared<const Event>(sample_event()), listener, 1};
     const auto t0 = clock_type::now();
     for (int i = 0; i < n; ++i) direct.deliver(d);
     const double direct_us = std::chrono::duration<double, std::micro>(clock_type::now() - t0).count() / n;
+    const double raw_us = raw_outbox_consumer_us(raw_store, n, true);
+    const double raw_store_us = raw_outbox_consumer_us(raw_store_only, n, false);
 
     const auto t1 = clock_type::now();
     Notifier notifier(options_for(store, NotifierOptions::OutboxMode::durable));
@@ -276,6 +340,10 @@ void dispatcher_table() {
     const double total_us = std::chrono::duration<double, std::micro>(clock_type::now() - t1).count();
     std::printf("| what | us per delivery | deliveries/s |\n|---|---:|---:|\n");
     std::printf("| baseline: the handler called directly | %.3f | %.0f |\n", direct_us, 1e6 / direct_us);
+    std::printf("| baseline: raw SQLite outbox consumer, one thread (claim 256 a commit, parse, delete 256 a commit) | %.1f | %.0f |\n",
+                raw_us, 1e6 / raw_us);
+    std::printf("| baseline: the same, the store's share only (claim and delete, no parse) | %.1f | %.0f |\n",
+                raw_store_us, 1e6 / raw_store_us);
     std::printf("| notify: claim from the outbox, parse, deliver, record (4 workers) | %.1f | %.0f |\n",
                 total_us / n, n * 1e6 / total_us);
 }

@@ -216,15 +216,24 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
 }
 
 bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
+    Impl& m = *impl_;
     // Everything in the outbox now: this notifier's fires and what earlier runs left.
-    const std::int64_t up_to = std::max(impl_->last_seq.load(), impl_->outbox->last_seq());
+    const std::int64_t up_to = std::max(m.last_seq.load(), m.outbox->last_seq());
     if (up_to == 0) return true;
     auto pause = std::chrono::milliseconds(1);
     while (true) {
-        if (!impl_->outbox->pending_up_to(up_to)) return true;
+        std::uint64_t seen = 0;
+        {
+            std::lock_guard lock(m.recorded_mutex);
+            seen = m.recorded;
+        }
+        if (!m.outbox->pending_up_to(up_to)) return true;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) return false;
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+        // This process's outcomes wake it at once; another process's (notify serve) are seen
+        // at the next look, sooner at first.
+        std::unique_lock lock(m.recorded_mutex);
+        m.recorded_changed.wait_until(lock, std::min(deadline, now + pause), [&] { return m.recorded != seen; });
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
 }

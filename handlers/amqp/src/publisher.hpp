@@ -20,12 +20,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "address.hpp"
 #include "notify/core/handler.hpp"
 #include "notify/core/log.hpp"
 #include "settings.hpp"
+
+struct pn_delivery_t;
 
 namespace notify::handlers::amqp {
 
@@ -75,8 +79,9 @@ public:
     // settles it or at `deadline` (from the container thread, or from this one when it
     // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
     // condition), released, modified, a lost connection or no answer = retry.
-    // Sends from many threads reach the container thread in batches: one wake-up for all
-    // the messages handed over while it was busy.
+    // The message is encoded on the calling thread. Sends from many threads reach the
+    // container thread in batches: one wake-up for all the messages handed over while it
+    // was busy.
     void publish_async(const std::string& exchange, proton::message message,
                        std::chrono::steady_clock::time_point deadline, SendCallback done);
 
@@ -102,7 +107,25 @@ private:
     };
 
     struct Waiting {
-        proton::message message;
+        std::vector<char> encoded;  // the message, encoded by the thread that handed it over
+        std::shared_ptr<PendingSend> outcome;
+    };
+    // A counted reference to a Proton delivery (what proton::tracker holds), for sends made
+    // with Proton's C API. Container thread only.
+    class DeliveryRef {
+    public:
+        explicit DeliveryRef(pn_delivery_t* d) noexcept;
+        DeliveryRef(DeliveryRef&& other) noexcept : d_(std::exchange(other.d_, nullptr)) {}
+        DeliveryRef(const DeliveryRef&) = delete;
+        DeliveryRef& operator=(const DeliveryRef&) = delete;
+        DeliveryRef& operator=(DeliveryRef&&) = delete;
+        ~DeliveryRef();
+
+    private:
+        pn_delivery_t* d_;
+    };
+    struct InFlight {
+        DeliveryRef delivery;  // keeps the key's delivery alive while it is in the map
         std::shared_ptr<PendingSend> outcome;
     };
     struct Incoming {
@@ -157,7 +180,7 @@ private:
     // Container thread only.
     proton::connection connection_;  // empty between a transport's end and the next attempt
     std::map<std::string, Link> links_;  // by exchange
-    std::map<proton::tracker, std::shared_ptr<PendingSend>> in_flight_;
+    std::unordered_map<pn_delivery_t*, InFlight> in_flight_;  // sent, not yet settled
     std::uint64_t next_tag_ = 0;
     AddressStyle address_style_ = AddressStyle::v1;  // of the current connection
     std::size_t next_url_ = 0;  // index into settings_.urls of the next attempt (modulo)
