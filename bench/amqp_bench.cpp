@@ -8,7 +8,7 @@
 //  4. the same with the broker stopped: RSS and the store file while the outbox grows,
 //     then the broker started again and the time until everything is confirmed.
 // Needs a broker: run it with scripts/bench, which starts one and sets NOTIFY_TEST_AMQP_URL.
-// Usage: amqp_bench [--quick] [--data FILE] [throughput|memory|broker-down]...
+// Usage: amqp_bench [--quick] [--data FILE] [--rows TEXT] [throughput|memory|broker-down]...
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,9 +203,16 @@ struct Row {
 // cost this process (the sender, or notify) and the broker in that run: on 2 cores the
 // two share, so a sender's own CPU per message is throughput the broker does not get.
 // With `data`, also appends "table<TAB>row<TAB>msg/s" lines to it for scripts/bench's figures.
+// --rows TEXT: only the rows whose name holds TEXT run, besides the baseline (for profiling).
+const char* row_filter = nullptr;
+
 void best_of_3(const char* table, std::vector<Row>& rows, int messages, FILE* data) {
+    const auto wanted = [&](const Row& row) {
+        return row_filter == nullptr || &row == &rows.front() || std::strstr(row.name, row_filter) != nullptr;
+    };
     for (int run = 0; run < 3; ++run) {
         for (auto& row : rows) {
+            if (!wanted(row)) continue;
             const double client = client_cpu_seconds(), broker = broker_cpu_seconds();
             const double rate = row.run();
             if (rate <= row.best) continue;
@@ -218,6 +225,7 @@ void best_of_3(const char* table, std::vector<Row>& rows, int messages, FILE* da
     std::printf("| sender | msg/s | vs %s | sender CPU us/msg | broker CPU us/msg |\n|---|---:|---:|---:|---:|\n",
                 rows.front().name);
     for (const auto& row : rows) {
+        if (!wanted(row)) continue;
         std::printf("| %s | %.0f | %.2fx | %.1f | %.1f |\n", row.name, row.best, row.best / rows.front().best,
                     row.client_us, row.broker_us);
         if (data != nullptr) std::fprintf(data, "%s\t%s\t%.0f\n", table, row.name, row.best);
@@ -332,10 +340,12 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "amqp_bench: cannot write %s\n", argv[i]);
                 return 2;
             }
+        } else if (std::strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
+            row_filter = argv[++i];
         } else if (std::set<std::string>{"throughput", "memory", "broker-down"}.count(argv[i]) != 0) {
             only.insert(argv[i]);
         } else {
-            std::fprintf(stderr, "amqp_bench: unknown argument '%s' (usage: amqp_bench [--quick] [--data FILE] [throughput|memory|broker-down]...)\n", argv[i]);
+            std::fprintf(stderr, "amqp_bench: unknown argument '%s' (usage: amqp_bench [--quick] [--data FILE] [--rows TEXT] [throughput|memory|broker-down]...)\n", argv[i]);
             return 2;
         }
     }
