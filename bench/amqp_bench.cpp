@@ -349,6 +349,10 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    if (row_filter != nullptr && data != nullptr) {
+        std::fprintf(stderr, "amqp_bench: --rows leaves rows out of the figures: not with --data\n");
+        return 2;
+    }
     const auto wanted = [&](const char* table) { return only.empty() || only.count(table) != 0; };
     const char* url = std::getenv("NOTIFY_TEST_AMQP_URL");
     if (url == nullptr) {

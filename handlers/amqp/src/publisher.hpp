@@ -79,7 +79,7 @@ public:
     // settles it or at `deadline` (from the container thread, or from this one when it
     // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
     // condition), released, modified, a lost connection or no answer = retry.
-    // The message is encoded on the calling thread. Sends from many threads reach the
+    // The message is encoded on the calling thread (one Proton cannot encode is failed). Sends from many threads reach the
     // container thread in batches: one wake-up for all the messages handed over while it
     // was busy.
     void publish_async(const std::string& exchange, proton::message message,
@@ -148,6 +148,8 @@ private:
     void on_tracker_settle(proton::tracker& t) override;
 
     void wait_for_connection(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline);
+    // Why publish_async() cannot hand a message over now (under mutex_), if it cannot.
+    std::optional<core::DeliveryResult> refusal_locked() const;
     void enqueue(const std::string& exchange, Waiting w);
     // Moves what publish_async() handed over to the links (container thread).
     void take_incoming();
