@@ -79,9 +79,9 @@ public:
     // settles it or at `deadline` (from the container thread, or from this one when it
     // cannot be sent now): accepted = delivered, rejected = failed (with the broker's
     // condition), released, modified, a lost connection or no answer = retry.
-    // The message is encoded on the calling thread (one Proton cannot encode is failed). Sends from many threads reach the
-    // container thread in batches: one wake-up for all the messages handed over while it
-    // was busy.
+    // The message is encoded on the calling thread (one Proton cannot encode is failed).
+    // Sends from many threads reach the container thread in batches: one wake-up for all
+    // the messages handed over while it was busy.
     void publish_async(const std::string& exchange, proton::message message,
                        std::chrono::steady_clock::time_point deadline, SendCallback done);
 
