@@ -125,6 +125,9 @@ private:
     Handler* handler_for(const std::string& kind);
     void claim_due(Micros now);
     void poll_parked();
+    // After heartbeat() found this process taken for dead: register again, hand queued
+    // deliveries back to the store (see dispatcher_schedule.cpp).
+    void rejoin(Micros now);
     Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
     // An attempt ended (on a worker, or on a handler's own thread for deliver_async()).
     void finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result, bool on_worker);

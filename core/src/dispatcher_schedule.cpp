@@ -75,6 +75,33 @@ void Dispatcher::claim_due(Micros now) {
     }
 }
 
+void Dispatcher::rejoin(Micros now) {
+    // Another process took this one for dead (silent longer than the lease: stopped,
+    // paused, starved) and parked its rows, which anyone may claim now. The deliveries
+    // queued here may be among them: drop them all and park those still ours (fired
+    // since), so that each is claimed again, once, in order. Attempts under way end as
+    // they will; an outcome is stored only for a row this process still holds, so a row
+    // it delivers while the taker does too is delivered twice: the takeover window of
+    // docs/delivery.md.
+    std::vector<std::int64_t> queued;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, lane] : lanes_) {
+            if (lane.queue.empty()) continue;
+            for (const auto& d : lane.queue) queued.push_back(d.seq);
+            lane.queue.clear();
+            lane.backlog = true;  // fresh fires park behind what was dropped
+            lane.next_parked = 0;
+        }
+    }
+    outbox_.rejoin(self_, owner_, now);
+    outbox_.park(queued, owner_, now);
+    log(LogLevel::warning, "another process took this one for dead (no heartbeat stored for longer than the lease) "
+                           "and took over its deliveries; registered again, " + std::to_string(queued.size()) +
+                           " queued deliveries handed back to the store; attempts under way may be repeated");
+    poll_parked();
+}
+
 void Dispatcher::schedule_loop() {
     using clock = std::chrono::steady_clock;
     const auto poll = options_.poll_interval;
@@ -103,7 +130,7 @@ void Dispatcher::schedule_loop() {
             }
             if (outbox_.durable() && now >= next_heartbeat) {
                 const Micros wall = now_micros();
-                outbox_.heartbeat(owner_, wall);
+                if (!outbox_.heartbeat(owner_, wall)) rejoin(wall);
                 if (outbox_.adopt_dead(self_, owner_, wall, options_.lease.count() * 1000) > 0) poll_parked();
                 next_heartbeat = now + heartbeat_every;
             }

@@ -386,7 +386,8 @@ Health Notifier::health(std::chrono::milliseconds unhealthy_after) {
     try {
         // A delivering process proves the store takes writes with its own heartbeat.
         if (m.dispatcher && m.outbox->durable()) {
-            m.outbox->heartbeat(m.dispatcher->owner(), now_micros());
+            // False (taken for dead) is the scheduler's to act on; the write went through.
+            (void)m.outbox->heartbeat(m.dispatcher->owner(), now_micros());
         } else {
             (void)m.outbox->counts();
         }

@@ -175,16 +175,37 @@ void Outbox::complete(const std::vector<Completion>& completions, std::int64_t o
 std::int64_t Outbox::register_process(const ProcessIdentity& self, Micros now) {
     std::int64_t id = 0;
     writer_.run([&](sqlite::Database& db) {
-        auto s = db.prepare("INSERT INTO processes (host, boot_id, pid, started, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-        s.bind(1, self.host).bind(2, self.boot_id).bind(3, self.pid).bind(4, self.started).bind(5, now);
+        // Past every id ever handed out, not only the live ones: a process taken for dead
+        // may still run and must never share its id with a newcomer (see rejoin()).
+        auto next = db.prepare(
+            "SELECT max(coalesce((SELECT value FROM store_meta WHERE key = 'last_process_id'), 0), "
+            "coalesce((SELECT max(id) FROM processes), 0)) + 1");
+        id = next.step() ? next.integer(0) : 1;
+        auto s = db.prepare("INSERT INTO processes (id, host, boot_id, pid, started, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        s.bind(1, id).bind(2, self.host).bind(3, self.boot_id).bind(4, self.pid).bind(5, self.started).bind(6, now);
         s.run();
-        id = db.last_insert_rowid();
+        db.run("INSERT INTO store_meta (key, value) VALUES ('last_process_id', ?1) "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value", id);
     });
     return id;
 }
 
-void Outbox::heartbeat(std::int64_t id, Micros now) {
-    writer_.run([&](sqlite::Database& db) { db.run("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1", id, now); });
+bool Outbox::heartbeat(std::int64_t id, Micros now) {
+    bool known = false;
+    writer_.run([&](sqlite::Database& db) {
+        db.run("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1", id, now);
+        known = db.changes() > 0;
+    });
+    return known;
+}
+
+void Outbox::rejoin(const ProcessIdentity& self, std::int64_t id, Micros now) {
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("INSERT INTO processes (id, host, boot_id, pid, started, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                            "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at");
+        s.bind(1, id).bind(2, self.host).bind(3, self.boot_id).bind(4, self.pid).bind(5, self.started).bind(6, now);
+        s.run();
+    });
 }
 
 std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) {

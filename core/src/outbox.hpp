@@ -107,8 +107,13 @@ public:
     void complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts);
 
     // Process registry: who owns rows, and whether they still live.
+    // Registers this process under an id no process of this store ever had.
     std::int64_t register_process(const ProcessIdentity& self, Micros now);
-    void heartbeat(std::int64_t id, Micros now);
+    // Renews the process's lease. False: the registry no longer knows `id` (another
+    // process took this one for dead and parked its rows); see rejoin().
+    bool heartbeat(std::int64_t id, Micros now);
+    // Registers this process again under its old id, after heartbeat() returned false.
+    void rejoin(const ProcessIdentity& self, std::int64_t id, Micros now);
     // Parks the rows of processes that died (gone from this host, or silent for `lease`)
     // and forgets them. Returns how many rows were parked.
     std::size_t adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease);
@@ -117,7 +122,7 @@ public:
     std::size_t adopt_orphans();
     // Parks every row `owner` holds and forgets the process (clean shutdown).
     void release(std::int64_t owner);
-    // Parks the given rows of `owner` (claimed but never attempted).
+    // Parks the given rows of `owner` (held but never attempted), due at `due_at` at the latest.
     void park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at);
 
     // Administration.

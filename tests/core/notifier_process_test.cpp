@@ -12,12 +12,14 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "notifier_fixture.hpp"
+#include "raw_sql.hpp"
 
 using namespace notify::core;
 using namespace notify::test;
@@ -285,4 +287,84 @@ TEST_CASE("deliveries of a process on another host are taken over only after its
     const auto it = std::find_if(stats.begin(), stats.end(), [&](const ListenerStats& s) { return s.listener_id == l.id; });
     REQUIRE(it != stats.end());
     CHECK(it->in_flight == 1);  // still held by the live remote process
+}
+
+namespace {
+
+// The ids in the store's process registry, lowest first.
+std::vector<std::int64_t> process_ids(const std::filesystem::path& store) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(store.c_str(), &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT id FROM processes ORDER BY id", -1, &s, nullptr) == SQLITE_OK);
+    std::vector<std::int64_t> ids;
+    while (sqlite3_step(s) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("process ids are never handed out twice, even after a clean stop", "[notifier][process]") {
+    NotifierFixture f;
+    ListenerStore(f.store).create(f.listener({"#"}));
+    std::int64_t first = 0;
+    {
+        Notifier notifier(f.options());
+        const auto ids = process_ids(f.store);
+        REQUIRE(ids.size() == 1);
+        first = ids[0];
+    }
+    CHECK(process_ids(f.store).empty());  // a clean stop forgets the process
+    Notifier again(f.options());
+    const auto ids = process_ids(f.store);
+    REQUIRE(ids.size() == 1);
+    // The old id may still be held by a process another one took for dead; never share it.
+    CHECK(ids[0] > first);
+}
+
+TEST_CASE("a process taken for dead while it still runs registers again and delivers every event", "[notifier][process]") {
+    NotifierFixture f;
+    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"delay_ms", 20}}));
+    auto options = f.options();
+    options.lease = 300ms;  // a heartbeat every 100 ms
+    auto warnings = std::make_shared<std::vector<std::string>>();
+    auto warnings_mutex = std::make_shared<std::mutex>();
+    options.log = [warnings, warnings_mutex](LogLevel level, std::string_view message) {
+        if (level != LogLevel::warning) return;
+        std::lock_guard lock(*warnings_mutex);
+        warnings->emplace_back(message);
+    };
+    Notifier notifier(options);
+    const auto before = process_ids(f.store);
+    REQUIRE(before.size() == 1);
+
+    constexpr int events = 40;  // 20 ms each, 2 at a time: most are still queued below
+    std::set<std::string> fired;
+    for (int i = 0; i < events; ++i) fired.insert(notifier.fire(Event("taken.over")).deliveries.at(0).delivery_id);
+    // What another process does to one whose heartbeat it found too old.
+    raw_sql(f.store, "UPDATE outbox SET owner = NULL WHERE owner = " + std::to_string(before[0]) + ";" +
+                         "DELETE FROM processes WHERE id = " + std::to_string(before[0]) + ";");
+
+    REQUIRE(notifier.flush(in(20s)));
+    CHECK(process_ids(f.store) == before);  // the same id again
+    {
+        std::lock_guard lock(*warnings_mutex);
+        REQUIRE(warnings->size() == 1);
+        CHECK_THAT(warnings->front(), Catch::Contains("took this one for dead"));
+    }
+    std::map<std::string, int> delivered;
+    for (const auto& a : f.recorder->delivered(l.id)) ++delivered[a.delivery_id];
+    std::set<std::string> got;
+    for (const auto& [id, n] : delivered) {
+        got.insert(id);
+        INFO(id);
+        CHECK(n <= 2);  // at most once more: an attempt under way during the takeover
+    }
+    CHECK(got == fired);
+    const auto stats = stats_of(notifier.stats(), l.id);
+    CHECK(stats.pending == 0);
+    CHECK(stats.in_flight == 0);
 }
