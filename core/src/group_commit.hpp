@@ -25,12 +25,16 @@ public:
     // Held by a caller from before it prepares its work until run() returned. A leader waits
     // up to 50 us for announced callers that have not queued yet, so concurrent callers
     // share commits instead of taking turns. A lone caller never waits.
+    // announce() and withdraw() are its two ends, for a holder of another shape; every
+    // announce() must be followed by one withdraw().
+    void announce() noexcept { coming_.fetch_add(1); }
+    void withdraw() noexcept { coming_.fetch_sub(1); }
     class Announcement {
     public:
-        explicit Announcement(GroupCommit& g) : g_(&g) { g_->coming_.fetch_add(1); }
+        explicit Announcement(GroupCommit& g) : g_(&g) { g_->announce(); }
         Announcement(const Announcement&) = delete;
         Announcement& operator=(const Announcement&) = delete;
-        ~Announcement() { g_->coming_.fetch_sub(1); }
+        ~Announcement() { g_->withdraw(); }
 
     private:
         GroupCommit* g_;

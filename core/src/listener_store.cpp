@@ -11,7 +11,7 @@
 
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
-#include "outbox.hpp"
+#include "sqlite_outbox.hpp"
 #include "sqlite.hpp"
 #include "store_schema.hpp"
 

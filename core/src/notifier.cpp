@@ -179,7 +179,7 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
         if (!r.listeners.empty()) prepared.push_back({r.event, &r.listeners, to_json(*r.event).dump(), {}, {}});
     }
 
-    const GroupCommit::Announcement coming(m.outbox->writer());
+    const Outbox::Announcement coming(*m.outbox);
     const Micros now = now_micros();
     std::vector<Outbox::AppendItem> items;
     items.reserve(prepared.size());

@@ -1,4 +1,6 @@
-// Outbox: deliveries waiting for their handler, in the store file or in memory (internal).
+// Outbox: deliveries waiting for their handler, the store's part the dispatcher and fire()
+// use (internal). One interface, one implementation per store engine: SqliteOutbox (the
+// store file, or memory).
 //
 // A row is either owned (owner = the process that will attempt it; it sits in that
 // process's memory queue) or parked (owner NULL; any process may claim it once due_at has
@@ -16,10 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "group_commit.hpp"
 #include "notify/core/log.hpp"
 #include "process_identity.hpp"
-#include "sqlite.hpp"
 
 namespace notify::core {
 
@@ -64,100 +64,106 @@ struct OutboxCounts {
     std::uint64_t retried = 0;
 };
 
-// Deletes a listener's deliveries and counters; part of the caller's transaction.
-void forget_listener_deliveries(sqlite::Database& db, std::string_view listener_id);
-
-// Thread-safe: every call goes through one GroupCommit, so concurrent calls share commits.
-// Every method throws notify::StoreError when the store cannot be read or written.
+// Thread-safe: every method may be called from any thread at any time. Every method throws
+// notify::StoreError when the store cannot be read or written.
 class Outbox {
 public:
-    // The outbox tables of the store file, on their own connection. `sync_full`: fsync
+    // SqliteOutbox on the store file's outbox tables, its own connection. `sync_full`: fsync
     // every commit (survives power loss) instead of only handing it to the OS (survives a
     // crash of the process).
     static std::unique_ptr<Outbox> open_file(const std::filesystem::path& path, bool sync_full, const LogFunction& log);
-    // A private in-memory outbox: gone when the process ends.
+    // SqliteOutbox in a private in-memory database: gone when the process ends.
     static std::unique_ptr<Outbox> open_memory();
-    ~Outbox();
+    virtual ~Outbox() = default;
 
-    bool durable() const noexcept { return durable_; }
+    // Survives the process: rows, the process registry and leases are kept in a store.
+    virtual bool durable() const noexcept = 0;
 
-    // Announces an append() about to come (see GroupCommit::Announcement).
-    GroupCommit& writer() noexcept { return writer_; }
+    // Held by fire() from before it builds its rows until append() returned: concurrent
+    // fires then share one commit instead of taking turns.
+    class Announcement {
+    public:
+        explicit Announcement(Outbox& outbox) noexcept : outbox_(&outbox) { outbox_->announce(true); }
+        Announcement(const Announcement&) = delete;
+        Announcement& operator=(const Announcement&) = delete;
+        ~Announcement() { outbox_->announce(false); }
+
+    private:
+        Outbox* outbox_;
+    };
 
     // One delivery per insert for one event, in one (group) commit. `owner` marks the owned
     // ones. Returns the new rows' seq numbers, in order.
-    std::vector<std::int64_t> append(const std::string& event_json, Micros created_at,
-                                     const std::vector<OutboxInsert>& inserts, std::int64_t owner);
+    virtual std::vector<std::int64_t> append(const std::string& event_json, Micros created_at,
+                                             const std::vector<OutboxInsert>& inserts, std::int64_t owner) = 0;
     // append() for several events in one (group) commit; the seq numbers of all their rows,
     // in order. The pointers must stay valid during the call.
     struct AppendItem {
         const std::string* event_json;
         const std::vector<OutboxInsert>* inserts;
     };
-    std::vector<std::int64_t> append_batch(const std::vector<AppendItem>& items, Micros created_at, std::int64_t owner);
+    virtual std::vector<std::int64_t> append_batch(const std::vector<AppendItem>& items, Micros created_at,
+                                                   std::int64_t owner) = 0;
 
     // Takes up to `limit` parked rows of a listener that are due by `now`, oldest first.
-    std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner);
+    virtual std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit,
+                                         std::int64_t owner) = 0;
     // The earliest due_at among a listener's parked rows.
-    std::optional<Micros> next_due(std::string_view listener_id);
+    virtual std::optional<Micros> next_due(std::string_view listener_id) = 0;
     // Per listener: attempts that delivered, attempts that will be retried.
     using AttemptCounts = std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>;
     // Records outcomes of rows `owner` holds (rows it no longer holds are left alone) and
     // adds `counts` to the per-listener counters, in one transaction.
-    void complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts);
+    virtual void complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts) = 0;
 
     // Process registry: who owns rows, and whether they still live.
     // Registers this process under an id no process of this store ever had.
-    std::int64_t register_process(const ProcessIdentity& self, Micros now);
+    virtual std::int64_t register_process(const ProcessIdentity& self, Micros now) = 0;
     // Renews the process's lease. False: the registry no longer knows `id` (another
     // process took this one for dead and parked its rows); see rejoin().
-    bool heartbeat(std::int64_t id, Micros now);
+    virtual bool heartbeat(std::int64_t id, Micros now) = 0;
     // Registers this process again under its old id, after heartbeat() returned false.
-    void rejoin(const ProcessIdentity& self, std::int64_t id, Micros now);
+    virtual void rejoin(const ProcessIdentity& self, std::int64_t id, Micros now) = 0;
     // Parks the rows of processes that died (gone from this host, or silent for `lease`)
     // and forgets them. Returns how many rows were parked.
-    std::size_t adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease);
+    virtual std::size_t adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) = 0;
     // Parks rows held by a process the registry no longer knows (a row a stopping process
     // inserted after it released its rows). Reads the whole table: for start-up only.
-    std::size_t adopt_orphans();
+    virtual std::size_t adopt_orphans() = 0;
     // Parks every row `owner` holds and forgets the process (clean shutdown).
-    void release(std::int64_t owner);
+    virtual void release(std::int64_t owner) = 0;
     // Parks the given rows of `owner` (held but never attempted), due at `due_at` at the latest.
-    void park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at);
+    virtual void park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) = 0;
 
     // Administration.
-    std::map<std::string, OutboxCounts> counts();
+    virtual std::map<std::string, OutboxCounts> counts() = 0;
     // Pending (or dead) rows, oldest first; of one listener unless `listener_id` is empty.
-    std::vector<OutboxRow> rows(bool dead, std::size_t limit, std::string_view listener_id = {});
+    virtual std::vector<OutboxRow> rows(bool dead, std::size_t limit, std::string_view listener_id = {}) = 0;
     // The rows of these seq numbers that still exist.
-    std::vector<OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs);
-    std::size_t retry_dead(std::optional<std::string_view> delivery_id, Micros now);
-    std::size_t purge_dead();
+    virtual std::vector<OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs) = 0;
+    virtual std::size_t retry_dead(std::optional<std::string_view> delivery_id, Micros now) = 0;
+    virtual std::size_t purge_dead() = 0;
     // Whether a row with seq <= `seq` is still pending (not delivered, not dead). Reads the
     // rows below the oldest pending one: a few pages, plus the dead letters kept before it.
-    bool pending_up_to(std::int64_t seq);
+    virtual bool pending_up_to(std::int64_t seq) = 0;
     // The highest seq in the outbox (0 when empty).
-    std::int64_t last_seq();
+    virtual std::int64_t last_seq() = 0;
     // Forgets every row of a listener that no longer exists.
-    void drop_listener(std::string_view listener_id);
-    // Copies the write-ahead log into the database file (durable outbox only).
-    void checkpoint();
-    // True when anything was committed to the store file (by this process or another)
-    // since the last call: SQLite's PRAGMA data_version, a few microseconds. Always false
-    // for the in-memory outbox.
-    bool changed();
+    virtual void drop_listener(std::string_view listener_id) = 0;
+    // Store upkeep outside any fire() (SQLite: copies the write-ahead log into the file).
+    virtual void checkpoint() = 0;
+    // True when anything was committed to the store (by this process or another) since the
+    // last call; cheap enough to ask every few milliseconds. Always false for a store that
+    // is not durable.
+    virtual bool changed() = 0;
+
+protected:
+    Outbox() = default;
 
 private:
-    Outbox(std::unique_ptr<sqlite::Database> db, bool durable);
-    struct Statements;
-
-    std::unique_ptr<sqlite::Database> db_;
-    bool durable_;
-    GroupCommit writer_;
-    std::unique_ptr<Statements> sql_;  // used only inside writer_.run()
-    std::mutex checkpoint_mutex_;
-    std::unique_ptr<sqlite::Database> checkpointer_;  // also watches data_version
-    std::int64_t data_version_ = -1;                   // under checkpoint_mutex_
+    // Announcement's ends: `coming` true when a caller announces an append, false when it
+    // is done (appended or not).
+    virtual void announce(bool coming) noexcept = 0;
 };
 
 }  // namespace notify::core

@@ -1,5 +1,5 @@
 // The outbox's SQL. Every statement runs inside GroupCommit::run, one connection per outbox.
-#include "outbox.hpp"
+#include "sqlite_outbox.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -34,7 +34,7 @@ OutboxRow read_row(const sqlite::Statement& s) {
 }  // namespace
 
 // Statements used on every fire and every delivery, prepared once.
-struct Outbox::Statements {
+struct SqliteOutbox::Statements {
     explicit Statements(sqlite::Database& db)
         : insert(db.prepare("INSERT INTO outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
@@ -61,10 +61,10 @@ struct Outbox::Statements {
     sqlite::Statement count;
 };
 
-Outbox::Outbox(std::unique_ptr<sqlite::Database> db, bool durable)
+SqliteOutbox::SqliteOutbox(std::unique_ptr<sqlite::Database> db, bool durable)
     : db_(std::move(db)), durable_(durable), writer_(*db_), sql_(std::make_unique<Statements>(*db_)) {}
 
-Outbox::~Outbox() {
+SqliteOutbox::~SqliteOutbox() {
     sql_.reset();  // statements before their connection
     try {
         checkpoint();
@@ -78,21 +78,29 @@ std::unique_ptr<Outbox> Outbox::open_file(const std::filesystem::path& path, boo
     // Checkpoints run from the dispatcher (checkpoint()), never inside a fire()'s commit.
     db->exec("PRAGMA wal_autocheckpoint = 0");
     db->exec("PRAGMA journal_size_limit = 67108864");
-    return std::unique_ptr<Outbox>(new Outbox(std::move(db), true));
+    return std::make_unique<SqliteOutbox>(std::move(db), true);
 }
 
 std::unique_ptr<Outbox> Outbox::open_memory() {
     auto db = std::make_unique<sqlite::Database>(":memory:", true);
     db->exec(store_schema::outbox_tables_sql());
-    return std::unique_ptr<Outbox>(new Outbox(std::move(db), false));
+    return std::make_unique<SqliteOutbox>(std::move(db), false);
 }
 
-std::vector<std::int64_t> Outbox::append(const std::string& event_json, Micros created_at,
+void SqliteOutbox::announce(bool coming) noexcept {
+    if (coming) {
+        writer_.announce();
+    } else {
+        writer_.withdraw();
+    }
+}
+
+std::vector<std::int64_t> SqliteOutbox::append(const std::string& event_json, Micros created_at,
                                          const std::vector<OutboxInsert>& inserts, std::int64_t owner) {
     return append_batch({{&event_json, &inserts}}, created_at, owner);
 }
 
-std::vector<std::int64_t> Outbox::append_batch(const std::vector<AppendItem>& items, Micros created_at,
+std::vector<std::int64_t> SqliteOutbox::append_batch(const std::vector<AppendItem>& items, Micros created_at,
                                                std::int64_t owner) {
     std::vector<std::int64_t> seqs;
     std::size_t rows = 0;
@@ -115,7 +123,7 @@ std::vector<std::int64_t> Outbox::append_batch(const std::vector<AppendItem>& it
     return seqs;
 }
 
-std::vector<OutboxRow> Outbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
+std::vector<OutboxRow> SqliteOutbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
     std::vector<OutboxRow> rows;
     writer_.run([&](sqlite::Database&) {
         rows.clear();
@@ -130,7 +138,7 @@ std::vector<OutboxRow> Outbox::claim(std::string_view listener_id, Micros now, s
     return rows;
 }
 
-std::optional<Micros> Outbox::next_due(std::string_view listener_id) {
+std::optional<Micros> SqliteOutbox::next_due(std::string_view listener_id) {
     std::optional<Micros> due;
     writer_.run([&](sqlite::Database&) {
         auto& s = sql_->next_due;
@@ -143,7 +151,7 @@ std::optional<Micros> Outbox::next_due(std::string_view listener_id) {
     return due;
 }
 
-void Outbox::complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts) {
+void SqliteOutbox::complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts) {
     writer_.run([&](sqlite::Database&) {
         for (const auto& c : completions) {
             sqlite::Statement* s = nullptr;
@@ -172,7 +180,7 @@ void Outbox::complete(const std::vector<Completion>& completions, std::int64_t o
     });
 }
 
-std::int64_t Outbox::register_process(const ProcessIdentity& self, Micros now) {
+std::int64_t SqliteOutbox::register_process(const ProcessIdentity& self, Micros now) {
     std::int64_t id = 0;
     writer_.run([&](sqlite::Database& db) {
         // Past every id ever handed out, not only the live ones: a process taken for dead
@@ -190,7 +198,7 @@ std::int64_t Outbox::register_process(const ProcessIdentity& self, Micros now) {
     return id;
 }
 
-bool Outbox::heartbeat(std::int64_t id, Micros now) {
+bool SqliteOutbox::heartbeat(std::int64_t id, Micros now) {
     bool known = false;
     writer_.run([&](sqlite::Database& db) {
         db.run("UPDATE processes SET heartbeat_at = ?2 WHERE id = ?1", id, now);
@@ -199,7 +207,7 @@ bool Outbox::heartbeat(std::int64_t id, Micros now) {
     return known;
 }
 
-void Outbox::rejoin(const ProcessIdentity& self, std::int64_t id, Micros now) {
+void SqliteOutbox::rejoin(const ProcessIdentity& self, std::int64_t id, Micros now) {
     writer_.run([&](sqlite::Database& db) {
         auto s = db.prepare("INSERT INTO processes (id, host, boot_id, pid, started, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                             "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at");
@@ -208,7 +216,7 @@ void Outbox::rejoin(const ProcessIdentity& self, std::int64_t id, Micros now) {
     });
 }
 
-std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) {
+std::size_t SqliteOutbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id, Micros now, Micros lease) {
     std::size_t parked = 0;
     writer_.run([&](sqlite::Database& db) {
         parked = 0;
@@ -228,14 +236,14 @@ std::size_t Outbox::adopt_dead(const ProcessIdentity& self, std::int64_t self_id
     return parked;
 }
 
-void Outbox::release(std::int64_t owner) {
+void SqliteOutbox::release(std::int64_t owner) {
     writer_.run([&](sqlite::Database& db) {
         db.run("UPDATE outbox SET owner = NULL WHERE owner = ?1", owner);
         db.run("DELETE FROM processes WHERE id = ?1", owner);
     });
 }
 
-std::size_t Outbox::adopt_orphans() {
+std::size_t SqliteOutbox::adopt_orphans() {
     std::size_t parked = 0;
     writer_.run([&](sqlite::Database& db) {
         db.run("UPDATE outbox SET owner = NULL WHERE owner IS NOT NULL AND owner NOT IN (SELECT id FROM processes)");
@@ -244,7 +252,7 @@ std::size_t Outbox::adopt_orphans() {
     return parked;
 }
 
-void Outbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) {
+void SqliteOutbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) {
     if (seqs.empty()) return;
     writer_.run([&](sqlite::Database& db) {
         auto s = db.prepare("UPDATE outbox SET owner = NULL, due_at = min(due_at, ?3) WHERE seq = ?1 AND owner = ?2");
@@ -256,7 +264,7 @@ void Outbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Mic
     });
 }
 
-std::map<std::string, OutboxCounts> Outbox::counts() {
+std::map<std::string, OutboxCounts> SqliteOutbox::counts() {
     std::map<std::string, OutboxCounts> out;
     writer_.run([&](sqlite::Database& db) {
         out.clear();
@@ -282,7 +290,7 @@ std::map<std::string, OutboxCounts> Outbox::counts() {
     return out;
 }
 
-std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit, std::string_view listener_id) {
+std::vector<OutboxRow> SqliteOutbox::rows(bool dead, std::size_t limit, std::string_view listener_id) {
     std::vector<OutboxRow> out;
     writer_.run([&](sqlite::Database& db) {
         out.clear();
@@ -296,7 +304,7 @@ std::vector<OutboxRow> Outbox::rows(bool dead, std::size_t limit, std::string_vi
     return out;
 }
 
-std::vector<OutboxRow> Outbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {
+std::vector<OutboxRow> SqliteOutbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {
     std::vector<OutboxRow> out;
     if (seqs.empty()) return out;
     const std::string list = nlohmann::json(seqs).dump();
@@ -310,7 +318,7 @@ std::vector<OutboxRow> Outbox::rows_by_seq(const std::vector<std::int64_t>& seqs
     return out;
 }
 
-std::size_t Outbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
+std::size_t SqliteOutbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
     std::size_t changed = 0;
     writer_.run([&](sqlite::Database& db) {
         auto s = db.prepare(std::string("UPDATE outbox SET dead_at = NULL, owner = NULL, due_at = ?1, attempts = 0, "
@@ -324,7 +332,7 @@ std::size_t Outbox::retry_dead(std::optional<std::string_view> delivery_id, Micr
     return changed;
 }
 
-std::size_t Outbox::purge_dead() {
+std::size_t SqliteOutbox::purge_dead() {
     std::size_t removed = 0;
     writer_.run([&](sqlite::Database& db) {
         db.exec("DELETE FROM outbox WHERE dead_at IS NOT NULL");
@@ -333,7 +341,7 @@ std::size_t Outbox::purge_dead() {
     return removed;
 }
 
-bool Outbox::pending_up_to(std::int64_t seq) {
+bool SqliteOutbox::pending_up_to(std::int64_t seq) {
     bool pending = false;
     writer_.run([&](sqlite::Database& db) {
         // Walks seq upwards and stops at the first row that is not dead: delivered rows are
@@ -346,7 +354,7 @@ bool Outbox::pending_up_to(std::int64_t seq) {
     return pending;
 }
 
-std::int64_t Outbox::last_seq() {
+std::int64_t SqliteOutbox::last_seq() {
     std::int64_t seq = 0;
     writer_.run([&](sqlite::Database& db) {
         auto s = db.prepare("SELECT coalesce(max(seq), 0) FROM outbox");
@@ -360,11 +368,11 @@ void forget_listener_deliveries(sqlite::Database& db, std::string_view listener_
     db.run("DELETE FROM delivery_counts WHERE listener_id = ?1", listener_id);
 }
 
-void Outbox::drop_listener(std::string_view listener_id) {
+void SqliteOutbox::drop_listener(std::string_view listener_id) {
     writer_.run([&](sqlite::Database& db) { forget_listener_deliveries(db, listener_id); });
 }
 
-void Outbox::checkpoint() {
+void SqliteOutbox::checkpoint() {
     if (!durable_) return;
     // A connection of its own: a checkpoint cannot run inside the writer's transactions,
     // and PASSIVE never makes writers wait.
@@ -380,7 +388,7 @@ void Outbox::checkpoint() {
     if (frames > restart_frames) checkpointer_->exec("PRAGMA wal_checkpoint(RESTART)");
 }
 
-bool Outbox::changed() {
+bool SqliteOutbox::changed() {
     if (!durable_) return false;
     std::lock_guard lock(checkpoint_mutex_);
     if (!checkpointer_) checkpointer_ = std::make_unique<sqlite::Database>(db_->path(), false);
