@@ -1,0 +1,77 @@
+// A thin RAII layer over libpq for the PostgreSQL store (internal): connecting with notify's
+// TLS defaults and masked messages, running statements with text parameters.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace notify::store::postgresql::pg {
+
+// Where and how to connect.
+struct ConnectOptions {
+    // A libpq connection URL (postgresql://user@host:port/db?sslmode=...) or key=value string.
+    std::string url;
+    // Used when not empty; else libpq's own sources apply (a password in the URL,
+    // PGPASSWORD, ~/.pgpass).
+    std::string password;
+    std::string application_name = "notify";
+};
+
+// `url` with any password in it replaced by "***": for messages and logs.
+std::string masked_url(std::string_view url);
+
+// The sslmode notify uses for `url` when the URL sets none: "disable" for a unix socket or
+// a loopback host (127.0.0.0/8, ::1, localhost: no network to protect), "verify-full"
+// (TLS, certificate and host name checked) for any other host. Throws StoreUnusable when
+// libpq cannot parse the URL.
+std::string sslmode_for(std::string_view url);
+
+// One statement's outcome. Movable, not copyable; frees the libpq result.
+class Result {
+public:
+    explicit Result(PGresult* result) noexcept : result_(result, &PQclear) {}
+    int rows() const noexcept { return PQntuples(result_.get()); }
+    bool is_null(int row, int column) const noexcept { return PQgetisnull(result_.get(), row, column) != 0; }
+    std::string text(int row, int column) const;
+    std::int64_t integer(int row, int column) const;  // throws StoreError if not an integer
+    // Rows changed by an INSERT, UPDATE or DELETE.
+    std::int64_t changed() const;
+
+private:
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
+};
+
+// One connection. Not thread-safe: one thread at a time. Every method throws
+// notify::StoreError (the server's message and SQLSTATE; never a password) on failure.
+class Connection {
+public:
+    // Connects at once. Throws notify::StoreError naming the masked URL and libpq's reason.
+    explicit Connection(const ConnectOptions& options);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Runs one or more statements without parameters (schema, BEGIN, COMMIT).
+    Result exec(const std::string& sql);
+    // Runs one statement with text parameters ($1, $2, ...); std::nullopt is SQL NULL.
+    Result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+
+    // Whether the connection uses TLS.
+    bool encrypted() const noexcept { return PQsslInUse(conn_.get()) != 0; }
+    const std::string& masked_url() const noexcept { return masked_url_; }
+    PGconn* native() noexcept { return conn_.get(); }
+
+private:
+    Result check(PGresult* result, const std::string& sql);
+
+    std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+    std::string masked_url_;
+};
+
+}  // namespace notify::store::postgresql::pg
