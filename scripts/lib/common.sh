@@ -12,7 +12,7 @@ NOTIFY_BUILD_PACKAGES=(
     cmake g++ make pkg-config
     libboost-dev nlohmann-json3-dev libsqlite3-dev libinih-dev libhowardhinnant-date-dev
     libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev libssl-dev
-    libmosquitto-dev prometheus-cpp-dev libcivetweb-dev
+    libmosquitto-dev prometheus-cpp-dev libcivetweb-dev libpq-dev
 )
 
 # What the fuzz targets are built with (libFuzzer ships with clang's runtime).
@@ -21,7 +21,7 @@ NOTIFY_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
     rabbitmq-server mosquitto mosquitto-clients curl openssl python3 python3-pika python3-qpid-proton
-    python3-aiosmtpd python3-kombu systemd
+    python3-aiosmtpd python3-kombu systemd postgresql-15 postgresql-client-15
 )
 
 # ensure_packages PKG...: installs the missing ones (apt-get update only when needed).
@@ -36,6 +36,39 @@ ensure_packages() {
     log "installing ${missing[*]}"
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# free_ports N: N distinct free loopback ports, all held until every one is chosen, and
+# below the kernel's ephemeral range, so that no outgoing connection (a client, curl, a
+# test) can take one in the moment before the server binds it (scripts/broker, scripts/postgres).
+free_ports() {
+    /usr/bin/python3 - "$1" <<'PY'
+import random, socket, sys
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral_low = int(f.read().split()[0])
+held = []
+while len(held) < int(sys.argv[1]):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, ephemeral_low) if ephemeral_low > 11000 else 0))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+PY
+}
+
+# make_tls DIR CA_NAME: a throwaway CA (ca.pem, named CA_NAME) and a server certificate
+# signed by it (server.pem/.key) for localhost only, so that 127.0.0.1 is a name mismatch.
+make_tls() {
+    mkdir -p "$1"
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${ec[@]}" -keyout "$1/ca.key" -out "$1/ca.pem" -days 2 -subj "/CN=$2" 2>/dev/null
+    openssl req "${ec[@]}" -keyout "$1/server.key" -out "$1/server.csr" -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$1/server.ext"
+    openssl x509 -req -in "$1/server.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -out "$1/server.pem" \
+        -days 2 -extfile "$1/server.ext" 2>/dev/null
 }
 
 # The release build's options, shared by scripts/demo, scripts/test and scripts/bench so
