@@ -21,8 +21,12 @@ NOTIFY_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
     rabbitmq-server mosquitto mosquitto-clients curl openssl python3 python3-pika python3-qpid-proton
-    python3-aiosmtpd python3-kombu systemd postgresql-15 postgresql-client-15
+    python3-aiosmtpd python3-kombu systemd
 )
+
+# The PostgreSQL server the store's tests start privately (scripts/postgres); scripts/demo
+# stays on SQLite and installs no database server.
+NOTIFY_POSTGRES_PACKAGES=(postgresql-15 postgresql-client-15)
 
 # ensure_packages PKG...: installs the missing ones (apt-get update only when needed).
 ensure_packages() {
@@ -69,6 +73,17 @@ make_tls() {
     printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$1/server.ext"
     openssl x509 -req -in "$1/server.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -out "$1/server.pem" \
         -days 2 -extfile "$1/server.ext" 2>/dev/null
+}
+
+# ensure_postgres_packages: NOTIFY_POSTGRES_PACKAGES. Debian's package would also create a
+# system cluster and start it on port 5432; on a machine without PostgreSQL yet, a
+# createcluster.d setting stops that (scripts/postgres never uses a system cluster).
+ensure_postgres_packages() {
+    if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed"; then
+        mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/notify-no-main-cluster.conf
+    fi
+    ensure_packages "${NOTIFY_POSTGRES_PACKAGES[@]}"
 }
 
 # The release build's options, shared by scripts/demo, scripts/test and scripts/bench so
