@@ -153,8 +153,9 @@ public:
     // Store upkeep outside any fire() (SQLite: copies the write-ahead log into the file).
     virtual void checkpoint() = 0;
     // True when anything was committed to the store (by this process or another) since the
-    // last call; cheap enough to ask every few milliseconds. Always false for a store that
-    // is not durable.
+    // last call; cheap enough to ask every few milliseconds. False when nothing was, for a
+    // store that is not durable, and for an engine that cannot tell cheaply: the dispatcher
+    // then sees other processes' work at its next poll.
     virtual bool changed() = 0;
 
 protected:

@@ -11,28 +11,14 @@
 #include "notify/core/error.hpp"
 #include "pg_env.hpp"
 #include "pg_schema.hpp"
+#include "pg_scratch.hpp"
 
 using namespace notify::store::postgresql;
 using notify::test::PostgresServer;
+using notify::test::ScratchSchema;
+using notify::test::connect;
 
 namespace {
-
-pg::Connection connect() { return pg::Connection({PostgresServer::get().url, PostgresServer::get().password}); }
-
-// A schema name no other test uses, dropped with everything in it at the end of the test.
-struct ScratchSchema {
-    std::string name;
-    ScratchSchema() {
-        std::random_device random;
-        name = "test_" + std::to_string(random()) + std::to_string(random());
-    }
-    ~ScratchSchema() {
-        try {
-            connect().exec("DROP SCHEMA IF EXISTS " + quoted_schema(name) + " CASCADE");
-        } catch (...) {
-        }
-    }
-};
 
 std::set<std::string> tables_of(pg::Connection& c, const std::string& schema) {
     const auto r = c.exec("SELECT tablename FROM pg_tables WHERE schemaname = $1", {schema});

@@ -133,6 +133,13 @@ Connection::Connection(const ConnectOptions& options)
     }
 }
 
+void Connection::reconnect() {
+    PQreset(conn_.get());
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+        throw StoreError(masked_url_ + ": cannot connect again: " + one_line(PQerrorMessage(conn_.get())));
+    }
+}
+
 Result Connection::exec(const std::string& sql) { return check(PQexec(conn_.get(), sql.c_str()), sql); }
 
 Result Connection::exec(const std::string& sql, const std::vector<std::optional<std::string>>& params) {

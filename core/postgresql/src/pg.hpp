@@ -62,6 +62,11 @@ public:
     // Runs one statement with text parameters ($1, $2, ...); std::nullopt is SQL NULL.
     Result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
 
+    // Whether the server went away (the connection is closed); reconnect() opens it again.
+    bool lost() const noexcept { return PQstatus(conn_.get()) == CONNECTION_BAD; }
+    // Connects again with the same settings. Throws notify::StoreError as the constructor.
+    void reconnect();
+
     // Whether the connection uses TLS.
     bool encrypted() const noexcept { return PQsslInUse(conn_.get()) != 0; }
     const std::string& masked_url() const noexcept { return masked_url_; }

@@ -57,8 +57,7 @@ constexpr const char* steps[] = {
         boot_id      text NOT NULL,
         pid          bigint NOT NULL,
         started      bigint NOT NULL,      -- start time from /proc/<pid>/stat, against pid reuse
-        heartbeat_at bigint NOT NULL,
-        lease_until  bigint NOT NULL       -- on the server's clock: hosts' clocks may disagree
+        heartbeat_at bigint NOT NULL       -- on the server's clock (now_us()): hosts' clocks may disagree
     );
     -- The server's clock in the store's unit, for leases every host reads alike.
     CREATE FUNCTION {s}.now_us() RETURNS bigint LANGUAGE sql VOLATILE

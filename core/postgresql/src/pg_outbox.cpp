@@ -1,0 +1,307 @@
+#include "pg_outbox.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+#include <type_traits>
+
+#include "notify/core/error.hpp"
+
+#include "pg_schema.hpp"
+#include "process_identity.hpp"
+
+namespace notify::store::postgresql {
+
+using core::Completion;
+using core::Micros;
+using core::OutboxRow;
+
+namespace {
+
+#define NOTIFY_PG_ROW_COLUMNS "seq, delivery_id, listener_id, event, created_at, due_at, attempts, last_error, dead_at, owner"
+
+OutboxRow read_row(const pg::Result& r, int i) {
+    OutboxRow row;
+    row.seq = r.integer(i, 0);
+    row.delivery_id = r.text(i, 1);
+    row.listener_id = r.text(i, 2);
+    row.event_json = r.text(i, 3);
+    row.created_at = r.integer(i, 4);
+    row.due_at = r.integer(i, 5);
+    row.attempts = static_cast<int>(r.integer(i, 6));
+    if (!r.is_null(i, 7)) row.last_error = r.text(i, 7);
+    if (!r.is_null(i, 8)) row.dead_at = r.integer(i, 8);
+    row.owned = !r.is_null(i, 9);
+    return row;
+}
+
+std::vector<OutboxRow> read_rows(const pg::Result& r) {
+    std::vector<OutboxRow> rows;
+    rows.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) rows.push_back(read_row(r, i));
+    return rows;
+}
+
+// A bigint[] literal: only digits and signs, nothing to escape.
+std::string array_of(const std::vector<std::int64_t>& values) {
+    std::string out = "{";
+    for (const auto v : values) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(v);
+    }
+    return out + "}";
+}
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+PgOutbox::PgOutbox(const pg::ConnectOptions& options, const std::string& schema)
+    : options_(options), schema_(quoted_schema(schema)), connection_(options) {
+    open_schema(connection_, schema);
+}
+
+std::string PgOutbox::sql(const char* text) const {
+    std::string out(text);
+    for (std::size_t at; (at = out.find("{s}")) != std::string::npos;) out.replace(at, 3, schema_);
+    return out;
+}
+
+template <typename Work>
+auto PgOutbox::run(bool transaction, Work&& work) {
+    std::lock_guard lock(mutex_);
+    if (connection_.lost()) connection_.reconnect();
+    if (!transaction) return work(connection_);
+    connection_.exec("BEGIN");
+    try {
+        if constexpr (std::is_void_v<decltype(work(connection_))>) {
+            work(connection_);
+            connection_.exec("COMMIT");
+        } else {
+            auto out = work(connection_);
+            connection_.exec("COMMIT");
+            return out;
+        }
+    } catch (...) {
+        if (!connection_.lost()) {
+            try {
+                connection_.exec("ROLLBACK");
+            } catch (const Error&) {
+            }
+        }
+        throw;
+    }
+}
+
+std::vector<std::int64_t> PgOutbox::append(const std::string& event_json, Micros created_at,
+                                           const std::vector<core::OutboxInsert>& inserts, std::int64_t owner) {
+    return append_batch({{&event_json, &inserts}}, created_at, owner);
+}
+
+std::vector<std::int64_t> PgOutbox::append_batch(const std::vector<AppendItem>& items, Micros created_at,
+                                                 std::int64_t owner) {
+    const std::string insert = sql("INSERT INTO {s}.outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
+                                   "VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq");
+    return run(true, [&](pg::Connection& c) {
+        std::vector<std::int64_t> seqs;
+        for (const auto& item : items) {
+            for (const auto& in : *item.inserts) {
+                const auto r = c.exec(insert, {in.delivery_id, in.listener_id, *item.event_json, str(created_at),
+                                               str(in.due_at), in.owned ? std::optional(str(owner)) : std::nullopt});
+                seqs.push_back(r.integer(0, 0));
+            }
+        }
+        return seqs;
+    });
+}
+
+std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
+    // SKIP LOCKED: rows another process is claiming right now are left to it, not waited for.
+    const std::string claim = sql(
+        "UPDATE {s}.outbox o SET owner = $1 FROM (SELECT seq FROM {s}.outbox "
+        "WHERE owner IS NULL AND dead_at IS NULL AND listener_id = $2 AND due_at <= $3 "
+        "ORDER BY due_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE o.seq = c.seq "
+        "RETURNING o.seq, o.delivery_id, o.listener_id, o.event, o.created_at, o.due_at, o.attempts, o.last_error, "
+        "o.dead_at, o.owner");
+    auto rows = run(false, [&](pg::Connection& c) {
+        return read_rows(c.exec(claim, {str(owner), std::string(listener_id), str(now), str(static_cast<std::int64_t>(limit))}));
+    });
+    std::sort(rows.begin(), rows.end(), [](const OutboxRow& a, const OutboxRow& b) {
+        return std::tie(a.due_at, a.seq) < std::tie(b.due_at, b.seq);
+    });
+    return rows;
+}
+
+std::optional<Micros> PgOutbox::next_due(std::string_view listener_id) {
+    const std::string q = sql("SELECT min(due_at) FROM {s}.outbox WHERE owner IS NULL AND dead_at IS NULL AND listener_id = $1");
+    return run(false, [&](pg::Connection& c) -> std::optional<Micros> {
+        const auto r = c.exec(q, {std::string(listener_id)});
+        if (r.is_null(0, 0)) return std::nullopt;
+        return r.integer(0, 0);
+    });
+}
+
+void PgOutbox::complete(const std::vector<Completion>& completions, std::int64_t owner, const AttemptCounts& counts) {
+    const std::string delivered = sql("DELETE FROM {s}.outbox WHERE seq = $1 AND owner = $2");
+    const std::string retry = sql("UPDATE {s}.outbox SET owner = NULL, due_at = $3, attempts = $4, last_error = $5 "
+                                  "WHERE seq = $1 AND owner = $2");
+    const std::string dead = sql("UPDATE {s}.outbox SET owner = NULL, dead_at = $3, attempts = $4, last_error = $5 "
+                                 "WHERE seq = $1 AND owner = $2");
+    const std::string count = sql(
+        "INSERT INTO {s}.delivery_counts AS d (listener_id, delivered, retried) VALUES ($1, $2, $3) "
+        "ON CONFLICT (listener_id) DO UPDATE SET delivered = d.delivered + excluded.delivered, "
+        "retried = d.retried + excluded.retried");
+    run(true, [&](pg::Connection& c) {
+        for (const auto& done : completions) {
+            if (done.kind == Completion::Kind::delivered) {
+                c.exec(delivered, {str(done.seq), str(owner)});
+            } else {
+                c.exec(done.kind == Completion::Kind::retry ? retry : dead,
+                       {str(done.seq), str(owner), str(done.due_at), str(done.attempts), done.error});
+            }
+        }
+        // In the map's (sorted) order: processes counting at once lock the rows alike.
+        for (const auto& [listener, n] : counts) {
+            c.exec(count, {listener, str(static_cast<std::int64_t>(n.first)), str(static_cast<std::int64_t>(n.second))});
+        }
+    });
+}
+
+std::int64_t PgOutbox::register_process(const core::ProcessIdentity& self, Micros) {
+    const std::string q = sql("INSERT INTO {s}.processes (host, boot_id, pid, started, heartbeat_at) "
+                              "VALUES ($1, $2, $3, $4, {s}.now_us()) RETURNING id");
+    return run(false, [&](pg::Connection& c) {
+        return c.exec(q, {self.host, self.boot_id, str(self.pid), str(self.started)}).integer(0, 0);
+    });
+}
+
+bool PgOutbox::heartbeat(std::int64_t id, Micros) {
+    const std::string q = sql("UPDATE {s}.processes SET heartbeat_at = {s}.now_us() WHERE id = $1");
+    return run(false, [&](pg::Connection& c) { return c.exec(q, {str(id)}).changed() > 0; });
+}
+
+void PgOutbox::rejoin(const core::ProcessIdentity& self, std::int64_t id, Micros) {
+    const std::string q = sql("INSERT INTO {s}.processes (id, host, boot_id, pid, started, heartbeat_at) OVERRIDING SYSTEM VALUE "
+                              "VALUES ($1, $2, $3, $4, $5, {s}.now_us()) "
+                              "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at");
+    run(false, [&](pg::Connection& c) { c.exec(q, {str(id), self.host, self.boot_id, str(self.pid), str(self.started)}); });
+}
+
+std::size_t PgOutbox::adopt_dead(const core::ProcessIdentity& self, std::int64_t self_id, Micros, Micros lease) {
+    const std::string list = sql("SELECT id, host, boot_id, pid, started, heartbeat_at, {s}.now_us() FROM {s}.processes "
+                                 "WHERE id <> $1 FOR UPDATE");
+    const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
+    const std::string forget = sql("DELETE FROM {s}.processes WHERE id = $1");
+    return run(true, [&](pg::Connection& c) {
+        std::size_t parked = 0;
+        const auto r = c.exec(list, {str(self_id)});
+        for (int i = 0; i < r.rows(); ++i) {
+            const core::ProcessIdentity p{r.text(i, 1), r.text(i, 2), r.integer(i, 3), r.integer(i, 4)};
+            // Silence is measured on the server's clock, which every host reads alike.
+            if (r.integer(i, 5) + lease >= r.integer(i, 6) && core::may_be_alive(p, self)) continue;
+            parked += static_cast<std::size_t>(c.exec(park, {r.text(i, 0)}).changed());
+            c.exec(forget, {r.text(i, 0)});
+        }
+        return parked;
+    });
+}
+
+std::size_t PgOutbox::adopt_orphans() {
+    const std::string q = sql("UPDATE {s}.outbox o SET owner = NULL WHERE owner IS NOT NULL "
+                              "AND NOT EXISTS (SELECT 1 FROM {s}.processes p WHERE p.id = o.owner)");
+    return run(false, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
+}
+
+void PgOutbox::release(std::int64_t owner) {
+    const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
+    const std::string forget = sql("DELETE FROM {s}.processes WHERE id = $1");
+    run(true, [&](pg::Connection& c) {
+        c.exec(park, {str(owner)});
+        c.exec(forget, {str(owner)});
+    });
+}
+
+void PgOutbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, Micros due_at) {
+    if (seqs.empty()) return;
+    const std::string q = sql("UPDATE {s}.outbox SET owner = NULL, due_at = least(due_at, $3) "
+                              "WHERE seq = ANY($1::bigint[]) AND owner = $2");
+    run(false, [&](pg::Connection& c) { c.exec(q, {array_of(seqs), str(owner), str(due_at)}); });
+}
+
+std::map<std::string, core::OutboxCounts> PgOutbox::counts() {
+    const std::string rows_q = sql(
+        "SELECT listener_id, count(*) FILTER (WHERE dead_at IS NULL AND owner IS NULL), "
+        "count(*) FILTER (WHERE dead_at IS NULL AND owner IS NOT NULL), count(*) FILTER (WHERE dead_at IS NOT NULL), "
+        "min(created_at) FILTER (WHERE dead_at IS NULL) FROM {s}.outbox GROUP BY listener_id");
+    const std::string totals_q = sql("SELECT listener_id, delivered, retried FROM {s}.delivery_counts");
+    return run(true, [&](pg::Connection& c) {  // one snapshot for both
+        std::map<std::string, core::OutboxCounts> out;
+        const auto r = c.exec(rows_q);
+        for (int i = 0; i < r.rows(); ++i) {
+            auto& n = out[r.text(i, 0)];
+            n.parked = static_cast<std::uint64_t>(r.integer(i, 1));
+            n.owned = static_cast<std::uint64_t>(r.integer(i, 2));
+            n.dead = static_cast<std::uint64_t>(r.integer(i, 3));
+            if (!r.is_null(i, 4)) n.oldest_created = r.integer(i, 4);
+        }
+        const auto t = c.exec(totals_q);
+        for (int i = 0; i < t.rows(); ++i) {
+            auto& n = out[t.text(i, 0)];
+            n.delivered = static_cast<std::uint64_t>(t.integer(i, 1));
+            n.retried = static_cast<std::uint64_t>(t.integer(i, 2));
+        }
+        return out;
+    });
+}
+
+std::vector<OutboxRow> PgOutbox::rows(bool dead, std::size_t limit, std::string_view listener_id) {
+    const std::string q = sql(dead ? "SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE ($2 = '' OR listener_id = $2) "
+                                     "AND dead_at IS NOT NULL ORDER BY dead_at, seq LIMIT $1"
+                                   : "SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE ($2 = '' OR listener_id = $2) "
+                                     "AND dead_at IS NULL ORDER BY seq LIMIT $1");
+    const auto capped = std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()));
+    return run(false, [&](pg::Connection& c) {
+        return read_rows(c.exec(q, {str(static_cast<std::int64_t>(capped)), std::string(listener_id)}));
+    });
+}
+
+std::vector<OutboxRow> PgOutbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {
+    if (seqs.empty()) return {};
+    const std::string q = sql("SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE seq = ANY($1::bigint[])");
+    return run(false, [&](pg::Connection& c) { return read_rows(c.exec(q, {array_of(seqs)})); });
+}
+
+std::size_t PgOutbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
+    const std::string q = sql("UPDATE {s}.outbox SET dead_at = NULL, owner = NULL, due_at = $1, attempts = 0, "
+                              "last_error = NULL WHERE dead_at IS NOT NULL AND ($2::text IS NULL OR delivery_id = $2)");
+    return run(false, [&](pg::Connection& c) {
+        const std::optional<std::string> id = delivery_id ? std::optional(std::string(*delivery_id)) : std::nullopt;
+        return static_cast<std::size_t>(c.exec(q, {str(now), id}).changed());
+    });
+}
+
+std::size_t PgOutbox::purge_dead() {
+    const std::string q = sql("DELETE FROM {s}.outbox WHERE dead_at IS NOT NULL");
+    return run(false, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
+}
+
+bool PgOutbox::pending_up_to(std::int64_t seq) {
+    const std::string q = sql("SELECT 1 FROM {s}.outbox WHERE seq <= $1 AND dead_at IS NULL LIMIT 1");
+    return run(false, [&](pg::Connection& c) { return c.exec(q, {str(seq)}).rows() > 0; });
+}
+
+std::int64_t PgOutbox::last_seq() {
+    const std::string q = sql("SELECT coalesce(max(seq), 0) FROM {s}.outbox");
+    return run(false, [&](pg::Connection& c) { return c.exec(q).integer(0, 0); });
+}
+
+void PgOutbox::drop_listener(std::string_view listener_id) {
+    const std::string outbox = sql("DELETE FROM {s}.outbox WHERE listener_id = $1");
+    const std::string counts = sql("DELETE FROM {s}.delivery_counts WHERE listener_id = $1");
+    run(true, [&](pg::Connection& c) {
+        c.exec(outbox, {std::string(listener_id)});
+        c.exec(counts, {std::string(listener_id)});
+    });
+}
+
+}  // namespace notify::store::postgresql

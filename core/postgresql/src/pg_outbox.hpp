@@ -1,0 +1,68 @@
+// PgOutbox: the outbox in a PostgreSQL schema, shared by every process of a fleet
+// (internal; see core/src/outbox.hpp for the contract).
+//
+// Claims take rows with FOR UPDATE SKIP LOCKED, so processes claiming at once never get
+// the same row; heartbeats and leases run on the server's clock, so hosts whose clocks
+// disagree still agree on who is dead.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "outbox.hpp"
+#include "pg.hpp"
+
+namespace notify::store::postgresql {
+
+// One connection, one call at a time (a mutex): every method is thread-safe. A lost
+// connection is opened again at the next call; the call that found it lost throws
+// notify::StoreError, as every method does when the server refuses.
+class PgOutbox final : public core::Outbox {
+public:
+    // Connects and creates or migrates notify's tables in `schema` (see open_schema()).
+    PgOutbox(const pg::ConnectOptions& options, const std::string& schema);
+
+    bool durable() const noexcept override { return true; }
+    std::vector<std::int64_t> append(const std::string& event_json, core::Micros created_at,
+                                     const std::vector<core::OutboxInsert>& inserts, std::int64_t owner) override;
+    std::vector<std::int64_t> append_batch(const std::vector<AppendItem>& items, core::Micros created_at,
+                                           std::int64_t owner) override;
+    std::vector<core::OutboxRow> claim(std::string_view listener_id, core::Micros now, std::size_t limit,
+                                       std::int64_t owner) override;
+    std::optional<core::Micros> next_due(std::string_view listener_id) override;
+    void complete(const std::vector<core::Completion>& completions, std::int64_t owner,
+                  const AttemptCounts& counts) override;
+    std::int64_t register_process(const core::ProcessIdentity& self, core::Micros now) override;
+    bool heartbeat(std::int64_t id, core::Micros now) override;
+    void rejoin(const core::ProcessIdentity& self, std::int64_t id, core::Micros now) override;
+    std::size_t adopt_dead(const core::ProcessIdentity& self, std::int64_t self_id, core::Micros now,
+                           core::Micros lease) override;
+    std::size_t adopt_orphans() override;
+    void release(std::int64_t owner) override;
+    void park(const std::vector<std::int64_t>& seqs, std::int64_t owner, core::Micros due_at) override;
+    std::map<std::string, core::OutboxCounts> counts() override;
+    std::vector<core::OutboxRow> rows(bool dead, std::size_t limit, std::string_view listener_id = {}) override;
+    std::vector<core::OutboxRow> rows_by_seq(const std::vector<std::int64_t>& seqs) override;
+    std::size_t retry_dead(std::optional<std::string_view> delivery_id, core::Micros now) override;
+    std::size_t purge_dead() override;
+    bool pending_up_to(std::int64_t seq) override;
+    std::int64_t last_seq() override;
+    void drop_listener(std::string_view listener_id) override;
+    void checkpoint() override {}  // the server keeps its own log
+    bool changed() override { return false; }  // LISTEN/NOTIFY is not wired yet: polling sees other processes
+
+private:
+    void announce(bool) noexcept override {}  // concurrent commits are the server's to group
+    // Runs `work` on the connection, in a transaction when `transaction`, reconnecting first
+    // when the connection was lost.
+    template <typename Work>
+    auto run(bool transaction, Work&& work);
+    std::string sql(const char* text) const;  // "{s}" replaced by the quoted schema
+
+    pg::ConnectOptions options_;
+    std::string schema_;  // quoted
+    std::mutex mutex_;
+    pg::Connection connection_;  // under mutex_
+};
+
+}  // namespace notify::store::postgresql

@@ -1,0 +1,33 @@
+// A schema of the test server that only one test uses, dropped with its tables afterwards.
+#pragma once
+
+#include <random>
+#include <string>
+
+#include "pg.hpp"
+#include "pg_env.hpp"
+#include "pg_schema.hpp"
+
+namespace notify::test {
+
+inline store::postgresql::pg::Connection connect() {
+    return store::postgresql::pg::Connection({PostgresServer::get().url, PostgresServer::get().password});
+}
+
+struct ScratchSchema {
+    std::string name;
+    ScratchSchema() {
+        std::random_device random;
+        name = "test_" + std::to_string(random()) + std::to_string(random());
+    }
+    ~ScratchSchema() {
+        try {
+            connect().exec("DROP SCHEMA IF EXISTS " + store::postgresql::quoted_schema(name) + " CASCADE");
+        } catch (...) {
+        }
+    }
+    ScratchSchema(const ScratchSchema&) = delete;
+    ScratchSchema& operator=(const ScratchSchema&) = delete;
+};
+
+}  // namespace notify::test
