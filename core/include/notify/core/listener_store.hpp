@@ -1,4 +1,5 @@
-// ListenerStore: listeners kept durably in the notify SQLite store file.
+// ListenerStore: listeners kept durably in the notify store (the SQLite file, or a store
+// engine's rows).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,8 @@
 
 namespace notify::core {
 
+class ListenerRows;  // a store engine's listeners table (internal)
+
 // Thread-safe. Several processes may use the same file at once (SQLite WAL; every write is
 // one IMMEDIATE transaction). Every method throws notify::StoreError on I/O or file trouble;
 // a failed write changes nothing.
@@ -25,6 +28,8 @@ public:
     // and notify::StoreUnusable when users other than its owner can write it or its folder.
     // `log` gets a warning when they can read it.
     explicit ListenerStore(const std::filesystem::path& path, const LogFunction& log = log_to_stderr);
+    // Over another store engine's rows (for the engines themselves; see listener_rows.hpp).
+    explicit ListenerStore(std::unique_ptr<ListenerRows> rows);
     ~ListenerStore();
     ListenerStore(const ListenerStore&) = delete;
     ListenerStore& operator=(const ListenerStore&) = delete;
@@ -59,6 +64,7 @@ public:
     // something" checks (other processes' changes show only in revision()).
     std::uint64_t local_changes() const noexcept;
 
+    // The store file; empty for a store that is not a file.
     const std::filesystem::path& path() const noexcept;
 
 private:
