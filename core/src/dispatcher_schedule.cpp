@@ -1,6 +1,8 @@
 // The dispatcher's scheduler: claims parked rows that are due into the lanes, watches the
 // store for other processes' commits, and keeps the process's lease and the store's log.
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 #include "dispatcher.hpp"
 #include "notify/core/error.hpp"
@@ -81,23 +83,37 @@ void Dispatcher::rejoin(Micros now) {
     // queued here may be among them: drop them all and park those still ours (fired
     // since), so that each is claimed again, once, in order. Attempts under way end as
     // they will; an outcome is stored only for a row this process still holds, so a row
-    // it delivers while the taker does too is delivered twice: the takeover window of
-    // docs/delivery.md.
-    std::vector<std::int64_t> queued;
+    // attempted here while another process (or this one, claiming it back) attempts it too
+    // is delivered twice: the takeover window of docs/delivery.md.
+    outbox_.rejoin(self_, owner_, now);  // throws: nothing changed, the next heartbeat tries again
+    std::map<std::string, std::deque<QueuedDelivery>, std::less<>> dropped;
+    std::vector<std::int64_t> seqs;
     {
         std::lock_guard lock(mutex_);
         for (auto& [id, lane] : lanes_) {
             if (lane.queue.empty()) continue;
-            for (const auto& d : lane.queue) queued.push_back(d.seq);
-            lane.queue.clear();
+            for (const auto& d : lane.queue) seqs.push_back(d.seq);
+            dropped[id] = std::exchange(lane.queue, {});
             lane.backlog = true;  // fresh fires park behind what was dropped
             lane.next_parked = 0;
         }
     }
-    outbox_.rejoin(self_, owner_, now);
-    outbox_.park(queued, owner_, now);
+    try {
+        outbox_.park(seqs, owner_, now);
+    } catch (...) {
+        // Rows still ours would wait for this process's end: queue them again instead.
+        std::lock_guard lock(mutex_);
+        for (auto& [id, queue] : dropped) {
+            if (auto it = lanes_.find(id); it != lanes_.end()) {
+                auto& lane = it->second.queue;
+                lane.insert(lane.begin(), std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+            }
+        }
+        work_ready_.notify_all();
+        throw;
+    }
     log(LogLevel::warning, "another process took this one for dead (no heartbeat stored for longer than the lease) "
-                           "and took over its deliveries; registered again, " + std::to_string(queued.size()) +
+                           "and took over its deliveries; registered again, " + std::to_string(seqs.size()) +
                            " queued deliveries handed back to the store; attempts under way may be repeated");
     poll_parked();
 }

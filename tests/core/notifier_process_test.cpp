@@ -341,19 +341,32 @@ TEST_CASE("a process taken for dead while it still runs registers again and deli
     const auto before = process_ids(f.store);
     REQUIRE(before.size() == 1);
 
-    constexpr int events = 40;  // 20 ms each, 2 at a time: most are still queued below
+    constexpr int events = 40;  // twice: 20 ms each, 2 at a time, so most are still queued below
     std::set<std::string> fired;
     for (int i = 0; i < events; ++i) fired.insert(notifier.fire(Event("taken.over")).deliveries.at(0).delivery_id);
     // What another process does to one whose heartbeat it found too old.
     raw_sql(f.store, "UPDATE outbox SET owner = NULL WHERE owner = " + std::to_string(before[0]) + ";" +
                          "DELETE FROM processes WHERE id = " + std::to_string(before[0]) + ";");
+    // Fired after the takeover, before the next heartbeat: owned by this process, queued
+    // here, and handed back to the store by the rejoin.
+    std::set<std::string> fired_after;
+    for (int i = 0; i < events; ++i) {
+        const auto id = notifier.fire(Event("taken.over.later")).deliveries.at(0).delivery_id;
+        fired.insert(id);
+        fired_after.insert(id);
+    }
 
-    REQUIRE(notifier.flush(in(20s)));
+    REQUIRE(notifier.flush(in(30s)));
     CHECK(process_ids(f.store) == before);  // the same id again
     {
         std::lock_guard lock(*warnings_mutex);
         REQUIRE(warnings->size() == 1);
         CHECK_THAT(warnings->front(), Catch::Contains("took this one for dead"));
+        // Deliveries were still queued (80 of 20 ms, 2 at a time): they went back to the store.
+        const auto& w = warnings->front();
+        const auto at = w.find("registered again, ");
+        REQUIRE(at != std::string::npos);
+        CHECK(std::stoi(w.substr(at + 18)) > 0);
     }
     std::map<std::string, int> delivered;
     for (const auto& a : f.recorder->delivered(l.id)) ++delivered[a.delivery_id];
@@ -362,6 +375,7 @@ TEST_CASE("a process taken for dead while it still runs registers again and deli
         got.insert(id);
         INFO(id);
         CHECK(n <= 2);  // at most once more: an attempt under way during the takeover
+        if (fired_after.count(id) == 1) CHECK(n == 1);  // never parked by the taker: exactly once
     }
     CHECK(got == fired);
     const auto stats = stats_of(notifier.stats(), l.id);

@@ -194,11 +194,25 @@ TEMPLATE_TEST_CASE("dead letters are retried or purged, and rows are parked, pen
     CHECK(o->purge_dead() == 1);
     CHECK(o->rows_by_seq({a}).empty());
 
-    o->park({c}, me, 5);  // held but never attempted: back to the store, due at once
-    const auto parked = o->rows_by_seq({c}).at(0);
-    CHECK_FALSE(parked.owned);
-    CHECK(parked.due_at == 3);  // never later than it was
+    const auto d = add(*o, "M", 9, me);
+    o->park({c, d}, me, 5);  // held but never attempted: back to the store, due by then
+    const auto parked = o->rows_by_seq({c, d});
+    REQUIRE(parked.size() == 2);
+    for (const auto& r : parked) {
+        CHECK_FALSE(r.owned);
+        CHECK(r.due_at == (r.seq == c ? 3 : 5));  // never later than it was, nor than asked
+    }
+    CHECK(seqs_of(o->rows(false, 10, "M")) == std::vector<std::int64_t>{c, d});  // one listener's
+    CHECK(seqs_of(o->rows(false, 10)) == std::vector<std::int64_t>{b, c, d});    // everyone's
+    CHECK(seqs_of(o->rows(false, 2)) == std::vector<std::int64_t>{b, c});        // oldest first
+
     o->drop_listener("M");
-    CHECK(o->rows_by_seq({c}).empty());
+    CHECK(o->rows_by_seq({c, d}).empty());
     CHECK(o->counts().count("M") == 0);
+    const auto e = add(*o, "L", 4, me);
+    const auto f = add(*o, "L", 5, me);
+    o->complete({{e, Completion::Kind::dead, 1, 900, "gave up"}, {f, Completion::Kind::dead, 1, 900, "gave up"}}, me, {});
+    CHECK(o->retry_dead(std::nullopt, 950) == 2);  // every dead letter
+    CHECK(o->rows(true, 10).empty());
+    CHECK(seqs_of(o->rows(false, 10, "L")) == std::vector<std::int64_t>{b, e, f});
 }

@@ -52,9 +52,10 @@ TEST_CASE("sslmode=verify-full checks the server's certificate and name", "[post
         CHECK_THAT(error, Catch::Contains("does not match host name"));
     }
     SECTION("an unknown CA is refused") {
+        // No CA given: libpq looks for ~/.postgresql/root.crt, which does not vouch for it.
         const auto error = connect_error({server.url_for("localhost", "sslmode=verify-full"), server.password});
-        CHECK_THAT(error, Catch::Contains("cannot connect: "));
-        CHECK(error.find(server.password) == std::string::npos);
+        CHECK_THAT(error, Catch::StartsWith(server.url_for("localhost", "sslmode=verify-full") + ": cannot connect: "));
+        CHECK_THAT(error, Catch::Contains("certificate"));
     }
 }
 

@@ -1,5 +1,10 @@
 #include "pg.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -16,27 +21,50 @@ std::string one_line(std::string text) {
     return text;
 }
 
+// A unix socket, or an address of this machine's loopback interface. "localhost" counts
+// (it names the loopback interface in every default setup); "127.example.org" does not.
 bool is_loopback(std::string_view host) {
-    return host.empty() || host.front() == '/' || host.front() == '@' || host == "localhost" || host == "::1" ||
-           host.substr(0, 4) == "127.";
+    if (host.empty() || host.front() == '/' || host.front() == '@' || host == "localhost") return true;
+    const std::string text(host);
+    in_addr v4{};
+    if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-// Masks the value after `key=` up to `end_chars` (or the end), from `from` on.
-void mask_value(std::string& text, std::string_view key, std::string_view end_chars, std::size_t from) {
-    for (std::size_t at = text.find(key, from); at != std::string::npos; at = text.find(key, at + 1)) {
-        const bool starts_word = at == 0 || text[at - 1] == '?' || text[at - 1] == '&' || text[at - 1] == ' ';
-        if (!starts_word) continue;
-        const std::size_t value = at + key.size();
-        std::size_t end = value;
-        if (end < text.size() && text[end] == '\'') {
-            end = text.find('\'', end + 1);
-            end = end == std::string::npos ? text.size() : end + 1;
-        } else {
-            end = text.find_first_of(end_chars, value);
-            if (end == std::string::npos) end = text.size();
-        }
-        text.replace(value, end - value, "***");
+// Whether every entry of a comma-separated host list is local.
+bool all_loopback(std::string_view hosts) {
+    while (true) {
+        const std::size_t comma = hosts.find(',');
+        if (!is_loopback(hosts.substr(0, comma))) return false;
+        if (comma == std::string_view::npos) return true;
+        hosts.remove_prefix(comma + 1);
     }
+}
+
+// In a key=value string, the value of every `password` key (spaces around '=' allowed,
+// quoted or not) becomes "***".
+std::string mask_keyword_password(std::string text) {
+    constexpr std::string_view key = "password";
+    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+        if (at > 0 && !std::isspace(static_cast<unsigned char>(text[at - 1]))) continue;
+        std::size_t i = at + key.size();
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        if (i >= text.size() || text[i] != '=') continue;
+        ++i;
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        std::size_t end = i;
+        if (end < text.size() && text[end] == '\'') {
+            for (++end; end < text.size() && text[end] != '\''; ++end) {
+                if (text[end] == '\\') ++end;
+            }
+            end = std::min(end + 1, text.size());
+        } else {
+            while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+        }
+        text.replace(i, end - i, "***");
+    }
+    return text;
 }
 
 }  // namespace
@@ -44,19 +72,22 @@ void mask_value(std::string& text, std::string_view key, std::string_view end_ch
 std::string masked_url(std::string_view url) {
     std::string out(url);
     const std::size_t scheme = out.find("://");
-    if (scheme == std::string::npos) {  // key=value form
-        mask_value(out, "password=", " ", 0);
-        return out;
-    }
+    if (scheme == std::string::npos) return mask_keyword_password(std::move(out));
+    // The user info ends at the last '@' (a password may hold '/', '?' or '@' unencoded); a
+    // '@' later in the URL only masks more than needed, never less.
     const std::size_t authority = scheme + 3;
-    const std::size_t path = out.find_first_of("/?", authority);
-    const std::size_t at = out.rfind('@', path == std::string::npos ? out.size() : path);
-    if (at != std::string::npos && at >= authority) {
+    const std::size_t at = out.rfind('@');
+    if (at != std::string::npos && at > authority) {
         const std::size_t colon = out.find(':', authority);
         if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
     }
-    const std::size_t query = out.find('?', authority);
-    if (query != std::string::npos) mask_value(out, "password=", "&", query);
+    // password=... in the query, wherever it is.
+    for (std::size_t p = out.find("password=", authority); p != std::string::npos; p = out.find("password=", p + 1)) {
+        if (out[p - 1] != '?' && out[p - 1] != '&') continue;
+        const std::size_t value = p + 9;
+        const std::size_t end = std::min(out.find('&', value), out.size());
+        out.replace(value, end - value, "***");
+    }
     return out;
 }
 
@@ -65,29 +96,38 @@ std::string sslmode_for(std::string_view url) {
     const std::string text(url);
     PQconninfoOption* options = PQconninfoParse(text.c_str(), &error);
     if (options == nullptr) {
-        const std::string reason = error != nullptr ? one_line(error) : "out of memory";
+        // libpq's reason quotes the part it could not read, which may be the password; a
+        // key=value string that cannot be read cannot be masked either.
         PQfreemem(error);
-        throw StoreUnusable(masked_url(url) + ": not a PostgreSQL connection URL: " + reason);
+        const bool is_url = url.find("://") != std::string_view::npos;
+        throw StoreUnusable((is_url ? masked_url(url) : std::string("a key=value connection string")) +
+                            ": not a PostgreSQL connection URL (postgresql://user@host:port/database?option=value, "
+                            "or key=value pairs)");
     }
-    std::string sslmode, hosts;
+    std::string sslmode, hosts, hostaddrs;
+    bool service = false;
     for (auto* o = options; o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
-        if (std::string_view(o->keyword) == "sslmode") sslmode = o->val;
-        if (std::string_view(o->keyword) == "host") hosts = o->val;
+        if (o->val == nullptr || *o->val == '\0') continue;
+        const std::string_view key(o->keyword);
+        if (key == "sslmode") sslmode = o->val;
+        if (key == "host") hosts = o->val;
+        if (key == "hostaddr") hostaddrs = o->val;
+        if (key == "service") service = true;
     }
     PQconninfoFree(options);
+    const auto env = [](const char* name) {
+        const char* value = std::getenv(name);
+        return std::string(value != nullptr ? value : "");
+    };
     if (!sslmode.empty()) return sslmode;
-    if (const char* env = std::getenv("PGSSLMODE"); env != nullptr && *env != '\0') return env;
-    if (hosts.empty()) {
-        if (const char* env = std::getenv("PGHOST"); env != nullptr) hosts = env;
-    }
-    std::string_view rest(hosts);
-    while (true) {
-        const std::size_t comma = rest.find(',');
-        if (!is_loopback(rest.substr(0, comma))) return "verify-full";
-        if (comma == std::string_view::npos) return "disable";
-        rest.remove_prefix(comma + 1);
-    }
+    if (const auto mode = env("PGSSLMODE"); !mode.empty()) return mode;
+    // A service file names hosts this code cannot see: verify.
+    if (service || !env("PGSERVICE").empty()) return "verify-full";
+    if (hosts.empty()) hosts = env("PGHOST");
+    if (hostaddrs.empty()) hostaddrs = env("PGHOSTADDR");
+    // libpq connects to hostaddr when given (host then only names the certificate).
+    if (!hostaddrs.empty()) return all_loopback(hostaddrs) ? "disable" : "verify-full";
+    return all_loopback(hosts) ? "disable" : "verify-full";
 }
 
 std::string Result::text(int row, int column) const {
@@ -133,7 +173,19 @@ Connection::Connection(const ConnectOptions& options)
     }
 }
 
-void Connection::reconnect() {
+void Connection::end_transaction() noexcept {
+    if (lost() || PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+    PQclear(PQexec(conn_.get(), "ROLLBACK"));
+}
+
+void Connection::ready() {
+    if (!lost() && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+    if (!lost()) {
+        PGresult* rollback = PQexec(conn_.get(), "ROLLBACK");
+        const bool ended = rollback != nullptr && PQresultStatus(rollback) == PGRES_COMMAND_OK;
+        PQclear(rollback);
+        if (ended && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+    }
     PQreset(conn_.get());
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         throw StoreError(masked_url_ + ": cannot connect again: " + one_line(PQerrorMessage(conn_.get())));

@@ -27,10 +27,11 @@ struct ConnectOptions {
 // `url` with any password in it replaced by "***": for messages and logs.
 std::string masked_url(std::string_view url);
 
-// The sslmode notify uses for `url` when the URL sets none: "disable" for a unix socket or
-// a loopback host (127.0.0.0/8, ::1, localhost: no network to protect), "verify-full"
-// (TLS, certificate and host name checked) for any other host. Throws StoreUnusable when
-// libpq cannot parse the URL.
+// The sslmode notify uses for `url`: the URL's own, else PGSSLMODE, else "disable" when
+// every host it connects to is local (a unix socket, 127.0.0.0/8, ::1, localhost: no
+// network to protect) and "verify-full" (TLS, certificate and host name checked) for any
+// other host, a service file's included. Throws StoreUnusable (the URL masked, without
+// libpq's reason, which may quote the password) when libpq cannot parse the URL.
 std::string sslmode_for(std::string_view url);
 
 // One statement's outcome. Movable, not copyable; frees the libpq result.
@@ -62,10 +63,14 @@ public:
     // Runs one statement with text parameters ($1, $2, ...); std::nullopt is SQL NULL.
     Result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
 
-    // Whether the server went away (the connection is closed); reconnect() opens it again.
+    // Whether the server went away (the connection is closed).
     bool lost() const noexcept { return PQstatus(conn_.get()) == CONNECTION_BAD; }
-    // Connects again with the same settings. Throws notify::StoreError as the constructor.
-    void reconnect();
+    // Makes the connection usable for a new transaction: connects again when it was lost,
+    // ends a transaction a failure left open. Throws notify::StoreError as the constructor.
+    void ready();
+    // Rolls back the transaction under way, if any; never throws (a connection that cannot
+    // is reset at the next ready()).
+    void end_transaction() noexcept;
 
     // Whether the connection uses TLS.
     bool encrypted() const noexcept { return PQsslInUse(conn_.get()) != 0; }

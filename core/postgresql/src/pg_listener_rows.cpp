@@ -42,12 +42,7 @@ public:
             work(writer);
             connection_.exec("COMMIT");
         } catch (...) {
-            if (!connection_.lost()) {
-                try {
-                    connection_.exec("ROLLBACK");
-                } catch (const Error&) {
-                }
-            }
+            connection_.end_transaction();  // its row locks must not wait for the next call
             throw;
         }
     }
@@ -115,9 +110,7 @@ private:
         PgListenerRows& rows_;
     };
 
-    void use() {
-        if (connection_.lost()) connection_.reconnect();
-    }
+    void use() { connection_.ready(); }
 
     std::string sql(const char* text) const {
         std::string out(text);

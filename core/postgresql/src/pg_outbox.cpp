@@ -68,11 +68,11 @@ std::string PgOutbox::sql(const char* text) const {
 }
 
 template <typename Work>
-auto PgOutbox::run(bool transaction, Work&& work) {
+auto PgOutbox::run(const char* begin, Work&& work) {
     std::lock_guard lock(mutex_);
-    if (connection_.lost()) connection_.reconnect();
-    if (!transaction) return work(connection_);
-    connection_.exec("BEGIN");
+    connection_.ready();
+    if (begin == nullptr) return work(connection_);
+    connection_.exec(begin);
     try {
         if constexpr (std::is_void_v<decltype(work(connection_))>) {
             work(connection_);
@@ -83,12 +83,7 @@ auto PgOutbox::run(bool transaction, Work&& work) {
             return out;
         }
     } catch (...) {
-        if (!connection_.lost()) {
-            try {
-                connection_.exec("ROLLBACK");
-            } catch (const Error&) {
-            }
-        }
+        connection_.end_transaction();  // its row locks must not wait for the next call
         throw;
     }
 }
@@ -102,7 +97,7 @@ std::vector<std::int64_t> PgOutbox::append_batch(const std::vector<AppendItem>& 
                                                  std::int64_t owner) {
     const std::string insert = sql("INSERT INTO {s}.outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
                                    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq");
-    return run(true, [&](pg::Connection& c) {
+    return run("BEGIN", [&](pg::Connection& c) {
         std::vector<std::int64_t> seqs;
         for (const auto& item : items) {
             for (const auto& in : *item.inserts) {
@@ -123,7 +118,7 @@ std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now,
         "ORDER BY due_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE o.seq = c.seq "
         "RETURNING o.seq, o.delivery_id, o.listener_id, o.event, o.created_at, o.due_at, o.attempts, o.last_error, "
         "o.dead_at, o.owner");
-    auto rows = run(false, [&](pg::Connection& c) {
+    auto rows = run(nullptr, [&](pg::Connection& c) {
         return read_rows(c.exec(claim, {str(owner), std::string(listener_id), str(now), str(static_cast<std::int64_t>(limit))}));
     });
     std::sort(rows.begin(), rows.end(), [](const OutboxRow& a, const OutboxRow& b) {
@@ -134,7 +129,7 @@ std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now,
 
 std::optional<Micros> PgOutbox::next_due(std::string_view listener_id) {
     const std::string q = sql("SELECT min(due_at) FROM {s}.outbox WHERE owner IS NULL AND dead_at IS NULL AND listener_id = $1");
-    return run(false, [&](pg::Connection& c) -> std::optional<Micros> {
+    return run(nullptr, [&](pg::Connection& c) -> std::optional<Micros> {
         const auto r = c.exec(q, {std::string(listener_id)});
         if (r.is_null(0, 0)) return std::nullopt;
         return r.integer(0, 0);
@@ -151,7 +146,7 @@ void PgOutbox::complete(const std::vector<Completion>& completions, std::int64_t
         "INSERT INTO {s}.delivery_counts AS d (listener_id, delivered, retried) VALUES ($1, $2, $3) "
         "ON CONFLICT (listener_id) DO UPDATE SET delivered = d.delivered + excluded.delivered, "
         "retried = d.retried + excluded.retried");
-    run(true, [&](pg::Connection& c) {
+    run("BEGIN", [&](pg::Connection& c) {
         for (const auto& done : completions) {
             if (done.kind == Completion::Kind::delivered) {
                 c.exec(delivered, {str(done.seq), str(owner)});
@@ -170,37 +165,44 @@ void PgOutbox::complete(const std::vector<Completion>& completions, std::int64_t
 std::int64_t PgOutbox::register_process(const core::ProcessIdentity& self, Micros) {
     const std::string q = sql("INSERT INTO {s}.processes (host, boot_id, pid, started, heartbeat_at) "
                               "VALUES ($1, $2, $3, $4, {s}.now_us()) RETURNING id");
-    return run(false, [&](pg::Connection& c) {
+    return run(nullptr, [&](pg::Connection& c) {
         return c.exec(q, {self.host, self.boot_id, str(self.pid), str(self.started)}).integer(0, 0);
     });
 }
 
 bool PgOutbox::heartbeat(std::int64_t id, Micros) {
     const std::string q = sql("UPDATE {s}.processes SET heartbeat_at = {s}.now_us() WHERE id = $1");
-    return run(false, [&](pg::Connection& c) { return c.exec(q, {str(id)}).changed() > 0; });
+    return run(nullptr, [&](pg::Connection& c) { return c.exec(q, {str(id)}).changed() > 0; });
 }
 
 void PgOutbox::rejoin(const core::ProcessIdentity& self, std::int64_t id, Micros) {
     const std::string q = sql("INSERT INTO {s}.processes (id, host, boot_id, pid, started, heartbeat_at) OVERRIDING SYSTEM VALUE "
                               "VALUES ($1, $2, $3, $4, $5, {s}.now_us()) "
                               "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at");
-    run(false, [&](pg::Connection& c) { c.exec(q, {str(id), self.host, self.boot_id, str(self.pid), str(self.started)}); });
+    run(nullptr, [&](pg::Connection& c) { c.exec(q, {str(id), self.host, self.boot_id, str(self.pid), str(self.started)}); });
 }
 
 std::size_t PgOutbox::adopt_dead(const core::ProcessIdentity& self, std::int64_t self_id, Micros, Micros lease) {
     const std::string list = sql("SELECT id, host, boot_id, pid, started, heartbeat_at, {s}.now_us() FROM {s}.processes "
-                                 "WHERE id <> $1 FOR UPDATE");
-    const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
+                                 "WHERE id <> $1");
+    // Forgotten only if still silent when deleted: a heartbeat that came meanwhile wins.
+    const std::string forget_silent =
+        sql("DELETE FROM {s}.processes WHERE id = $1 AND heartbeat_at + $2 < {s}.now_us()");
     const std::string forget = sql("DELETE FROM {s}.processes WHERE id = $1");
-    return run(true, [&](pg::Connection& c) {
+    const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
+    return run("BEGIN", [&](pg::Connection& c) {
         std::size_t parked = 0;
         const auto r = c.exec(list, {str(self_id)});
         for (int i = 0; i < r.rows(); ++i) {
             const core::ProcessIdentity p{r.text(i, 1), r.text(i, 2), r.integer(i, 3), r.integer(i, 4)};
             // Silence is measured on the server's clock, which every host reads alike.
-            if (r.integer(i, 5) + lease >= r.integer(i, 6) && core::may_be_alive(p, self)) continue;
-            parked += static_cast<std::size_t>(c.exec(park, {r.text(i, 0)}).changed());
-            c.exec(forget, {r.text(i, 0)});
+            const bool silent = r.integer(i, 5) + lease < r.integer(i, 6);
+            const bool gone = !core::may_be_alive(p, self);
+            if (!silent && !gone) continue;
+            const auto id = r.text(i, 0);
+            const auto forgotten = gone ? c.exec(forget, {id}) : c.exec(forget_silent, {id, str(lease)});
+            if (forgotten.changed() == 0) continue;
+            parked += static_cast<std::size_t>(c.exec(park, {id}).changed());
         }
         return parked;
     });
@@ -209,13 +211,13 @@ std::size_t PgOutbox::adopt_dead(const core::ProcessIdentity& self, std::int64_t
 std::size_t PgOutbox::adopt_orphans() {
     const std::string q = sql("UPDATE {s}.outbox o SET owner = NULL WHERE owner IS NOT NULL "
                               "AND NOT EXISTS (SELECT 1 FROM {s}.processes p WHERE p.id = o.owner)");
-    return run(false, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
+    return run(nullptr, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
 }
 
 void PgOutbox::release(std::int64_t owner) {
     const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
     const std::string forget = sql("DELETE FROM {s}.processes WHERE id = $1");
-    run(true, [&](pg::Connection& c) {
+    run("BEGIN", [&](pg::Connection& c) {
         c.exec(park, {str(owner)});
         c.exec(forget, {str(owner)});
     });
@@ -225,7 +227,7 @@ void PgOutbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, M
     if (seqs.empty()) return;
     const std::string q = sql("UPDATE {s}.outbox SET owner = NULL, due_at = least(due_at, $3) "
                               "WHERE seq = ANY($1::bigint[]) AND owner = $2");
-    run(false, [&](pg::Connection& c) { c.exec(q, {array_of(seqs), str(owner), str(due_at)}); });
+    run(nullptr, [&](pg::Connection& c) { c.exec(q, {array_of(seqs), str(owner), str(due_at)}); });
 }
 
 std::map<std::string, core::OutboxCounts> PgOutbox::counts() {
@@ -234,7 +236,7 @@ std::map<std::string, core::OutboxCounts> PgOutbox::counts() {
         "count(*) FILTER (WHERE dead_at IS NULL AND owner IS NOT NULL), count(*) FILTER (WHERE dead_at IS NOT NULL), "
         "min(created_at) FILTER (WHERE dead_at IS NULL) FROM {s}.outbox GROUP BY listener_id");
     const std::string totals_q = sql("SELECT listener_id, delivered, retried FROM {s}.delivery_counts");
-    return run(true, [&](pg::Connection& c) {  // one snapshot for both
+    return run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&](pg::Connection& c) {  // one snapshot for both
         std::map<std::string, core::OutboxCounts> out;
         const auto r = c.exec(rows_q);
         for (int i = 0; i < r.rows(); ++i) {
@@ -260,7 +262,7 @@ std::vector<OutboxRow> PgOutbox::rows(bool dead, std::size_t limit, std::string_
                                    : "SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE ($2 = '' OR listener_id = $2) "
                                      "AND dead_at IS NULL ORDER BY seq LIMIT $1");
     const auto capped = std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()));
-    return run(false, [&](pg::Connection& c) {
+    return run(nullptr, [&](pg::Connection& c) {
         return read_rows(c.exec(q, {str(static_cast<std::int64_t>(capped)), std::string(listener_id)}));
     });
 }
@@ -268,13 +270,13 @@ std::vector<OutboxRow> PgOutbox::rows(bool dead, std::size_t limit, std::string_
 std::vector<OutboxRow> PgOutbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {
     if (seqs.empty()) return {};
     const std::string q = sql("SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE seq = ANY($1::bigint[])");
-    return run(false, [&](pg::Connection& c) { return read_rows(c.exec(q, {array_of(seqs)})); });
+    return run(nullptr, [&](pg::Connection& c) { return read_rows(c.exec(q, {array_of(seqs)})); });
 }
 
 std::size_t PgOutbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
     const std::string q = sql("UPDATE {s}.outbox SET dead_at = NULL, owner = NULL, due_at = $1, attempts = 0, "
                               "last_error = NULL WHERE dead_at IS NOT NULL AND ($2::text IS NULL OR delivery_id = $2)");
-    return run(false, [&](pg::Connection& c) {
+    return run(nullptr, [&](pg::Connection& c) {
         const std::optional<std::string> id = delivery_id ? std::optional(std::string(*delivery_id)) : std::nullopt;
         return static_cast<std::size_t>(c.exec(q, {str(now), id}).changed());
     });
@@ -282,23 +284,23 @@ std::size_t PgOutbox::retry_dead(std::optional<std::string_view> delivery_id, Mi
 
 std::size_t PgOutbox::purge_dead() {
     const std::string q = sql("DELETE FROM {s}.outbox WHERE dead_at IS NOT NULL");
-    return run(false, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
+    return run(nullptr, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
 }
 
 bool PgOutbox::pending_up_to(std::int64_t seq) {
     const std::string q = sql("SELECT 1 FROM {s}.outbox WHERE seq <= $1 AND dead_at IS NULL LIMIT 1");
-    return run(false, [&](pg::Connection& c) { return c.exec(q, {str(seq)}).rows() > 0; });
+    return run(nullptr, [&](pg::Connection& c) { return c.exec(q, {str(seq)}).rows() > 0; });
 }
 
 std::int64_t PgOutbox::last_seq() {
     const std::string q = sql("SELECT coalesce(max(seq), 0) FROM {s}.outbox");
-    return run(false, [&](pg::Connection& c) { return c.exec(q).integer(0, 0); });
+    return run(nullptr, [&](pg::Connection& c) { return c.exec(q).integer(0, 0); });
 }
 
 void PgOutbox::drop_listener(std::string_view listener_id) {
     const std::string outbox = sql("DELETE FROM {s}.outbox WHERE listener_id = $1");
     const std::string counts = sql("DELETE FROM {s}.delivery_counts WHERE listener_id = $1");
-    run(true, [&](pg::Connection& c) {
+    run("BEGIN", [&](pg::Connection& c) {
         c.exec(outbox, {std::string(listener_id)});
         c.exec(counts, {std::string(listener_id)});
     });

@@ -3,7 +3,8 @@
 //
 // Claims take rows with FOR UPDATE SKIP LOCKED, so processes claiming at once never get
 // the same row; heartbeats and leases run on the server's clock, so hosts whose clocks
-// disagree still agree on who is dead.
+// disagree still agree on who is dead (the `now` that register_process(), heartbeat(),
+// rejoin() and adopt_dead() take is not used).
 #pragma once
 
 #include <mutex>
@@ -53,10 +54,10 @@ public:
 
 private:
     void announce(bool) noexcept override {}  // concurrent commits are the server's to group
-    // Runs `work` on the connection, in a transaction when `transaction`, reconnecting first
-    // when the connection was lost.
+    // Runs `work` on the connection, in a transaction opened by the statement `begin`
+    // (nullptr: none), after making the connection ready (connected, no transaction open).
     template <typename Work>
-    auto run(bool transaction, Work&& work);
+    auto run(const char* begin, Work&& work);
     std::string sql(const char* text) const;  // "{s}" replaced by the quoted schema
 
     pg::ConnectOptions options_;

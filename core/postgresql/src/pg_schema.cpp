@@ -71,20 +71,14 @@ std::string with_schema(std::string sql, const std::string& quoted) {
     return sql;
 }
 
-// Rolls back unless committed; a failed rollback (the connection is gone) is left to the
-// server, which ends the transaction with the session.
+// Rolls back unless committed.
 class Transaction {
 public:
     explicit Transaction(pg::Connection& c) : c_(c) { c_.exec("BEGIN"); }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     ~Transaction() {
-        if (open_) {
-            try {
-                c_.exec("ROLLBACK");
-            } catch (const Error&) {
-            }
-        }
+        if (open_) c_.end_transaction();
     }
     void commit() {
         c_.exec("COMMIT");
