@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "env_file.hpp"
 #include "http_client.hpp"
 #include "plugin_schema.hpp"
 #include "notify/config/loader.hpp"
@@ -70,18 +71,9 @@ struct Broker {
 
 private:
     static Broker load() {
-        const char* dir = std::getenv("NOTIFY_TEST_BROKER_DIR");
-        if (dir == nullptr) throw std::runtime_error("NOTIFY_TEST_BROKER_DIR is not set: run these tests through ctest");
-        std::ifstream in(std::string(dir) + "/env");
-        if (!in) throw std::runtime_error(std::string("no broker env in ") + dir + ": the broker fixture did not start");
-        std::map<std::string, std::string> vars;
-        std::string line;
-        while (std::getline(in, line)) {
-            const auto eq = line.find('=');
-            if (line.rfind("export ", 0) == 0 && eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
-        }
-        return {vars.at("NOTIFY_TEST_AMQP_URL"), vars.at("NOTIFY_TEST_MANAGEMENT_URL"), vars.at("NOTIFY_TEST_BROKER"),
-                vars.at("NOTIFY_TEST_AMQPS_URL"), vars.at("NOTIFY_TEST_BROKER_CA")};
+        const auto env = EnvFile::read("NOTIFY_TEST_BROKER_DIR", "broker");
+        return {env.at("NOTIFY_TEST_AMQP_URL"), env.at("NOTIFY_TEST_MANAGEMENT_URL"), env.at("NOTIFY_TEST_BROKER"),
+                env.at("NOTIFY_TEST_AMQPS_URL"), env.at("NOTIFY_TEST_BROKER_CA")};
     }
 };
 

@@ -2,11 +2,9 @@
 // and how to log in, read from its env file.
 #pragma once
 
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <stdexcept>
 #include <string>
+
+#include "env_file.hpp"
 
 namespace notify::test {
 
@@ -34,31 +32,9 @@ struct PostgresServer {
 
 private:
     static PostgresServer load() {
-        const char* dir = std::getenv("NOTIFY_TEST_PG_DIR");
-        if (dir == nullptr) throw std::runtime_error("NOTIFY_TEST_PG_DIR is not set (run the tests with ctest)");
-        std::ifstream in(std::string(dir) + "/env");
-        if (!in) throw std::runtime_error(std::string("no ") + dir + "/env: did scripts/postgres start run?");
-        std::map<std::string, std::string> vars;
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind("export ", 0) == 0) line.erase(0, 7);
-            const auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            std::string value = line.substr(eq + 1);
-            if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) {
-                value = value.substr(1, value.size() - 2);
-            }
-            vars[line.substr(0, eq)] = value;
-        }
-        PostgresServer s;
-        s.url = vars["NOTIFY_TEST_PG_URL"];
-        s.other_url = vars["NOTIFY_TEST_PG_OTHER_URL"];
-        s.password = vars["NOTIFY_TEST_PG_PASSWORD"];
-        s.ca_file = vars["NOTIFY_TEST_PG_CA"];
-        s.port = vars["NOTIFY_TEST_PG_PORT"];
-        s.dir = dir;
-        if (s.url.empty() || s.password.empty()) throw std::runtime_error(std::string(dir) + "/env lacks the URL or password");
-        return s;
+        const auto env = EnvFile::read("NOTIFY_TEST_PG_DIR", "postgres");
+        return {env.at("NOTIFY_TEST_PG_URL"), env.at("NOTIFY_TEST_PG_OTHER_URL"), env.at("NOTIFY_TEST_PG_PASSWORD"),
+                env.at("NOTIFY_TEST_PG_CA"),  env.at("NOTIFY_TEST_PG_PORT"),      env.dir};
     }
 };
 
