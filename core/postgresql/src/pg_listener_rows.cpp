@@ -112,11 +112,7 @@ private:
 
     void use() { connection_.ready(); }
 
-    std::string sql(const char* text) const {
-        std::string out(text);
-        for (std::size_t at; (at = out.find("{s}")) != std::string::npos;) out.replace(at, 3, schema_);
-        return out;
-    }
+    std::string sql(const char* text) const { return with_schema(text, schema_); }
 
     // In a write transaction, FOR UPDATE holds the row: concurrent modify() calls of any
     // process read it one after the other, so none is lost.

@@ -57,15 +57,11 @@ std::string str(std::int64_t v) { return std::to_string(v); }
 }  // namespace
 
 PgOutbox::PgOutbox(const pg::ConnectOptions& options, const std::string& schema)
-    : options_(options), schema_(quoted_schema(schema)), connection_(options) {
+    : schema_(quoted_schema(schema)), connection_(options) {
     open_schema(connection_, schema);
 }
 
-std::string PgOutbox::sql(const char* text) const {
-    std::string out(text);
-    for (std::size_t at; (at = out.find("{s}")) != std::string::npos;) out.replace(at, 3, schema_);
-    return out;
-}
+std::string PgOutbox::sql(const char* text) const { return with_schema(text, schema_); }
 
 template <typename Work>
 auto PgOutbox::run(const char* begin, Work&& work) {

@@ -60,7 +60,6 @@ private:
     auto run(const char* begin, Work&& work);
     std::string sql(const char* text) const;  // "{s}" replaced by the quoted schema
 
-    pg::ConnectOptions options_;
     std::string schema_;  // quoted
     std::mutex mutex_;
     pg::Connection connection_;  // under mutex_

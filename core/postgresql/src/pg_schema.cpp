@@ -66,11 +66,6 @@ constexpr const char* steps[] = {
 };
 static_assert(std::size(steps) == schema_version);
 
-std::string with_schema(std::string sql, const std::string& quoted) {
-    for (std::size_t at; (at = sql.find("{s}")) != std::string::npos;) sql.replace(at, 3, quoted);
-    return sql;
-}
-
 // Rolls back unless committed.
 class Transaction {
 public:
@@ -91,6 +86,11 @@ private:
 };
 
 }  // namespace
+
+std::string with_schema(std::string sql, const std::string& quoted) {
+    for (std::size_t at; (at = sql.find("{s}")) != std::string::npos;) sql.replace(at, 3, quoted);
+    return sql;
+}
 
 std::string quoted_schema(const std::string& name) {
     const bool valid = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9') &&

@@ -16,6 +16,9 @@ inline constexpr int schema_version = 2;
 // a-z, 0-9 and _, not starting with a digit (a name PostgreSQL keeps as written).
 std::string quoted_schema(const std::string& name);
 
+// `sql` with every "{s}" replaced by `quoted` (a quoted_schema()).
+std::string with_schema(std::string sql, const std::string& quoted);
+
 // Creates notify's tables in schema `name` (the schema too, when missing), or migrates them
 // to schema_version: in one transaction, under an advisory lock, so that processes opening
 // a new database at once migrate it once. Throws notify::StoreUnusable, changing nothing,
