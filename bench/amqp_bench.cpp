@@ -84,7 +84,7 @@ std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::Out
     auto registry = std::make_shared<HandlerRegistry>();
     notify::handlers::amqp::register_handler(*registry);
     NotifierOptions o;
-    o.store_path = store.dir / "notify.db";
+    o.store.path = store.dir / "notify.db";
     o.outbox = mode;
     o.handlers = registry;
     o.retry = retry;
@@ -102,7 +102,7 @@ std::unique_ptr<Notifier> make_notifier(const Store& store, NotifierOptions::Out
         all.push_back(l);
     }
     if (mode == NotifierOptions::OutboxMode::durable) {
-        ListenerStore s(o.store_path);
+        ListenerStore s(o.store.path);
         for (auto& l : all) s.create(l);
         return std::make_unique<Notifier>(o);
     }

@@ -97,7 +97,7 @@ struct Folder {
 
 NotifierOptions options_for(const std::filesystem::path& store, NotifierOptions::OutboxMode mode) {
     NotifierOptions o;
-    o.store_path = store;
+    o.store.path = store;
     o.outbox = mode;
     auto registry = std::make_shared<HandlerRegistry>();
     registry->add(std::make_unique<Factory<NoopHandler>>("noop"));

@@ -90,7 +90,7 @@ double amqp_rate(const Stalled& servers, Neighbour neighbour, int count) {
         notify::handlers::email::register_handler(*registry);
     }
     NotifierOptions o;
-    o.store_path = store / "notify.db";
+    o.store.path = store / "notify.db";
     o.handlers = registry;
     o.handler_sections["messaging"] =
         section("[messaging]\nurl = amqp://guest:guest@" + amqp_url.substr(7) + "\n", "messaging");
@@ -102,7 +102,7 @@ double amqp_rate(const Stalled& servers, Neighbour neighbour, int count) {
     const std::string http_url = "http://127.0.0.1:" + std::to_string(servers.http.port()) + "/hook";
     std::string amqp_id;
     {
-        ListenerStore listeners(o.store_path);
+        ListenerStore listeners(o.store.path);
         amqp_id = listeners.create(listener("amqp", nlohmann::json::object())).id;
         if (neighbour == Neighbour::webhook || neighbour == Neighbour::both || stored_only) {
             listeners.create(listener("http", {{"url", http_url}}));
@@ -168,14 +168,14 @@ double webhook_rate(const Stalled& servers, const TestServer& healthy, Webhooks 
     auto registry = std::make_shared<HandlerRegistry>();
     notify::handlers::http::register_handler(*registry);
     NotifierOptions o;
-    o.store_path = store / "notify.db";
+    o.store.path = store / "notify.db";
     o.handlers = registry;
     o.handler_sections["http"] = section("[http]\n", "http");
     o.log = [](LogLevel, std::string_view) {};
     const auto url = [](const TestServer& s) { return "http://127.0.0.1:" + std::to_string(s.port()) + "/hook"; };
     std::string healthy_id;
     {
-        ListenerStore listeners(o.store_path);
+        ListenerStore listeners(o.store.path);
         healthy_id = listeners.create(listener("http", {{"url", url(healthy)}})).id;
         for (int i = 0; i < 2 && neighbours != Webhooks::alone; ++i) {
             // Stored only: a kind no handler in this process serves.

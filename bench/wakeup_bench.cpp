@@ -63,7 +63,7 @@ public:
 
 NotifierOptions options_for(const std::filesystem::path& store, bool dispatch, std::chrono::milliseconds watch) {
     NotifierOptions o;
-    o.store_path = store;
+    o.store.path = store;
     o.dispatch = dispatch;
     o.watch_interval = watch;
     auto registry = std::make_shared<HandlerRegistry>();

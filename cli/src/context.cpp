@@ -99,6 +99,10 @@ core::LogFunction Context::log(core::LogLevel lowest) const {
     };
 }
 
+core::ListenerStore Context::listener_store(core::LogFunction log) {
+    return core::ListenerStore(settings().store().location(), log ? log : this->log());
+}
+
 std::unique_ptr<core::Notifier> Context::notifier(bool dispatch, core::LogFunction log_to, std::vector<std::string> only,
                                                   const std::function<void(core::NotifierOptions&)>& tune) {
     auto options = config::notifier_options(settings(), handlers());

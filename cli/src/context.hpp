@@ -74,6 +74,9 @@ public:
     std::unique_ptr<core::Notifier> notifier(bool dispatch, core::LogFunction log = {},
                                              std::vector<std::string> only = {},
                                              const std::function<void(core::NotifierOptions&)>& tune = {});
+    // The listeners of the configured store ([store] url, else path). Its log goes to `log`,
+    // by default log(). Throws notify::StoreError or notify::ValidationError.
+    core::ListenerStore listener_store(core::LogFunction log = {});
     // Messages from `lowest` up to stderr as "notify: <level>: <message>", one whole line at
     // a time from any thread, control characters escaped (a server's reply cannot forge a
     // line or move the cursor).

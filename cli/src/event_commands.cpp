@@ -100,7 +100,7 @@ int fire(Context& context, const FireArgs& args) {
     // --wait delivers from here, but only for the listeners this event matches: their
     // handlers alone are started, and other listeners' deliveries are left to serve.
     std::vector<std::string> matching;
-    for (const auto& l : core::ListenerStore(context.settings().store().path).list()) {
+    for (const auto& l : context.listener_store().list()) {
         if (std::any_of(l.event_types.begin(), l.event_types.end(),
                         [&](const core::TopicPattern& p) { return p.matches(event.type()); })) {
             matching.push_back(l.id);

@@ -281,7 +281,7 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                 const auto& factory = context.handlers()->get(kind);
                 const auto section = context.section(factory.config_section());
                 const ListenerArgs given = resolve_stdin(*args);
-                core::ListenerStore store(context.settings().store().path, context.log());
+                auto store = context.listener_store(context.log());
                 // Everything is checked on a copy first (the handler's prepare() may ask a
                 // broker, outside any store transaction); the change itself is applied to
                 // what is stored at that moment.
@@ -339,7 +339,7 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
     auto* list = listener->add_subcommand("list", "List listeners (secrets masked)");
     list->callback([&] {
         action = [&] {
-            const auto listeners = core::ListenerStore(context.settings().store().path).list();
+            const auto listeners = context.listener_store().list();
             if (context.json) {
                 nlohmann::json all = nlohmann::json::array();
                 for (const auto& l : listeners) all.push_back(listener_json(context, l));
@@ -359,7 +359,7 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
     remove->add_option("--listener-id", *id, "The listener to delete")->required();
     remove->callback([&context, &action, id] {
         action = [&context, id] {
-            core::ListenerStore store(context.settings().store().path);
+            auto store = context.listener_store();
             const auto l = store.get(*id);
             store.remove(l.id);
             if (context.json) {

@@ -6,6 +6,9 @@
 
 #include "commands.hpp"
 #include "notify/core/error.hpp"
+#ifdef NOTIFY_HAS_POSTGRESQL
+#include "notify/store/postgresql.hpp"
+#endif
 
 namespace notify::cli {
 
@@ -25,6 +28,9 @@ std::string config_option(const std::vector<std::string>& args) {
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+#ifdef NOTIFY_HAS_POSTGRESQL
+    store::postgresql::enable();  // [store] url = postgresql://...
+#endif
     Context context(out, err);
     context.config_file = config_option(args);
     Action action;

@@ -94,7 +94,7 @@ public:
         : context_(context),
           service_log_(context.err, context.settings().log()),
           log_(service_log_.function()) {
-        core::ListenerStore store(context_.settings().store().path, log_);
+        auto store = context_.listener_store(log_);
         listeners_ = listener_versions(store);
         // The endpoint first: a port that is taken stops serve before it delivers anything.
         const auto serve = context_.settings().serve();
@@ -144,7 +144,7 @@ public:
             log_(core::LogLevel::error, std::string("reload: ") + e.what() + "; the settings in use are kept");
         }
         try {
-            core::ListenerStore store(context_.settings().store().path, log_);
+            auto store = context_.listener_store(log_);
             auto now = listener_versions(store);
             log_listener_changes(listeners_, now, log_);
             listeners_ = std::move(now);
@@ -156,7 +156,7 @@ public:
     void announce() const {
         std::string kinds;
         for (const auto& kind : context_.handlers()->kinds()) kinds += (kinds.empty() ? "" : ", ") + kind;
-        log_(core::LogLevel::info, "serving " + context_.settings().store().path.string() + " (handlers " +
+        log_(core::LogLevel::info, "serving " + context_.settings().store().location().describe() + " (handlers " +
                                        (kinds.empty() ? std::string("none") : kinds) +
                                        "); SIGTERM or Ctrl-C to stop, SIGHUP to reload");
     }

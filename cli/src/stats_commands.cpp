@@ -38,7 +38,7 @@ nlohmann::json stats_json(const core::ListenerStats& s, const std::string& kind)
 // Kinds by listener id; "?" for a listener deleted since its deliveries were counted.
 std::map<std::string, std::string> kinds_of(Context& context) {
     std::map<std::string, std::string> out;
-    for (const auto& l : core::ListenerStore(context.settings().store().path).list()) out[l.id] = l.kind;
+    for (const auto& l : context.listener_store().list()) out[l.id] = l.kind;
     return out;
 }
 
@@ -123,7 +123,7 @@ void add_listener_check_commands(CLI::App& listener, Context& context, Action& a
     test->callback([&context, &action, test_id, wait] {
         action = [&context, test_id, wait] {
             // Only this listener's handler starts; other listeners' deliveries are left alone.
-            const auto l = core::ListenerStore(context.settings().store().path).get(*test_id);
+            const auto l = context.listener_store().get(*test_id);
             auto notifier = context.notifier(true, {}, {l.id});
             core::Event event("notify.test",
                               {{"listener_id", l.id}, {"message", "a test from notify listener test"}}, "notify-cli");

@@ -188,6 +188,16 @@ Settings build(const Schema& schema, const WrittenValues& written,
                               ", " + d.origin("workers") + "), or one stuck listener could hold every worker");
         }
     }
+    if (schema.find("store") != nullptr) {
+        const auto& s = settings.section("store");
+        if (!s.string("url").empty() && s.origin("path") != "default") {
+            throw ConfigError(s.origin("path") + ": [store] path and [store] url (" + s.origin("url") +
+                              ") name two different stores; keep one");
+        }
+        if (!s.string("url").empty() && s.string("schema").empty()) {
+            throw ConfigError(s.origin("schema") + ": [store] schema is empty; notify's tables need a schema");
+        }
+    }
     return settings;
 }
 

@@ -7,7 +7,7 @@ core::NotifierOptions notifier_options(const Settings& settings,
                                        std::shared_ptr<const core::HandlerRegistry> handlers) {
     core::NotifierOptions o;
     const auto store = settings.store();
-    o.store_path = store.path;
+    o.store = store.location();
     o.outbox = store.memory_outbox ? core::NotifierOptions::OutboxMode::memory
                                    : core::NotifierOptions::OutboxMode::durable;
     o.sync_full = store.sync_full;

@@ -19,7 +19,16 @@ constexpr std::int64_t day = 24 * hour;
 SectionSpec store() {
     return {"store", "Where listeners and pending deliveries are kept.", {
         {"path", ValueType::path, "/var/lib/notify/notify.db",
-         "SQLite store file; created with its folder when missing.", false, 0, 0, {}},
+         "SQLite store file; created with its folder when missing. Not used when url is set.", false, 0, 0, {}},
+        {"url", ValueType::url, "",
+         "A PostgreSQL database shared by a fleet of hosts instead of the file, e.g. "
+         "postgresql://notify@db.example:5432/app?sslmode=verify-full; TLS is verified for any host but "
+         "a local one unless sslmode says otherwise. Empty = the SQLite file at path.",
+         false, 0, 0, {"postgresql", "postgres"}},
+        {"password", ValueType::string, "",
+         "Password for url; empty = the URL's own, then PGPASSWORD, then ~/.pgpass.", true, 0, 0, {}},
+        {"schema", ValueType::string, "notify",
+         "With url: the database schema holding notify's tables, created when missing.", false, 0, 0, {}},
         {"outbox", ValueType::choice, "durable",
          "durable (in the store file: survives crashes) or memory (faster; lost with the process).",
          false, 0, 0, {"durable", "memory"}},

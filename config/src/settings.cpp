@@ -122,9 +122,18 @@ const Section& Settings::section(std::string_view name) const {
     throw std::logic_error("config has no section [" + std::string(name) + "]");
 }
 
+core::StoreLocation StoreSettings::location() const {
+    core::StoreLocation l(path);
+    l.url = url;
+    l.password = password;
+    l.schema = schema;
+    return l;
+}
+
 StoreSettings Settings::store() const {
     const auto& s = section("store");
-    return {s.string("path"), s.string("outbox") == "memory", s.string("sync") == "full"};
+    return {s.string("path"), s.string("outbox") == "memory", s.string("sync") == "full",
+            s.string("url"),  s.string("password"),             s.string("schema")};
 }
 
 DeliverySettings Settings::delivery() const {

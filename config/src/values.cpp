@@ -93,6 +93,8 @@ void check_url(const KeySpec& spec, std::string_view url) {
     if (std::find(spec.choices.begin(), spec.choices.end(), scheme) == spec.choices.end()) {
         throw problem("the scheme must be " + join(spec.choices, " or "));
     }
+    // libpq reads its own URLs: several hosts, none (a unix socket), options in the query.
+    if (scheme == "postgresql" || scheme == "postgres") return;
     std::string_view rest = url.substr(scheme_end + 3);
     rest = rest.substr(0, rest.find_first_of("/?#"));
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);

@@ -12,6 +12,7 @@
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
 #include "listener_rows.hpp"
+#include "store_engines.hpp"
 
 namespace notify::core {
 
@@ -58,6 +59,12 @@ ListenerStore::ListenerStore(const std::filesystem::path& path, const LogFunctio
     : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->rows = sqlite_listener_rows(path, log);
+}
+
+ListenerStore::ListenerStore(const StoreLocation& location, const LogFunction& log)
+    : impl_(std::make_unique<Impl>()) {
+    if (location.is_file()) impl_->path = location.path;
+    impl_->rows = open_listener_rows(location, log);
 }
 
 ListenerStore::ListenerStore(std::unique_ptr<ListenerRows> rows) : impl_(std::make_unique<Impl>()) {

@@ -16,6 +16,7 @@
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
 #include "outbox.hpp"
+#include "store_engines.hpp"
 
 namespace notify::core {
 
@@ -28,7 +29,7 @@ constexpr boost::uuids::uuid delivery_namespace = {
 Timestamp from_micros(Micros us) { return Timestamp(std::chrono::microseconds(us)); }
 
 void check(const NotifierOptions& o) {
-    if (o.store_path.empty()) throw ValidationError("notifier: no store path given");
+    if (o.store.empty()) throw ValidationError("notifier: no store given (store.path or store.url)");
     if (o.workers < 1 || o.workers > 256) throw ValidationError("notifier: workers must be 1 to 256");
     if (o.listener_concurrency < 1) throw ValidationError("notifier: listener_concurrency must be at least 1");
     if (o.workers > 1 && o.listener_concurrency >= o.workers) {
@@ -86,10 +87,10 @@ private:
 struct Notifier::Impl {
     explicit Impl(NotifierOptions o)
         : options((check(o), std::move(o))),
-          store(options.store_path, options.log),
+          store(options.store, options.log),
           cache(store),
           outbox(options.outbox == NotifierOptions::OutboxMode::durable
-                     ? Outbox::open_file(options.store_path, options.sync_full, options.log)
+                     ? open_durable_outbox(options.store, options.sync_full, options.log)
                      : Outbox::open_memory()) {
         if (options.dispatch) {
             dispatcher = std::make_unique<Dispatcher>(*outbox, cache, options, metrics, [this] {

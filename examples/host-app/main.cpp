@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         listener.event_types = {TopicPattern("repo.#"), TopicPattern("employee.#"), TopicPattern("org_unit.#")};
         listener.settings = {{"exchange", exchange}};
         handlers->get("amqp").validate(listener, messaging);
-        const auto stored = ListenerStore(options.store_path).create(listener);
+        const auto stored = ListenerStore(options.store.path).create(listener);
         amqp::ensure_exchange(messaging, exchange);
         std::cout << "listener " << stored.id << ": repo.#, employee.#, org_unit.# -> exchange '" << exchange << "'\n";
 

@@ -59,12 +59,12 @@ int main(int argc, char** argv) {
                                                    notify::config::Schema::for_handlers(*handlers));
         std::cout << "topic exchange: " << settings.section("messaging").string("topic_exchange") << '\n';
         auto options = notify::config::notifier_options(settings, handlers);
-        options.store_path = argv[1];
+        options.store.path = argv[1];
 
         Listener wanted;
         wanted.kind = "print";
         wanted.event_types.emplace_back("repo.*.finish");
-        const auto stored = ListenerStore(options.store_path).create(wanted);
+        const auto stored = ListenerStore(options.store.path).create(wanted);
         std::cout << "listener " << stored.id << " wants repo.*.finish\n";
 
         Notifier notifier(options);

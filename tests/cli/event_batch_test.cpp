@@ -24,7 +24,7 @@ std::string create_listener(const CliRunner& cli, const std::string& pattern) {
 
 std::vector<core::DeliveryRecord> pending(const CliRunner& cli) {
     core::NotifierOptions options;
-    options.store_path = cli.store;
+    options.store.path = cli.store;
     options.dispatch = false;
     core::Notifier reader(options);
     return reader.pending(100000);

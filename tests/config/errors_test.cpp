@@ -51,6 +51,12 @@ TEST_CASE("file mistakes name file:line and the key", "[config][errors]") {
         {"[delivery]\nbackoff_initial = 10m\nbackoff_max = 1m\n", "server.conf:2: [delivery] backoff_initial is longer than backoff_max (server.conf:3)"},
         {"[delivery]\nworkers = 3\nlistener_concurrency = 3\n", "server.conf:3: [delivery] listener_concurrency (3) must be lower than workers (3, server.conf:2)"},
         {"[store]\noutbox = disk\n", "[store] outbox = 'disk': expected one of: durable, memory"},
+        {"[store]\npath = /var/lib/n.db\nurl = postgresql://db.example/app\n",
+         "server.conf:2: [store] path and [store] url (server.conf:3) name two different stores; keep one"},
+        {"[store]\nurl = mysql://db.example/app\n",
+         "server.conf:2: [store] url = 'mysql://db.example/app': 'mysql://db.example/app' is not a usable URL: the scheme must be "
+         "postgresql or postgres"},
+        {"[store]\nurl = postgresql://db.example/app\nschema =\n", "server.conf:3: [store] schema is empty"},
         {"[messaging]\nurl = http://broker\n", "server.conf:2: [messaging] url = 'http://broker': 'http://broker' is not a usable URL: the scheme must be amqp or amqps"},
         {"[messaging]\nurl = amqp://\n", "the host is missing"},
         {"[messaging]\nurl = amqp://host:0\n", "the port must be a number from 1 to 65535"},
@@ -123,4 +129,7 @@ TEST_CASE("error messages never show a secret", "[config][errors]") {
     const std::string url_message = error_of("[messaging]\nurl = amqp://u:t0psecret@host:99999\n");
     CHECK_THAT(url_message, Contains("the port must be"));
     CHECK(url_message.find("t0psecret") == std::string::npos);
+    const std::string store_message = error_of("[store]\nurl = postgresql://u:t0psecret@db/app\npath = /x.db\n");
+    CHECK_THAT(store_message, Contains("name two different stores"));
+    CHECK(store_message.find("t0psecret") == std::string::npos);
 }

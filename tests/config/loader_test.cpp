@@ -184,7 +184,7 @@ TEST_CASE("settings become the notifier's options, each handler section included
                              "max_attempts = 7\nbackoff_initial = 2s\nlease = 10s\n[email]\nport = 2525\n",
                              "server.conf", env());
     const auto o = notifier_options(s, std::make_shared<notify::core::HandlerRegistry>());
-    CHECK(o.store_path == "/tmp/n.db");
+    CHECK(o.store.path == "/tmp/n.db");
     CHECK(o.outbox == notify::core::NotifierOptions::OutboxMode::memory);
     CHECK(o.sync_full);
     CHECK(o.workers == 6);
@@ -197,6 +197,28 @@ TEST_CASE("settings become the notifier's options, each handler section included
     REQUIRE(o.handler_sections.count("email") == 1);
     CHECK(o.handler_sections.at("email").at("port") == 2525);
     CHECK(o.handler_sections.at("messaging").at("topic_exchange") == "amq.topic");
+}
+
+TEST_CASE("[store] url, password and schema name a PostgreSQL store, and the environment may give the password",
+          "[config]") {
+    Environment e;
+    e.vars.emplace("NOTIFY_STORE__PASSWORD", "s3cret");
+    const Settings s = notify::test::parse_with_plugins(
+        "[store]\nurl = postgresql://notify@db.example:5433/app?sslmode=verify-full\nschema = fleet_a\n", "server.conf", e);
+    const auto o = notifier_options(s, std::make_shared<notify::core::HandlerRegistry>());
+    CHECK(o.store.url == "postgresql://notify@db.example:5433/app?sslmode=verify-full");
+    CHECK(o.store.password == "s3cret");
+    CHECK(o.store.schema == "fleet_a");
+    CHECK_FALSE(o.store.is_file());
+    CHECK(o.store.engine() == "postgresql");
+    CHECK(o.store.describe() == "postgresql://notify@db.example:5433/app?sslmode=verify-full (schema fleet_a)");
+    CHECK(s.to_masked_json().dump().find("s3cret") == std::string::npos);
+    // Without url, path names the SQLite file as before.
+    const auto file = notifier_options(notify::test::parse_with_plugins("[store]\npath = /tmp/n.db\n", "server.conf", env()),
+                                       std::make_shared<notify::core::HandlerRegistry>());
+    CHECK(file.store.is_file());
+    CHECK(file.store.engine() == "sqlite");
+    CHECK(file.store.describe() == "/tmp/n.db");
 }
 
 TEST_CASE("a server.conf holding a password must be private: others reading it or anyone else writing it is refused",

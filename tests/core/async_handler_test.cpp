@@ -102,7 +102,7 @@ NotifierOptions holding_options(const NotifierFixture& f, HoldingHandler*& handl
     Listener l;
     l.kind = "hold";
     l.event_types.emplace_back("#");
-    ListenerStore(options.store_path).create(l);
+    ListenerStore(options.store.path).create(l);
     return options;
 }
 
@@ -167,7 +167,7 @@ TEST_CASE("blocking handlers hanging on every worker do not hold up an asynchron
     registry->add(std::make_unique<HoldingFactory>(handler));
     options.handlers = registry;
     {
-        ListenerStore store(options.store_path);
+        ListenerStore store(options.store.path);
         store.create(NotifierFixture::listener({"stuck.#"}, {{"mode", "hang"}}));
         store.create(NotifierFixture::listener({"stuck.#"}, {{"mode", "hang"}}));
         Listener l;

@@ -472,3 +472,22 @@ TEST_CASE("a store others can write is refused untouched, one they can read is u
     }
     CHECK(file_bytes(path) == bytes);
 }
+
+TEST_CASE("a store URL no engine serves is refused by name, its password masked", "[store]") {
+    StoreLocation location;
+    location.url = "postgresql://notify:hunter2@db.example/app";
+    // core_tests enable no engine: PostgreSQL is notify::store_postgresql's.
+    try {
+        ListenerStore store(location);
+        FAIL("opened a store no engine serves");
+    } catch (const notify::ValidationError& e) {
+        CHECK(std::string(e.what()) ==
+              "store URL postgresql://notify:***@db.example/app: no store engine for postgresql:// in this program "
+              "(it has only SQLite files)");
+    }
+    location.url = "db.example/app";
+    CHECK_THROWS_WITH(ListenerStore(location), Contains("expected scheme://..."));
+    CHECK(mask_store_url("postgresql://u:p@ss@h/db?password=x&sslmode=require") ==
+          "postgresql://u:***@h/db?password=***&sslmode=require");
+    CHECK(mask_store_url("host=h password = 'a b' dbname=x") == "host=h password = *** dbname=x");
+}

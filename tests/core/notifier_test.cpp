@@ -209,7 +209,7 @@ TEST_CASE("two hanging listeners cannot starve a healthy one, and spare workers 
     std::string healthy;
     std::vector<std::string> stuck;
     {
-        ListenerStore store(options.store_path);
+        ListenerStore store(options.store.path);
         stuck.push_back(store.create(f.listener({"#"}, {{"mode", "hang"}})).id);
         stuck.push_back(store.create(f.listener({"#"}, {{"mode", "hang"}})).id);
         healthy = store.create(f.listener({"#"})).id;
@@ -359,7 +359,7 @@ TEST_CASE("inconsistent options are refused", "[notifier]") {
     o.workers = 4;
     CHECK_THROWS_WITH(Notifier(o), Contains("listener_concurrency (4) must be lower than workers (4)"));
     o = f.options();
-    o.store_path.clear();
+    o.store.path.clear();
     CHECK_THROWS_AS(Notifier(o), notify::ValidationError);
 }
 

@@ -165,11 +165,11 @@ TEST_CASE("addresses and subjects that could inject headers are refused at creat
     auto extra = mail_listener("x", {"ops@example.com"});
     extra.settings["cc"] = "boss@example.com";
     refused(extra, "unknown setting 'cc'");
-    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+    CHECK(core::ListenerStore(n.options.store.path).list().empty());
 
     // A comma-separated text is a list; repeats are dropped.
     const auto id = n.add_listener(mail_listener("{{literal}} {type}", "ops@example.com, dev@example.com,OPS@example.com"));
-    CHECK(core::ListenerStore(n.options.store_path).get(id).settings["addresses"] ==
+    CHECK(core::ListenerStore(n.options.store.path).get(id).settings["addresses"] ==
           nlohmann::json({"ops@example.com", "dev@example.com"}));
 }
 
@@ -177,7 +177,7 @@ TEST_CASE("email listeners are refused while [email] is not enabled", "[email][v
     auto n = email_notifier(config::parse("", "test.conf", config::Environment{}, test::schema_with(handlers::email::make_factory())).section("email").to_json());
     CHECK_THROWS_WITH(n.add_listener(mail_listener("x", {"ops@example.com"})),
                       Catch::Contains("email listeners are disabled: set enabled = true in the [email] section"));
-    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+    CHECK(core::ListenerStore(n.options.store.path).list().empty());
 }
 
 TEST_CASE("a listener edited in the store is checked again before sending", "[email][validation]") {
@@ -185,7 +185,7 @@ TEST_CASE("a listener edited in the store is checked again before sending", "[em
     auto n = email_notifier(smtp.section());
     const auto id = n.add_listener(mail_listener("x", {"ops@example.com"}));
     {
-        core::ListenerStore store(n.options.store_path);
+        core::ListenerStore store(n.options.store.path);
         auto l = store.get(id);
         l.settings["addresses"] = {"ops@example.com\r\nDATA"};
         store.update(l);

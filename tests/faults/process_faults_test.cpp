@@ -30,7 +30,7 @@ TEST_CASE("notify serve killed with SIGKILL at random moments during a long run,
     host.add_listener(listener("amqp", {"repo.#"}, {{"exchange", exchange}}, "data"));
     host.start();
     const std::string conf = (host.dir / "server.conf").string();
-    write_private(conf, "[store]\npath = " + host.options.store_path.string() + "\n[messaging]\nurl = amqp://guest:guest@" +
+    write_private(conf, "[store]\npath = " + host.options.store.path.string() + "\n[messaging]\nurl = amqp://guest:guest@" +
                             broker.amqp_url.substr(7) + "\nmanagement_url = " + broker.management_url +
                             "\ntimeout = 10s\n[delivery]\nbackoff_initial = 100ms\nbackoff_max = 1s\nmax_attempts = 0\n");
     const std::vector<std::string> env{"NOTIFY_CONFIG=" + conf};

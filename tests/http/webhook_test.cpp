@@ -316,5 +316,5 @@ TEST_CASE("webhook listeners are checked at creation, and nothing is stored on e
     } catch (const ValidationError& e) {
         CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
     }
-    CHECK(core::ListenerStore(n.options.store_path).list().empty());
+    CHECK(core::ListenerStore(n.options.store.path).list().empty());
 }

@@ -216,3 +216,36 @@ TEMPLATE_TEST_CASE("dead letters are retried or purged, and rows are parked, pen
     CHECK(o->rows(true, 10).empty());
     CHECK(seqs_of(o->rows(false, 10, "L")) == std::vector<std::int64_t>{b, e, f});
 }
+
+TEMPLATE_TEST_CASE("another process learns of parked rows through changed(), without polling for them",
+                   "[outbox]", SqliteEngine, PostgresEngine) {
+    TestType engine;
+    auto a = engine.open();
+    auto b = engine.open();
+    const auto quiet = [&] {  // drains what is pending; true once nothing more comes
+        for (int i = 0; i < 200; ++i) {
+            if (!b->changed()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return false;
+    };
+    const auto told = [&] {
+        for (int i = 0; i < 400; ++i) {
+            if (b->changed()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return false;
+    };
+    REQUIRE(quiet());
+    CHECK_FALSE(b->changed());
+    add(*a, "l1", 0);  // fired by a process that does not deliver
+    CHECK(told());
+    REQUIRE(quiet());
+    const auto a_id = a->register_process(ProcessIdentity::self(), wall_now());
+    add(*a, "l1", 0, a_id);
+    REQUIRE(quiet());
+    a->release(a_id);  // a stops: its row is parked for the others
+    CHECK(told());
+    REQUIRE(quiet());
+    CHECK(b->claim("l1", wall_now(), 10, b->register_process(ProcessIdentity::self(), wall_now())).size() == 2);
+}

@@ -22,7 +22,7 @@ struct ScratchSchema {
     }
     ~ScratchSchema() {
         try {
-            connect().exec("DROP SCHEMA IF EXISTS " + store::postgresql::quoted_schema(name) + " CASCADE");
+            connect().exec("SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + store::postgresql::quoted_schema(name) + " CASCADE");
         } catch (...) {
         }
     }

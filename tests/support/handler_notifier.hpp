@@ -49,7 +49,7 @@ struct HandlerNotifier {
                     core::RetryPolicy retry = quick_retries()) {
         using namespace std::chrono_literals;
         register_handlers(*registry);
-        options.store_path = dir / "notify.db";
+        options.store.path = dir / "notify.db";
         options.handlers = registry;
         options.handler_sections = std::move(sections);
         options.retry = retry;
@@ -66,7 +66,7 @@ struct HandlerNotifier {
         const auto& factory = registry->get(listener.kind);
         const auto section = options.handler_sections.find(factory.config_section());
         factory.validate(listener, section == options.handler_sections.end() ? nlohmann::json::object() : section->second);
-        core::ListenerStore store(options.store_path);
+        core::ListenerStore store(options.store.path);
         return store.create(listener).id;
     }
 

@@ -21,7 +21,7 @@ struct NotifierFixture {
 
     core::NotifierOptions options(const std::string& record_file = "") const {
         core::NotifierOptions o;
-        o.store_path = store;
+        o.store.path = store;
         o.workers = 4;
         o.listener_concurrency = 2;
         o.retry.backoff_initial = std::chrono::milliseconds(10);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "notify/core/error.hpp"
+#include "notify/core/store_location.hpp"
 
 namespace notify::store::postgresql::pg {
 
@@ -42,54 +43,9 @@ bool all_loopback(std::string_view hosts) {
     }
 }
 
-// In a key=value string, the value of every `password` key (spaces around '=' allowed,
-// quoted or not) becomes "***".
-std::string mask_keyword_password(std::string text) {
-    constexpr std::string_view key = "password";
-    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
-        if (at > 0 && !std::isspace(static_cast<unsigned char>(text[at - 1]))) continue;
-        std::size_t i = at + key.size();
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        if (i >= text.size() || text[i] != '=') continue;
-        ++i;
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        std::size_t end = i;
-        if (end < text.size() && text[end] == '\'') {
-            for (++end; end < text.size() && text[end] != '\''; ++end) {
-                if (text[end] == '\\') ++end;
-            }
-            end = std::min(end + 1, text.size());
-        } else {
-            while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
-        }
-        text.replace(i, end - i, "***");
-    }
-    return text;
-}
-
 }  // namespace
 
-std::string masked_url(std::string_view url) {
-    std::string out(url);
-    const std::size_t scheme = out.find("://");
-    if (scheme == std::string::npos) return mask_keyword_password(std::move(out));
-    // The user info ends at the last '@' (a password may hold '/', '?' or '@' unencoded); a
-    // '@' later in the URL only masks more than needed, never less.
-    const std::size_t authority = scheme + 3;
-    const std::size_t at = out.rfind('@');
-    if (at != std::string::npos && at > authority) {
-        const std::size_t colon = out.find(':', authority);
-        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
-    }
-    // password=... in the query, wherever it is.
-    for (std::size_t p = out.find("password=", authority); p != std::string::npos; p = out.find("password=", p + 1)) {
-        if (out[p - 1] != '?' && out[p - 1] != '&') continue;
-        const std::size_t value = p + 9;
-        const std::size_t end = std::min(out.find('&', value), out.size());
-        out.replace(value, end - value, "***");
-    }
-    return out;
-}
+std::string masked_url(std::string_view url) { return core::mask_store_url(url); }
 
 std::string sslmode_for(std::string_view url) {
     char* error = nullptr;
@@ -176,6 +132,16 @@ Connection::Connection(const ConnectOptions& options)
 void Connection::end_transaction() noexcept {
     if (lost() || PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
     PQclear(PQexec(conn_.get(), "ROLLBACK"));
+}
+
+int Connection::notifications() {
+    if (lost() || PQconsumeInput(conn_.get()) == 0) return 0;
+    int count = 0;
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+        PQfreemem(n);
+        ++count;
+    }
+    return count;
 }
 
 void Connection::ready() {

@@ -72,6 +72,10 @@ public:
     // is reset at the next ready()).
     void end_transaction() noexcept;
 
+    // Reads what the server sent without waiting, and returns how many notifications
+    // (LISTEN/NOTIFY) arrived since the last call. A lost connection returns 0: see lost().
+    int notifications();
+
     // Whether the connection uses TLS.
     bool encrypted() const noexcept { return PQsslInUse(conn_.get()) != 0; }
     const std::string& masked_url() const noexcept { return masked_url_; }

@@ -29,7 +29,7 @@ std::vector<std::optional<std::string>> params_of(const ListenerColumns& c) {
 class PgListenerRows final : public core::ListenerRows {
 public:
     PgListenerRows(const pg::ConnectOptions& options, const std::string& schema)
-        : schema_(quoted_schema(schema)), connection_(options) {
+        : schema_(quoted_schema(schema)), channel_(change_channel(schema)), connection_(options) {
         open_schema(connection_, schema);
     }
 
@@ -40,6 +40,7 @@ public:
         try {
             Writer writer(*this);
             work(writer);
+            announce_change(connection_, channel_);  // processes pick the change up at once
             connection_.exec("COMMIT");
         } catch (...) {
             connection_.end_transaction();  // its row locks must not wait for the next call
@@ -122,7 +123,8 @@ private:
         return core::from_columns(read_columns(r, 0), where());
     }
 
-    std::string schema_;  // quoted
+    std::string schema_;   // quoted
+    std::string channel_;  // change_channel()
     std::mutex mutex_;
     pg::Connection connection_;  // under mutex_
 };

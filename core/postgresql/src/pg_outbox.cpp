@@ -57,8 +57,30 @@ std::string str(std::int64_t v) { return std::to_string(v); }
 }  // namespace
 
 PgOutbox::PgOutbox(const pg::ConnectOptions& options, const std::string& schema)
-    : schema_(quoted_schema(schema)), connection_(options) {
+    : options_(options), schema_(quoted_schema(schema)), channel_(change_channel(schema)), connection_(options) {
     open_schema(connection_, schema);
+}
+
+bool PgOutbox::changed() {
+    std::lock_guard lock(listen_mutex_);
+    if (listen_ && !listen_->lost()) {
+        if (listen_->notifications() > 0) return true;
+        if (!listen_->lost()) return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_listen_try_) return false;
+    next_listen_try_ = now + std::chrono::seconds(1);
+    try {
+        if (listen_) {
+            listen_->ready();
+        } else {
+            listen_ = std::make_unique<pg::Connection>(options_);
+        }
+        listen_->exec("LISTEN \"" + channel_ + "\"");  // the channel holds no quote
+        return true;
+    } catch (const StoreError&) {
+        return false;
+    }
 }
 
 std::string PgOutbox::sql(const char* text) const { return with_schema(text, schema_); }
@@ -95,13 +117,18 @@ std::vector<std::int64_t> PgOutbox::append_batch(const std::vector<AppendItem>& 
                                    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq");
     return run("BEGIN", [&](pg::Connection& c) {
         std::vector<std::int64_t> seqs;
+        bool parked = false;
         for (const auto& item : items) {
             for (const auto& in : *item.inserts) {
                 const auto r = c.exec(insert, {in.delivery_id, in.listener_id, *item.event_json, str(created_at),
                                                str(in.due_at), in.owned ? std::optional(str(owner)) : std::nullopt});
                 seqs.push_back(r.integer(0, 0));
+                parked = parked || !in.owned;
             }
         }
+        // Only rows no process holds need a wake-up; a commit carrying a notification
+        // takes a database-wide lock, so owned rows (the common case) go without.
+        if (parked) announce_change(c, channel_);
         return seqs;
     });
 }
@@ -200,6 +227,7 @@ std::size_t PgOutbox::adopt_dead(const core::ProcessIdentity& self, std::int64_t
             if (forgotten.changed() == 0) continue;
             parked += static_cast<std::size_t>(c.exec(park, {id}).changed());
         }
+        if (parked > 0) announce_change(c, channel_);
         return parked;
     });
 }
@@ -207,14 +235,18 @@ std::size_t PgOutbox::adopt_dead(const core::ProcessIdentity& self, std::int64_t
 std::size_t PgOutbox::adopt_orphans() {
     const std::string q = sql("UPDATE {s}.outbox o SET owner = NULL WHERE owner IS NOT NULL "
                               "AND NOT EXISTS (SELECT 1 FROM {s}.processes p WHERE p.id = o.owner)");
-    return run(nullptr, [&](pg::Connection& c) { return static_cast<std::size_t>(c.exec(q).changed()); });
+    return run("BEGIN", [&](pg::Connection& c) {
+        const auto parked = static_cast<std::size_t>(c.exec(q).changed());
+        if (parked > 0) announce_change(c, channel_);
+        return parked;
+    });
 }
 
 void PgOutbox::release(std::int64_t owner) {
     const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE owner = $1");
     const std::string forget = sql("DELETE FROM {s}.processes WHERE id = $1");
     run("BEGIN", [&](pg::Connection& c) {
-        c.exec(park, {str(owner)});
+        if (c.exec(park, {str(owner)}).changed() > 0) announce_change(c, channel_);
         c.exec(forget, {str(owner)});
     });
 }
@@ -223,7 +255,9 @@ void PgOutbox::park(const std::vector<std::int64_t>& seqs, std::int64_t owner, M
     if (seqs.empty()) return;
     const std::string q = sql("UPDATE {s}.outbox SET owner = NULL, due_at = least(due_at, $3) "
                               "WHERE seq = ANY($1::bigint[]) AND owner = $2");
-    run(nullptr, [&](pg::Connection& c) { c.exec(q, {array_of(seqs), str(owner), str(due_at)}); });
+    run("BEGIN", [&](pg::Connection& c) {
+        if (c.exec(q, {array_of(seqs), str(owner), str(due_at)}).changed() > 0) announce_change(c, channel_);
+    });
 }
 
 std::map<std::string, core::OutboxCounts> PgOutbox::counts() {
@@ -272,9 +306,11 @@ std::vector<OutboxRow> PgOutbox::rows_by_seq(const std::vector<std::int64_t>& se
 std::size_t PgOutbox::retry_dead(std::optional<std::string_view> delivery_id, Micros now) {
     const std::string q = sql("UPDATE {s}.outbox SET dead_at = NULL, owner = NULL, due_at = $1, attempts = 0, "
                               "last_error = NULL WHERE dead_at IS NOT NULL AND ($2::text IS NULL OR delivery_id = $2)");
-    return run(nullptr, [&](pg::Connection& c) {
+    return run("BEGIN", [&](pg::Connection& c) {
         const std::optional<std::string> id = delivery_id ? std::optional(std::string(*delivery_id)) : std::nullopt;
-        return static_cast<std::size_t>(c.exec(q, {str(now), id}).changed());
+        const auto retried = static_cast<std::size_t>(c.exec(q, {str(now), id}).changed());
+        if (retried > 0) announce_change(c, channel_);
+        return retried;
     });
 }
 

@@ -7,6 +7,8 @@
 // rejoin() and adopt_dead() take is not used).
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -50,7 +52,11 @@ public:
     std::int64_t last_seq() override;
     void drop_listener(std::string_view listener_id) override;
     void checkpoint() override {}  // the server keeps its own log
-    bool changed() override { return false; }  // LISTEN/NOTIFY is not wired yet: polling sees other processes
+    // What another process announced (LISTEN/NOTIFY on a connection of its own, opened at the
+    // first call). True also when that connection was (re)opened: announcements may have been
+    // missed. A server that cannot be reached gives false, tried again after a second; the
+    // callers' polling covers the gap.
+    bool changed() override;
 
 private:
     void announce(bool) noexcept override {}  // concurrent commits are the server's to group
@@ -60,9 +66,14 @@ private:
     auto run(const char* begin, Work&& work);
     std::string sql(const char* text) const;  // "{s}" replaced by the quoted schema
 
-    std::string schema_;  // quoted
+    pg::ConnectOptions options_;
+    std::string schema_;   // quoted
+    std::string channel_;  // change_channel()
     std::mutex mutex_;
     pg::Connection connection_;  // under mutex_
+    std::mutex listen_mutex_;
+    std::unique_ptr<pg::Connection> listen_;  // under listen_mutex_: LISTENs on channel_
+    std::chrono::steady_clock::time_point next_listen_try_;
 };
 
 }  // namespace notify::store::postgresql

@@ -1,5 +1,6 @@
 #include "pg_schema.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include "notify/core/error.hpp"
@@ -129,6 +130,16 @@ void open_schema(pg::Connection& c, const std::string& name) {
         c.exec("INSERT INTO " + quoted + ".schema_version (version) VALUES ($1)", {std::to_string(v + 1)});
     }
     tx.commit();
+}
+
+std::string change_channel(const std::string& name) {
+    std::string channel = "notify:" + name;
+    channel.resize(std::min<std::size_t>(channel.size(), 63));  // PostgreSQL's longest name
+    return channel;
+}
+
+void announce_change(pg::Connection& connection, const std::string& channel) {
+    connection.exec("SELECT pg_notify($1, '')", {channel});
 }
 
 }  // namespace notify::store::postgresql

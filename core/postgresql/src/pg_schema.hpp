@@ -19,6 +19,13 @@ std::string quoted_schema(const std::string& name);
 // `sql` with every "{s}" replaced by `quoted` (a quoted_schema()).
 std::string with_schema(std::string sql, const std::string& quoted);
 
+// The LISTEN/NOTIFY channel on which the processes using schema `name` (a valid schema
+// name) announce what others should look at now: parked deliveries, changed listeners.
+std::string change_channel(const std::string& name);
+// Announces a change on `channel`: sent when the transaction under way commits (never
+// when it rolls back), at once outside one. Throws notify::StoreError.
+void announce_change(pg::Connection& connection, const std::string& channel);
+
 // Creates notify's tables in schema `name` (the schema too, when missing), or migrates them
 // to schema_version: in one transaction, under an advisory lock, so that processes opening
 // a new database at once migrate it once. Throws notify::StoreUnusable, changing nothing,

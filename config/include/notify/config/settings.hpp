@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/core/store_location.hpp"
+
 #include "notify/config/schema.hpp"
 #include "notify/core/log.hpp"
 
@@ -59,6 +61,11 @@ struct StoreSettings {
     std::filesystem::path path;
     bool memory_outbox;
     bool sync_full;
+    std::string url;       // empty: the SQLite file at path
+    std::string password;  // secret
+    std::string schema;
+
+    core::StoreLocation location() const;  // url (with password and schema) or path
 };
 
 struct DeliverySettings {

@@ -12,13 +12,14 @@
 
 #include "notify/core/listener.hpp"
 #include "notify/core/log.hpp"
+#include "notify/core/store_location.hpp"
 
 namespace notify::core {
 
 class ListenerRows;  // a store engine's listeners table (internal)
 
-// Thread-safe. Several processes may use the same file at once (SQLite WAL; every write is
-// one IMMEDIATE transaction). Every method throws notify::StoreError on I/O or file trouble;
+// Thread-safe. Several processes may use the same store at once (SQLite: WAL, every write
+// one IMMEDIATE transaction; PostgreSQL: row locks). Every method throws notify::StoreError on I/O or file trouble;
 // a failed write changes nothing.
 class ListenerStore {
 public:
@@ -28,6 +29,10 @@ public:
     // and notify::StoreUnusable when users other than its owner can write it or its folder.
     // `log` gets a warning when they can read it.
     explicit ListenerStore(const std::filesystem::path& path, const LogFunction& log = log_to_stderr);
+    // Opens the store at `location`: its file as above, or its URL through the store engine
+    // registered for the URL's scheme (notify::ValidationError when none is; StoreError when
+    // the database cannot be reached, is refused, or holds a newer notify's schema).
+    explicit ListenerStore(const StoreLocation& location, const LogFunction& log = log_to_stderr);
     // Over another store engine's rows (for the engines themselves; see listener_rows.hpp).
     explicit ListenerStore(std::unique_ptr<ListenerRows> rows);
     ~ListenerStore();

@@ -21,6 +21,7 @@
 #include "notify/core/event_bus.hpp"
 #include "notify/core/handler_registry.hpp"
 #include "notify/core/listener_store.hpp"
+#include "notify/core/store_location.hpp"
 #include "notify/core/log.hpp"
 #include "notify/core/retry_policy.hpp"
 
@@ -51,11 +52,13 @@ using OutcomeHook = std::function<void(const DeliveryOutcome&)>;
 
 struct NotifierOptions {
     enum class OutboxMode {
-        durable,  // in the store file: nothing fire() returned for is lost to a crash
+        durable,  // in the store: nothing fire() returned for is lost to a crash
         memory,   // in this process's memory: faster; everything undelivered dies with it
     };
 
-    std::filesystem::path store_path;  // listeners (and the durable outbox)
+    // Listeners and the durable outbox: an SQLite file (store.path), or a store engine's
+    // database (store.url, e.g. PostgreSQL: several hosts may share it).
+    StoreLocation store;
     OutboxMode outbox = OutboxMode::durable;
     bool sync_full = false;   // fsync every commit: also survive power loss (much slower)
     bool dispatch = true;     // deliver from this process; false: only store (e.g. a CLI)

@@ -1,0 +1,117 @@
+// Notifier, ListenerStore and the process registry on a PostgreSQL store: what a fleet of
+// hosts sharing one database sees. Each "process" here is a Notifier with connections of
+// its own; tests/faults runs real `notify serve` processes.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "notifier_fixture.hpp"
+#include "notify/core/error.hpp"
+#include "notify/core/well_known.hpp"
+#include "notify/store/postgresql.hpp"
+#include "pg_scratch.hpp"
+
+using namespace notify;
+using namespace notify::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A scratch schema as the StoreLocation that server.conf's [store] url would give.
+struct PgStore : NotifierFixture {
+    ScratchSchema schema;
+    core::StoreLocation location() const {
+        store::postgresql::enable();
+        core::StoreLocation l;
+        l.url = PostgresServer::get().url;
+        l.password = PostgresServer::get().password;
+        l.schema = schema.name;
+        return l;
+    }
+    core::NotifierOptions pg_options() const {
+        auto o = options();
+        o.store = location();
+        return o;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("on PostgreSQL, a listener one process creates and an event another fires reach a third process "
+          "at once, though it polls only every minute",
+          "[postgresql][notifier]") {
+    PgStore s;
+    auto delivering = s.pg_options();
+    delivering.poll_interval = 60s;  // only a LISTEN/NOTIFY wake-up can explain a quick delivery
+    core::Notifier serve(delivering);
+    std::this_thread::sleep_for(300ms);  // its scheduler is listening
+
+    core::ListenerStore admin(s.location());
+    const auto listener = admin.create(PgStore::listener({"repo.sync.#"}));
+    auto firing = s.pg_options();
+    firing.dispatch = false;
+    core::Notifier host(firing);
+    // The host's own cache reads the listener at once (a fresh notifier); serve's was told.
+    std::this_thread::sleep_for(200ms);
+    const auto started = std::chrono::steady_clock::now();
+    const auto receipt = host.fire(core::repo_finished(core::RepoOperation::sync, "zoo", core::RepoResult::success));
+    REQUIRE(receipt.deliveries.size() == 1);
+    CHECK(s.recorder->wait_for([&](const auto& all) { return count_delivered(all, listener.id) == 1; }, 5s));
+    CHECK(std::chrono::steady_clock::now() - started < 3s);
+    CHECK(host.flush(in(5000ms)));
+    CHECK(host.status(receipt).at(0).state == core::DeliveryStatus::State::delivered);
+    serve.stop(in(5000ms));
+    host.stop(in(5000ms));
+}
+
+TEST_CASE("on PostgreSQL, every process sees one listener store and one outbox", "[postgresql][notifier]") {
+    PgStore s;
+    core::ListenerStore one(s.location());
+    core::ListenerStore two(s.location());
+    const auto created = one.create(PgStore::listener({"repo.publish.*"}));
+    CHECK(two.get(created.id).event_types == created.event_types);
+    CHECK(one.path().empty());
+
+    auto o = s.pg_options();
+    o.dispatch = false;
+    core::Notifier a(o);
+    core::Notifier b(o);
+    const auto receipt = a.fire(core::repo_started(core::RepoOperation::publish, "zoo"));
+    REQUIRE(receipt.deliveries.size() == 1);
+    // The other process counts it as pending, and a third that delivers empties the outbox.
+    const auto stats = b.stats();
+    CHECK(stats_of(stats, created.id).pending == 1);
+    core::Notifier serve(s.pg_options());
+    CHECK(b.flush(in(10000ms)));
+    CHECK(stats_of(b.stats(), created.id).delivered == 1);
+    CHECK(count_delivered(s.recorder->all(), created.id) == 1);
+}
+
+TEST_CASE("a PostgreSQL store that cannot be reached is a StoreError naming the URL without its password",
+          "[postgresql][notifier]") {
+    PgStore s;
+    auto location = s.location();
+    location.password = "not-the-password";
+    try {
+        core::ListenerStore store(location);
+        FAIL("opened with a wrong password");
+    } catch (const StoreError& e) {
+        const std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains(PostgresServer::get().url));
+        CHECK_THAT(message, Catch::Contains("password authentication failed"));
+        CHECK(message.find("not-the-password") == std::string::npos);
+    }
+    location.url = "postgresql://u:hunter2@127.0.0.1:1/nothing";
+    location.password.clear();
+    auto o = s.options();
+    o.store = location;
+    try {
+        core::Notifier n(o);
+        FAIL("opened a store on a closed port");
+    } catch (const StoreError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("postgresql://u:***@127.0.0.1:1/nothing"));
+        CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+    }
+}
