@@ -2,6 +2,7 @@
 // and SIGQUIT drain and exit; SIGHUP reloads server.conf and the listeners; SIGUSR1 and
 // SIGUSR2 log what is pending. With [serve] metrics it answers GET /metrics and /healthz.
 // docs/cli.md, "notify serve"; docs/operations.md.
+#include <optional>
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -166,7 +167,13 @@ public:
         std::uint64_t pending = 0;
         std::uint64_t in_flight = 0;
         std::uint64_t dead = 0;
-        const auto stats = notifier_->stats();  // one entry per listener in the store, read now
+        std::vector<core::ListenerStats> stats;
+        try {
+            stats = notifier_->stats();  // one entry per listener in the store, read now
+        } catch (const StoreError& e) {
+            // A database restarting: delivery waits for it, and so does this line.
+            return std::string("the store cannot be read now: ") + e.what();
+        }
         for (const auto& s : stats) {
             pending += s.pending;
             in_flight += s.in_flight;
@@ -180,11 +187,16 @@ public:
 
     void log(core::LogLevel level, const std::string& message) const { log_(level, message); }
 
-    // Returns what is left in the outbox.
-    std::uint64_t stop() {
+    // Returns what is left in the outbox; nothing when the store cannot be read.
+    std::optional<std::uint64_t> stop() {
         endpoint_.reset();
         notifier_->stop(Clock::now() + drain_time);
-        return pending_of(*notifier_);
+        try {
+            return pending_of(*notifier_);
+        } catch (const StoreError& e) {
+            log_(core::LogLevel::warning, std::string("cannot count what is left in the outbox: ") + e.what());
+            return std::nullopt;
+        }
     }
 
 private:
@@ -269,10 +281,12 @@ void add_serve_command(CLI::App& app, Context& context, Action& action) {
             manager.stopping(std::string("stopping (") + signal_name(signal) + "): draining for up to 10 s");
             const auto pending = server.stop();
             if (context.json) {
-                context.print_json({{"stopped_by", signal_name(signal)}, {"pending", pending}});
+                context.print_json({{"stopped_by", signal_name(signal)},
+                                    {"pending", pending ? nlohmann::json(*pending) : nlohmann::json()}});
             } else {
                 server.log(core::LogLevel::info, std::string("stopped by ") + signal_name(signal) + "; " +
-                                                     std::to_string(pending) + " deliveries left in the outbox");
+                                                     (pending ? std::to_string(*pending) : std::string("unknown")) +
+                                                     " deliveries left in the outbox");
             }
             return exit_ok;
         };

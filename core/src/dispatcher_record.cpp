@@ -2,6 +2,8 @@
 // them to the outcome hooks and the metrics.
 #include "dispatcher.hpp"
 
+#include <algorithm>
+
 namespace notify::core {
 
 void Dispatcher::record_loop() {
@@ -28,15 +30,25 @@ void Dispatcher::record_loop() {
             if (o.completion.kind == Completion::Kind::retry) ++counts[o.listener_id].second;
         }
         // Never attempt a delivery again because recording failed: that would send a
-        // duplicate. If the store stays broken the rows stay ours and stop() parks them.
+        // duplicate. While this process runs, the outcomes wait for the store to come back
+        // (a database restarting, a disk full for a while), tried again at growing pauses;
+        // when stopping, five tries, then the rows stay ours and stop() parks them.
         bool stored = false;
-        for (int tries = 0; !stored && tries < 5; ++tries) {
+        for (int tries = 0; !stored; ++tries) {
             try {
                 outbox_.complete(completions, owner_, counts);
                 stored = true;
             } catch (const std::exception& e) {
                 log(LogLevel::error, "cannot record " + std::to_string(batch.size()) + " delivery outcomes: " + e.what());
-                std::this_thread::sleep_for(std::chrono::milliseconds(100) * (tries + 1));
+                std::unique_lock pause_lock(mutex_);
+                if (recorder_stopping_) {
+                    if (tries >= 4) break;
+                    pause_lock.unlock();
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100) * (tries + 1));
+                } else {
+                    const auto pause = std::chrono::milliseconds(100) * (1 << std::min(tries, 5));  // 0.1-3.2 s
+                    recorder_wake_.wait_for(pause_lock, pause, [&] { return recorder_stopping_; });
+                }
             }
         }
         if (!stored) continue;

@@ -129,6 +129,9 @@ void Dispatcher::schedule_loop() {
     const auto watch = options_.watch_interval;
     const bool watching = outbox_.durable() && watch.count() > 0;
     auto next_watch = clock::now() + watch;
+    // After a failure (the store unreachable), the next round waits this long, doubling up
+    // to 5 s: a times-due-now loop must not spin or flood the log.
+    std::chrono::milliseconds failure_pause{0};
     while (true) {
         try {
             auto now = clock::now();
@@ -160,8 +163,10 @@ void Dispatcher::schedule_loop() {
             }
             check_stalls();
             claim_due(now_micros());
+            failure_pause = std::chrono::milliseconds(0);
         } catch (const std::exception& e) {
             log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
+            failure_pause = std::clamp(failure_pause * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
         }
         std::unique_lock lock(mutex_);
         if (stopping_) break;
@@ -176,6 +181,7 @@ void Dispatcher::schedule_loop() {
                 wake = std::min(wake, steady_at(lane.claim_at(), wall));
             }
         }
+        if (failure_pause.count() > 0) wake = std::max(wake, clock::now() + failure_pause);
         schedule_wake_.wait_until(lock, wake);
         if (stopping_) break;
     }

@@ -149,6 +149,26 @@ FireReceipt Notifier::fire(std::span<const Event> events) {
     return receipt;
 }
 
+const StoreLocation& Notifier::store_location() const noexcept { return impl_->options.store; }
+
+StagedEvent Notifier::stage(const Event& event) {
+    Impl& m = *impl_;
+    if (m.stopped.load()) throw Error("notifier: stage() after stop()");
+    m.cache.refresh_if_changed_here();
+    if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
+    const auto listeners = m.cache.snapshot()->matching(event.type());
+    StagedEvent staged;
+    staged.created_at = now_micros();
+    if (listeners.empty()) return staged;
+    staged.event_json = to_json(event).dump();
+    const Micros effective = event.effective() ? event.effective()->time_since_epoch().count() : staged.created_at;
+    for (const auto& l : listeners) {
+        const Micros due = l->delay_until_effective ? std::max(staged.created_at, effective) : staged.created_at;
+        staged.rows.push_back({delivery_id(event.id(), l->id), l->id, due});
+    }
+    return staged;
+}
+
 FireReceipt Notifier::fire_to(const Event& event, const std::string& listener_id) {
     Impl& m = *impl_;
     if (m.stopped.load()) throw Error("notifier: fire() after stop()");

@@ -115,3 +115,71 @@ TEST_CASE("a PostgreSQL store that cannot be reached is a StoreError naming the 
         CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
     }
 }
+
+TEST_CASE("events fired in the host's own transaction are delivered if and only if it commits",
+          "[postgresql][notifier]") {
+    PgStore s;
+    core::ListenerStore admin(s.location());
+    const auto listener = admin.create(PgStore::listener({"employee.#"}));
+    auto hosting = s.pg_options();
+    hosting.dispatch = false;
+    core::Notifier host(hosting);
+    core::Notifier serve(s.pg_options());
+
+    // The host's own connection and table, in the same database.
+    auto db = connect();
+    const std::string orders = store::postgresql::quoted_schema(s.schema.name) + ".orders";
+    db.exec("CREATE TABLE " + orders + " (id int PRIMARY KEY)");
+    const auto event = [](int i) {
+        return core::org_event(core::OrgService::employee, core::OrgObject::it, core::OrgAction::create,
+                               "1c5e0d4a-5c8f-4a0b-9f0e-2d7c1e6b9a0" + std::to_string(i),
+                               core::Timestamp(std::chrono::microseconds(0)));
+    };
+
+    SECTION("rolled back: the change and its event are both gone") {
+        db.exec("BEGIN");
+        db.exec("INSERT INTO " + orders + " VALUES (1)");
+        const auto receipt = store::postgresql::fire_in_transaction(host, db.native(), event(1));
+        REQUIRE(receipt.deliveries.size() == 1);
+        CHECK(receipt.deliveries.at(0).listener_id == listener.id);
+        db.exec("ROLLBACK");
+        CHECK(serve.flush(in(5000ms)));
+        std::this_thread::sleep_for(500ms);
+        CHECK(s.recorder->all().empty());
+        CHECK(core::ListenerStore(s.location()).list().size() == 1);
+        CHECK(host.pending().empty());
+    }
+    SECTION("committed: delivered once, with the receipt's delivery id") {
+        db.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        db.exec("INSERT INTO " + orders + " VALUES (2)");
+        const auto receipt = store::postgresql::fire_in_transaction(host, db.native(), event(2));
+        REQUIRE(receipt.deliveries.size() == 1);
+        // Not visible to anyone before the commit.
+        CHECK(host.pending().empty());
+        db.exec("COMMIT");
+        CHECK(s.recorder->wait_for([&](const auto& all) { return count_delivered(all, listener.id) == 1; }, 5s));
+        CHECK(serve.flush(in(5000ms)));
+        const auto all = s.recorder->all();
+        REQUIRE(all.size() == 1);
+        CHECK(all.at(0).delivery_id == receipt.deliveries.at(0).delivery_id);
+        CHECK(all.at(0).event_type == "employee.it.create");
+        CHECK(host.status(receipt).at(0).state == core::DeliveryStatus::State::delivered);
+    }
+    SECTION("without an open transaction, or on another store, nothing is written") {
+        CHECK_THROWS_WITH(store::postgresql::fire_in_transaction(host, db.native(), event(3)),
+                          Catch::Contains("the connection has no transaction open"));
+        db.exec("BEGIN");
+        CHECK_THROWS_AS(db.exec("SELECT 1/0"), StoreError);
+        CHECK_THROWS_WITH(store::postgresql::fire_in_transaction(host, db.native(), event(3)),
+                          Catch::Contains("no transaction open"));
+        db.exec("ROLLBACK");
+        auto file = s.options();
+        file.dispatch = false;
+        core::Notifier sqlite(file);
+        db.exec("BEGIN");
+        CHECK_THROWS_WITH(store::postgresql::fire_in_transaction(sqlite, db.native(), event(3)),
+                          Catch::Contains("is not PostgreSQL"));
+        db.exec("ROLLBACK");
+        CHECK(host.pending().empty());
+    }
+}

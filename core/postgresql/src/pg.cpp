@@ -124,6 +124,9 @@ Connection::Connection(const ConnectOptions& options)
     values.push_back(nullptr);
     conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
     if (!conn_) throw StoreError(masked_url_ + ": cannot connect: out of memory");
+    // The server's notices (and a closing connection's last words) would reach stderr raw;
+    // what matters comes back as errors from the calls.
+    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         throw StoreError(masked_url_ + ": cannot connect: " + one_line(PQerrorMessage(conn_.get())));
     }
@@ -169,7 +172,7 @@ Result Connection::exec(const std::string& sql, const std::vector<std::optional<
                  sql);
 }
 
-Result Connection::check(PGresult* raw, const std::string& sql) {
+Result check_result(PGconn* conn, PGresult* raw, const std::string& where, const std::string& sql) {
     Result result(raw);
     const ExecStatusType status = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
@@ -180,11 +183,15 @@ Result Connection::check(PGresult* raw, const std::string& sql) {
         if (primary != nullptr) reason = primary;
         if (state != nullptr) reason += std::string(" (SQLSTATE ") + state + ")";
     }
-    if (reason.empty()) reason = one_line(PQerrorMessage(conn_.get()));
-    if (PQstatus(conn_.get()) == CONNECTION_BAD) reason = "lost the connection: " + reason;
+    if (reason.empty()) reason = one_line(PQerrorMessage(conn));
+    if (PQstatus(conn) == CONNECTION_BAD) reason = "lost the connection: " + reason;
     const std::string_view statement(sql);
-    throw StoreError(masked_url_ + ": " + reason + " in: " +
+    throw StoreError(where + ": " + reason + " in: " +
                      std::string(statement.substr(0, std::min<std::size_t>(statement.size(), 60))));
+}
+
+Result Connection::check(PGresult* raw, const std::string& sql) {
+    return check_result(conn_.get(), raw, masked_url_, sql);
 }
 
 }  // namespace notify::store::postgresql::pg

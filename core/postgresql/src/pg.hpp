@@ -49,6 +49,10 @@ private:
     std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
 };
 
+// `raw` (a result on `conn`) when it succeeded; else throws notify::StoreError: "`where`:
+// the server's message (SQLSTATE) in: the statement's start".
+Result check_result(PGconn* conn, PGresult* raw, const std::string& where, const std::string& sql);
+
 // One connection. Not thread-safe: one thread at a time. Every method throws
 // notify::StoreError (the server's message and SQLSTATE; never a password) on failure.
 class Connection {

@@ -84,6 +84,19 @@ struct NotifierOptions {
     OutcomeHook on_dead;
 };
 
+// What fire() would store for one event, not stored: for a store engine that writes it
+// inside a host's own transaction (notify::store::postgresql::fire_in_transaction()).
+struct StagedEvent {
+    struct Row {
+        std::string delivery_id;
+        std::string listener_id;
+        std::int64_t due_at;  // microseconds since the epoch
+    };
+    std::string event_json;   // the event's JSON form (core::to_json)
+    std::int64_t created_at;  // microseconds since the epoch
+    std::vector<Row> rows;    // one per matching listener; empty: nothing to store
+};
+
 // What fire() stored: one delivery per matching listener.
 struct FireReceipt {
     struct Entry {
@@ -203,6 +216,11 @@ public:
     Health health(std::chrono::milliseconds unhealthy_after = std::chrono::minutes(5));
 
     ListenerStore& listeners() noexcept;
+    // Where this notifier's store is (options.store).
+    const StoreLocation& store_location() const noexcept;
+    // The rows fire(event) would store, routed by the same listeners, without storing them
+    // or publishing the event on bus(). Throws notify::Error after stop().
+    StagedEvent stage(const Event& event);
     // In-process subscribers see every fired event after it was stored.
     EventBus& bus() noexcept;
 
