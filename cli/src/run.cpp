@@ -51,6 +51,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     add_config_commands(app, context, action);
     add_plugins_command(app, context, action);
     add_stats_command(app, context, action);
+    add_store_commands(app, context, action);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
     try {

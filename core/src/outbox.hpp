@@ -150,6 +150,26 @@ public:
     virtual std::int64_t last_seq() = 0;
     // Forgets every row of a listener that no longer exists.
     virtual void drop_listener(std::string_view listener_id) = 0;
+    // Moving a store (notify store migrate) and looking into one (notify store check).
+    struct ProcessEntry {
+        std::int64_t id = 0;
+        std::string host;
+        std::int64_t pid = 0;
+        Micros silent_for = 0;  // since its last heartbeat, on the store's clock
+    };
+    virtual std::vector<ProcessEntry> processes() = 0;
+    // Every row (pending, held or dead) with seq > `after`, by seq, at most `limit`.
+    virtual std::vector<OutboxRow> rows_after(std::int64_t after, std::size_t limit) = 0;
+    // Inserts copies of another store's `rows` (ascending seq), parked, keeping their times,
+    // attempts, errors and dead marks, and records the last one's seq as the import mark
+    // `key`, in one transaction: a run stopped midway resumes after the mark.
+    virtual void import_rows(const std::vector<OutboxRow>& rows, const std::string& key) = 0;
+    // The seq recorded under `key` by import_rows(); 0 when none.
+    virtual std::int64_t import_mark(const std::string& key) = 0;
+    // Raises each listener's delivered and retried counters to at least the given ones (a
+    // second import adds nothing).
+    virtual void import_counts(const AttemptCounts& counts) = 0;
+
     // Store upkeep outside any fire() (SQLite: copies the write-ahead log into the file).
     virtual void checkpoint() = 0;
     // True when anything was committed to the store (by this process or another) since the

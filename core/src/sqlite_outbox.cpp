@@ -2,6 +2,7 @@
 #include "sqlite_outbox.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -302,6 +303,69 @@ std::vector<OutboxRow> SqliteOutbox::rows(bool dead, std::size_t limit, std::str
         while (s.step()) out.push_back(read_row(s));
     });
     return out;
+}
+
+std::vector<Outbox::ProcessEntry> SqliteOutbox::processes() {
+    std::vector<ProcessEntry> out;
+    const Micros now =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    writer_.run([&](sqlite::Database& db) {
+        out.clear();
+        auto s = db.prepare("SELECT id, host, pid, heartbeat_at FROM processes ORDER BY id");
+        while (s.step()) out.push_back({s.integer(0), s.text(1), s.integer(2), now - s.integer(3)});
+    });
+    return out;
+}
+
+std::vector<OutboxRow> SqliteOutbox::rows_after(std::int64_t after, std::size_t limit) {
+    std::vector<OutboxRow> out;
+    writer_.run([&](sqlite::Database& db) {
+        out.clear();
+        auto s = db.prepare(std::string("SELECT ") + row_columns + " FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        s.bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+        while (s.step()) out.push_back(read_row(s));
+    });
+    return out;
+}
+
+void SqliteOutbox::import_rows(const std::vector<OutboxRow>& rows, const std::string& key) {
+    if (rows.empty()) return;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("INSERT INTO outbox (delivery_id, listener_id, event, created_at, due_at, attempts, last_error, "
+                            "dead_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, ''), NULLIF(?8, -1))");
+        for (const auto& r : rows) {
+            s.bind(1, r.delivery_id).bind(2, r.listener_id).bind(3, r.event_json).bind(4, r.created_at).bind(5, r.due_at);
+            s.bind(6, static_cast<std::int64_t>(r.attempts)).bind(7, r.last_error).bind(8, r.dead_at.value_or(-1));
+            s.run();
+            s.reset();
+        }
+        db.run("INSERT INTO store_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               key, rows.back().seq);
+    });
+}
+
+std::int64_t SqliteOutbox::import_mark(const std::string& key) {
+    std::int64_t mark = 0;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("SELECT value FROM store_meta WHERE key = ?1");
+        s.bind(1, key);
+        mark = s.step() ? s.integer(0) : 0;
+    });
+    return mark;
+}
+
+void SqliteOutbox::import_counts(const AttemptCounts& counts) {
+    if (counts.empty()) return;
+    writer_.run([&](sqlite::Database& db) {
+        auto s = db.prepare("INSERT INTO delivery_counts (listener_id, delivered, retried) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (listener_id) DO UPDATE SET delivered = max(delivered, excluded.delivered), "
+                            "retried = max(retried, excluded.retried)");
+        for (const auto& [listener, n] : counts) {
+            s.bind(1, listener).bind(2, static_cast<std::int64_t>(n.first)).bind(3, static_cast<std::int64_t>(n.second));
+            s.run();
+            s.reset();
+        }
+    });
 }
 
 std::vector<OutboxRow> SqliteOutbox::rows_by_seq(const std::vector<std::int64_t>& seqs) {

@@ -44,6 +44,11 @@ public:
     bool pending_up_to(std::int64_t seq) override;
     std::int64_t last_seq() override;
     void drop_listener(std::string_view listener_id) override;
+    std::vector<ProcessEntry> processes() override;
+    std::vector<OutboxRow> rows_after(std::int64_t after, std::size_t limit) override;
+    void import_rows(const std::vector<OutboxRow>& rows, const std::string& key) override;
+    std::int64_t import_mark(const std::string& key) override;
+    void import_counts(const AttemptCounts& counts) override;
     void checkpoint() override;
     bool changed() override;
 

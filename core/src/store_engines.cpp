@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "notify/core/error.hpp"
+#include "store_schema.hpp"
 
 namespace notify::core {
 
@@ -62,5 +63,12 @@ std::unique_ptr<Outbox> open_durable_outbox(const StoreLocation& location, bool 
     if (location.is_file()) return Outbox::open_file(location.path, sync_full, log);
     return store_engine(location).outbox(location, log);
 }
+
+StoreHeader inspect_store_header(const StoreLocation& location) {
+    if (location.is_file()) return store_schema::inspect(location.path);
+    return store_engine(location).inspect(location);
+}
+
+int current_store_version() noexcept { return store_schema::current_version; }
 
 }  // namespace notify::core

@@ -12,6 +12,7 @@
 #include "notify/core/store_location.hpp"
 #include "listener_rows.hpp"
 #include "outbox.hpp"
+#include "store_header.hpp"
 
 namespace notify::core {
 
@@ -20,6 +21,7 @@ struct StoreEngine {
     std::vector<std::string> schemes;  // lower case: {"postgresql", "postgres"}
     std::function<std::unique_ptr<ListenerRows>(const StoreLocation&, const LogFunction&)> listener_rows;
     std::function<std::unique_ptr<Outbox>(const StoreLocation&, const LogFunction&)> outbox;
+    std::function<StoreHeader(const StoreLocation&)> inspect;
 };
 
 // Thread-safe. Registering a scheme again replaces its engine.
@@ -32,5 +34,8 @@ StoreEngine store_engine(const StoreLocation& location);
 // The listener rows and the durable outbox of `location`, a file or a URL.
 std::unique_ptr<ListenerRows> open_listener_rows(const StoreLocation& location, const LogFunction& log);
 std::unique_ptr<Outbox> open_durable_outbox(const StoreLocation& location, bool sync_full, const LogFunction& log);
+StoreHeader inspect_store_header(const StoreLocation& location);
+// The schema version this build writes (both engines share the numbers).
+int current_store_version() noexcept;
 
 }  // namespace notify::core

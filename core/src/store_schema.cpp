@@ -142,6 +142,44 @@ void migrate(sqlite::Database& db) {
 
 const char* outbox_tables_sql() noexcept { return migrations[1]; }
 
+StoreHeader inspect(const std::filesystem::path& path) {
+    StoreHeader h;
+    const std::string name = path.string();
+    h.facts.push_back({"file", name});
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) {
+        h.problem = name + ": no store file (it is created at the first use)";
+        return h;
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+        h.problem = name + ": the store path is not a regular file";
+        return h;
+    }
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.permissions()) & 07777U);
+    h.facts.push_back({"file mode", mode});
+    h.facts.push_back({"size", std::to_string(std::filesystem::file_size(path, ec)) + " bytes"});
+    try {
+        store_permissions::check(path, [](LogLevel, std::string_view) {});
+        sqlite::Database db(path, false);
+        const Header header = read_header(db);
+        if (header.application_id != application_id) {
+            h.problem = name + ": not a notify store (application_id " + hex(header.application_id) + ")";
+            return h;
+        }
+        h.exists = true;
+        h.version = static_cast<int>(header.version);
+        auto check = db.prepare("PRAGMA quick_check");
+        const std::string verdict = check.step() ? check.text(0) : "no answer";
+        h.facts.push_back({"integrity", verdict});
+        if (verdict != "ok") h.problem = name + ": damaged (quick_check: " + verdict + ")";
+    } catch (const StoreError& e) {
+        h.problem = e.what();
+    }
+    return h;
+}
+
 std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path, const LogFunction& log) {
     const std::string name = path.string();
     std::error_code ec;

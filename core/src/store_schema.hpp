@@ -6,6 +6,7 @@
 
 #include "notify/core/log.hpp"
 #include "sqlite.hpp"
+#include "store_header.hpp"
 
 namespace notify::core::store_schema {
 
@@ -17,6 +18,9 @@ inline constexpr int current_version = 2;
 // when it is not an SQLite database, is damaged, belongs to another program, has a newer
 // schema or other users could change it (store_permissions::check; warnings go to `log`).
 std::unique_ptr<sqlite::Database> open(const std::filesystem::path& path, const LogFunction& log);
+
+// What the file at `path` holds, without creating, migrating or changing it.
+StoreHeader inspect(const std::filesystem::path& path);
 
 // The outbox tables alone, for an in-memory outbox.
 const char* outbox_tables_sql() noexcept;

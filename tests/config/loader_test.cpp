@@ -213,6 +213,11 @@ TEST_CASE("[store] url, password and schema name a PostgreSQL store, and the env
     CHECK(o.store.engine() == "postgresql");
     CHECK(o.store.describe() == "postgresql://notify@db.example:5433/app?sslmode=verify-full (schema fleet_a)");
     CHECK(s.to_masked_json().dump().find("s3cret") == std::string::npos);
+    // libpq's other URL forms: a unix socket, several hosts.
+    for (const char* url : {"postgresql:///app?host=/run/postgresql", "postgres://a.example:5432,b.example:5433/app"}) {
+        const auto other = notify::test::parse_with_plugins(std::string("[store]\nurl = ") + url + "\n", "server.conf", env());
+        CHECK(other.store().url == url);
+    }
     // Without url, path names the SQLite file as before.
     const auto file = notifier_options(notify::test::parse_with_plugins("[store]\npath = /tmp/n.db\n", "server.conf", env()),
                                        std::make_shared<notify::core::HandlerRegistry>());

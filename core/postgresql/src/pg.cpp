@@ -47,6 +47,25 @@ bool all_loopback(std::string_view hosts) {
 
 std::string masked_url(std::string_view url) { return core::mask_store_url(url); }
 
+std::string text_array(const std::vector<std::string>& values) {
+    std::size_t size = 2;
+    for (const auto& v : values) size += v.size() + 3;
+    std::string out;
+    out.reserve(size);
+    out += '{';
+    for (const auto& v : values) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char c : v) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
 std::string sslmode_for(std::string_view url) {
     char* error = nullptr;
     const std::string text(url);

@@ -27,6 +27,9 @@ struct ConnectOptions {
 // `url` with any password in it replaced by "***": for messages and logs.
 std::string masked_url(std::string_view url);
 
+// A text[] literal for a statement parameter: every element quoted, '"' and '\\' escaped.
+std::string text_array(const std::vector<std::string>& values);
+
 // The sslmode notify uses for `url`: the URL's own, else PGSSLMODE, else "disable" when
 // every host it connects to is local (a unix socket, 127.0.0.0/8, ::1, localhost: no
 // network to protect) and "verify-full" (TLS, certificate and host name checked) for any

@@ -3,6 +3,8 @@
 
 #include "pg_listener_rows.hpp"
 #include "pg_outbox.hpp"
+#include "pg_schema.hpp"
+#include "notify/core/error.hpp"
 #include "store_engines.hpp"
 
 namespace notify::store::postgresql {
@@ -28,6 +30,17 @@ void enable() noexcept {
     engine.outbox = [](const core::StoreLocation& location,
                        const core::LogFunction&) -> std::unique_ptr<core::Outbox> {
         return std::make_unique<PgOutbox>(connect_options(location), location.schema);
+    };
+    engine.inspect = [](const core::StoreLocation& location) {
+        core::StoreHeader header;
+        try {
+            pg::Connection connection(connect_options(location));
+            return inspect_schema(connection, location.schema);
+        } catch (const Error& e) {
+            header.facts.push_back({"database", pg::masked_url(location.url)});
+            header.problem = e.what();
+        }
+        return header;
     };
     core::add_store_engine(std::move(engine));
 }

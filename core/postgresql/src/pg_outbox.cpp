@@ -57,7 +57,11 @@ std::string str(std::int64_t v) { return std::to_string(v); }
 }  // namespace
 
 PgOutbox::PgOutbox(const pg::ConnectOptions& options, const std::string& schema)
-    : options_(options), schema_(quoted_schema(schema)), channel_(change_channel(schema)), connection_(options) {
+    : options_(options),
+      schema_(quoted_schema(schema)),
+      channel_(change_channel(schema)),
+      connection_(options),
+      appender_(options, schema_, channel_) {
     open_schema(connection_, schema);
 }
 
@@ -113,24 +117,7 @@ std::vector<std::int64_t> PgOutbox::append(const std::string& event_json, Micros
 
 std::vector<std::int64_t> PgOutbox::append_batch(const std::vector<AppendItem>& items, Micros created_at,
                                                  std::int64_t owner) {
-    const std::string insert = sql("INSERT INTO {s}.outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
-                                   "VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq");
-    return run("BEGIN", [&](pg::Connection& c) {
-        std::vector<std::int64_t> seqs;
-        bool parked = false;
-        for (const auto& item : items) {
-            for (const auto& in : *item.inserts) {
-                const auto r = c.exec(insert, {in.delivery_id, in.listener_id, *item.event_json, str(created_at),
-                                               str(in.due_at), in.owned ? std::optional(str(owner)) : std::nullopt});
-                seqs.push_back(r.integer(0, 0));
-                parked = parked || !in.owned;
-            }
-        }
-        // Only rows no process holds need a wake-up; a commit carrying a notification
-        // takes a database-wide lock, so owned rows (the common case) go without.
-        if (parked) announce_change(c, channel_);
-        return seqs;
-    });
+    return appender_.append(items, created_at, owner);
 }
 
 std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
@@ -294,6 +281,61 @@ std::vector<OutboxRow> PgOutbox::rows(bool dead, std::size_t limit, std::string_
     const auto capped = std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()));
     return run(nullptr, [&](pg::Connection& c) {
         return read_rows(c.exec(q, {str(static_cast<std::int64_t>(capped)), std::string(listener_id)}));
+    });
+}
+
+std::vector<core::Outbox::ProcessEntry> PgOutbox::processes() {
+    const std::string q = sql("SELECT id, host, pid, {s}.now_us() - heartbeat_at FROM {s}.processes ORDER BY id");
+    return run(nullptr, [&](pg::Connection& c) {
+        std::vector<ProcessEntry> out;
+        const auto r = c.exec(q);
+        for (int i = 0; i < r.rows(); ++i) out.push_back({r.integer(i, 0), r.text(i, 1), r.integer(i, 2), r.integer(i, 3)});
+        return out;
+    });
+}
+
+std::vector<OutboxRow> PgOutbox::rows_after(std::int64_t after, std::size_t limit) {
+    const std::string q = sql("SELECT " NOTIFY_PG_ROW_COLUMNS " FROM {s}.outbox WHERE seq > $1 ORDER BY seq LIMIT $2");
+    const auto capped = std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()));
+    return run(nullptr, [&](pg::Connection& c) {
+        return read_rows(c.exec(q, {str(after), str(static_cast<std::int64_t>(capped))}));
+    });
+}
+
+void PgOutbox::import_rows(const std::vector<OutboxRow>& rows, const std::string& key) {
+    if (rows.empty()) return;
+    const std::string insert = sql("INSERT INTO {s}.outbox (delivery_id, listener_id, event, created_at, due_at, attempts, "
+                                   "last_error, dead_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    const std::string mark = sql("INSERT INTO {s}.store_meta (key, value) VALUES ($1, $2) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    run("BEGIN", [&](pg::Connection& c) {
+        for (const auto& r : rows) {
+            c.exec(insert, {r.delivery_id, r.listener_id, r.event_json, str(r.created_at), str(r.due_at), str(r.attempts),
+                            r.last_error.empty() ? std::nullopt : std::optional(r.last_error),
+                            r.dead_at ? std::optional(str(*r.dead_at)) : std::nullopt});
+        }
+        c.exec(mark, {key, str(rows.back().seq)});
+        announce_change(c, channel_);  // parked rows: the delivering processes look now
+    });
+}
+
+std::int64_t PgOutbox::import_mark(const std::string& key) {
+    const std::string q = sql("SELECT value FROM {s}.store_meta WHERE key = $1");
+    return run(nullptr, [&](pg::Connection& c) {
+        const auto r = c.exec(q, {key});
+        return r.rows() > 0 ? r.integer(0, 0) : std::int64_t{0};
+    });
+}
+
+void PgOutbox::import_counts(const AttemptCounts& counts) {
+    if (counts.empty()) return;
+    const std::string q = sql("INSERT INTO {s}.delivery_counts AS d (listener_id, delivered, retried) VALUES ($1, $2, $3) "
+                              "ON CONFLICT (listener_id) DO UPDATE SET delivered = greatest(d.delivered, excluded.delivered), "
+                              "retried = greatest(d.retried, excluded.retried)");
+    run("BEGIN", [&](pg::Connection& c) {
+        for (const auto& [listener, n] : counts) {
+            c.exec(q, {listener, str(static_cast<std::int64_t>(n.first)), str(static_cast<std::int64_t>(n.second))});
+        }
     });
 }
 

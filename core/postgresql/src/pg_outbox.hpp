@@ -14,10 +14,12 @@
 
 #include "outbox.hpp"
 #include "pg.hpp"
+#include "pg_group_append.hpp"
 
 namespace notify::store::postgresql {
 
-// One connection, one call at a time (a mutex): every method is thread-safe. A lost
+// Appends (fire()) are group-committed on a connection of their own; everything else uses
+// one connection, one call at a time (a mutex): every method is thread-safe. A lost
 // connection is opened again at the next call; the call that found it lost throws
 // notify::StoreError, as every method does when the server refuses.
 class PgOutbox final : public core::Outbox {
@@ -51,6 +53,11 @@ public:
     bool pending_up_to(std::int64_t seq) override;
     std::int64_t last_seq() override;
     void drop_listener(std::string_view listener_id) override;
+    std::vector<ProcessEntry> processes() override;
+    std::vector<core::OutboxRow> rows_after(std::int64_t after, std::size_t limit) override;
+    void import_rows(const std::vector<core::OutboxRow>& rows, const std::string& key) override;
+    std::int64_t import_mark(const std::string& key) override;
+    void import_counts(const AttemptCounts& counts) override;
     void checkpoint() override {}  // the server keeps its own log
     // What another process announced (LISTEN/NOTIFY on a connection of its own, opened at the
     // first call). True also when that connection was (re)opened: announcements may have been
@@ -71,6 +78,7 @@ private:
     std::string channel_;  // change_channel()
     std::mutex mutex_;
     pg::Connection connection_;  // under mutex_
+    PgGroupAppend appender_;  // fire()'s rows, on a connection of their own
     std::mutex listen_mutex_;
     std::unique_ptr<pg::Connection> listen_;  // under listen_mutex_: LISTENs on channel_
     std::chrono::steady_clock::time_point next_listen_try_;

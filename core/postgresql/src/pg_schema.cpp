@@ -142,4 +142,26 @@ void announce_change(pg::Connection& connection, const std::string& channel) {
     connection.exec("SELECT pg_notify($1, '')", {channel});
 }
 
+core::StoreHeader inspect_schema(pg::Connection& c, const std::string& name) {
+    core::StoreHeader h;
+    const std::string quoted = quoted_schema(name);
+    h.facts.push_back({"database", c.masked_url()});
+    h.facts.push_back({"server", "PostgreSQL " + c.exec("SHOW server_version").text(0, 0)});
+    h.facts.push_back({"TLS", c.encrypted() ? "yes" : "no"});
+    h.facts.push_back({"schema", name});
+    const bool exists = c.exec("SELECT 1 FROM pg_namespace WHERE nspname = $1", {name}).rows() == 1;
+    const bool versioned =
+        exists && c.exec("SELECT (to_regclass($1) IS NOT NULL)::int", {quoted + ".schema_version"}).integer(0, 0) == 1;
+    if (!versioned) {
+        const auto tables = exists ? c.exec("SELECT count(*) FROM pg_tables WHERE schemaname = $1", {name}).integer(0, 0) : 0;
+        h.problem = tables > 0 ? "schema " + name + " holds " + std::to_string(tables) +
+                                     " tables but no notify schema_version: another program's"
+                               : "no notify tables in schema " + name + " (they are created at the first use)";
+        return h;
+    }
+    h.exists = true;
+    h.version = static_cast<int>(c.exec("SELECT coalesce(max(version), 0) FROM " + quoted + ".schema_version").integer(0, 0));
+    return h;
+}
+
 }  // namespace notify::store::postgresql

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pg.hpp"
+#include "store_header.hpp"
 
 namespace notify::store::postgresql {
 
@@ -32,5 +33,10 @@ void announce_change(pg::Connection& connection, const std::string& channel);
 // when the schema holds tables without notify's version table (another program's) or a
 // newer notify's version; notify::StoreError when the server refuses (e.g. no CREATE right).
 void open_schema(pg::Connection& connection, const std::string& name);
+
+// What schema `name` holds, without creating or changing anything; facts name the server,
+// its version and whether the connection uses TLS. Throws notify::StoreError when the
+// server refuses a query.
+core::StoreHeader inspect_schema(pg::Connection& connection, const std::string& name);
 
 }  // namespace notify::store::postgresql

@@ -10,25 +10,6 @@
 
 namespace notify::store::postgresql {
 
-namespace {
-
-// A PostgreSQL text[] literal: every element quoted, '"' and '\' escaped.
-std::string text_array(const std::vector<std::string>& values) {
-    std::string out = "{";
-    for (const auto& v : values) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (const char c : v) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
-}  // namespace
-
 core::FireReceipt fire_in_transaction(core::Notifier& notifier, pg_conn* connection, const core::Event& event) {
     const auto& location = notifier.store_location();
     const std::string engine = location.engine();
@@ -61,7 +42,7 @@ core::FireReceipt fire_in_transaction(core::Notifier& notifier, pg_conn* connect
         "RETURNING seq, listener_id",
         schema);
     const std::string created = std::to_string(staged.created_at);
-    const std::string params[] = {text_array(deliveries), text_array(listeners), staged.event_json, created, due};
+    const std::string params[] = {pg::text_array(deliveries), pg::text_array(listeners), staged.event_json, created, due};
     const char* values[5];
     for (int i = 0; i < 5; ++i) values[i] = params[i].c_str();
     const std::string where = "fire_in_transaction on " + location.describe();
