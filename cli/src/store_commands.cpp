@@ -13,7 +13,7 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 
 void print_report(std::ostream& out, const core::StoreReport& r) {
     out << "store:       " << r.location << " (" << r.engine << ")\n";
-    for (const auto& [name, value] : r.facts) out << (name + ":").append(13 - std::min<std::size_t>(12, name.size()), ' ') << value << '\n';
+    for (const auto& [name, value] : r.facts) out << (name + ":").append(12 - std::min<std::size_t>(11, name.size()), ' ') << value << '\n';
     out << "schema:      ";
     if (!r.exists) {
         out << "none\n";

@@ -145,7 +145,6 @@ const char* outbox_tables_sql() noexcept { return migrations[1]; }
 StoreHeader inspect(const std::filesystem::path& path) {
     StoreHeader h;
     const std::string name = path.string();
-    h.facts.push_back({"file", name});
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (!std::filesystem::exists(status)) {

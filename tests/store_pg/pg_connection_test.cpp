@@ -2,7 +2,11 @@
 // passwords, TLS verification, and errors that name the culprit without the secret.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "notify/core/error.hpp"
 #include "pg.hpp"
@@ -94,4 +98,22 @@ TEST_CASE("a failing statement throws the server's reason and SQLSTATE", "[postg
     }
     // The connection is still usable afterwards.
     CHECK(c.exec("SELECT 1").integer(0, 0) == 1);
+}
+
+TEST_CASE("a session the server ended while idle is opened again before the next statement, prepared statements too",
+          "[postgresql]") {
+    const auto& server = PostgresServer::get();
+    pg::Connection c({server.url, server.password});
+    const auto pid = c.exec_prepared("notify_test_pid", "SELECT pg_backend_pid()", {}).text(0, 0);
+    pg::Connection admin({server.url, server.password});
+    CHECK(admin.exec("SELECT pg_terminate_backend($1::int)", {pid}).text(0, 0) == "t");
+    // Until the server has closed the session's socket (as a restart leaves it).
+    for (int i = 0; i < 200; ++i) {
+        pollfd p{PQsocket(c.native()), POLLRDHUP, 0};
+        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP)) != 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    c.ready();  // finds the session ended, as after a server restart, and opens another
+    const auto again = c.exec_prepared("notify_test_pid", "SELECT pg_backend_pid()", {});
+    CHECK(again.text(0, 0) != pid);
 }

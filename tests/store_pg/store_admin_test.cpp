@@ -6,6 +6,7 @@
 
 #include "cli_runner.hpp"
 #include "notify/core/listener_store.hpp"
+#include "notify/core/store_admin.hpp"
 #include "notify/store/postgresql.hpp"
 #include "outbox.hpp"
 #include "pg_scratch.hpp"
@@ -18,7 +19,7 @@ using Catch::Contains;
 
 namespace {
 
-Micros wall_now() {
+core::Micros wall_now() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
@@ -132,7 +133,7 @@ TEST_CASE("store migrate copies listeners, deliveries and counters to PostgreSQL
 
     // What the source got since is copied by the next run, and only that.
     REQUIRE(source.cli.run({"event", "fire", "repo.sync.start", "--data", R"({"repo_id":"new"})"}).code == 0);
-    REQUIRE(source.cli.run({"listener", "http", "update", source.two, "--url", "http://127.0.0.1:9/c"}).code == 0);
+    REQUIRE(source.cli.run({"listener", "http", "update", "--listener-id", source.two, "--url", "http://127.0.0.1:9/c"}).code == 0);
     const auto third = source.cli.run(migrate);
     REQUIRE(third.code == 0);
     CHECK_THAT(third.out, Contains("listeners: 0 new, 1 updated, 1 already there"));

@@ -1,6 +1,7 @@
 #include "pg.hpp"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -166,7 +167,22 @@ int Connection::notifications() {
     return count;
 }
 
+void Connection::drain_idle_input() noexcept {
+    // A server ending the session sends its reason, then closes: two reads, the second one
+    // finding the end. Only what already arrived is read (poll with no wait).
+    for (int reads = 0; reads < 8 && !lost(); ++reads) {
+        pollfd p{PQsocket(conn_.get()), POLLIN, 0};
+        if (p.fd < 0 || ::poll(&p, 1, 0) <= 0) return;
+        if (PQconsumeInput(conn_.get()) == 0) return;
+        PQisBusy(conn_.get());  // parses what came; a closed socket marks the connection bad
+    }
+}
+
 void Connection::ready() {
+    // Reads what the server sent while the connection sat idle, without waiting: a server
+    // that restarted or ended the session said so and closed it, and libpq then knows the
+    // connection is lost before a statement fails on it.
+    drain_idle_input();
     if (!lost() && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
     if (!lost()) {
         PGresult* rollback = PQexec(conn_.get(), "ROLLBACK");
@@ -175,9 +191,24 @@ void Connection::ready() {
         if (ended && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
     }
     PQreset(conn_.get());
+    prepared_.clear();  // a new session has none
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         throw StoreError(masked_url_ + ": cannot connect again: " + one_line(PQerrorMessage(conn_.get())));
     }
+}
+
+Result Connection::exec_prepared(const std::string& name, const std::string& sql,
+                                 const std::vector<std::optional<std::string>>& params) {
+    if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+        check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr), sql);
+        prepared_.push_back(name);
+    }
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    return check(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                nullptr, 0),
+                 sql);
 }
 
 Result Connection::exec(const std::string& sql) { return check(PQexec(conn_.get(), sql.c_str()), sql); }

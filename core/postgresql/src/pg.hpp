@@ -70,9 +70,16 @@ public:
     // Runs one statement with text parameters ($1, $2, ...); std::nullopt is SQL NULL.
     Result exec(const std::string& sql, const std::vector<std::optional<std::string>>& params);
 
+    // Runs the statement `sql` prepared under `name` on this connection (prepared at the
+    // first call, and again after the connection was opened anew): parsed and planned
+    // once, for statements run often.
+    Result exec_prepared(const std::string& name, const std::string& sql,
+                         const std::vector<std::optional<std::string>>& params);
+
     // Whether the server went away (the connection is closed).
     bool lost() const noexcept { return PQstatus(conn_.get()) == CONNECTION_BAD; }
-    // Makes the connection usable for a new transaction: connects again when it was lost,
+    // Makes the connection usable for a new transaction: connects again when it was lost
+    // (also when the server closed it while idle, as a restart does),
     // ends a transaction a failure left open. Throws notify::StoreError as the constructor.
     void ready();
     // Rolls back the transaction under way, if any; never throws (a connection that cannot
@@ -90,9 +97,12 @@ public:
 
 private:
     Result check(PGresult* result, const std::string& sql);
+    // Reads what the server sent to an idle connection (see ready()).
+    void drain_idle_input() noexcept;
 
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
     std::string masked_url_;
+    std::vector<std::string> prepared_;  // names prepared on this session; cleared when it is reset
 };
 
 }  // namespace notify::store::postgresql::pg

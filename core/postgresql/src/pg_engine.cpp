@@ -37,7 +37,6 @@ void enable() noexcept {
             pg::Connection connection(connect_options(location));
             return inspect_schema(connection, location.schema);
         } catch (const Error& e) {
-            header.facts.push_back({"database", pg::masked_url(location.url)});
             header.problem = e.what();
         }
         return header;

@@ -87,7 +87,7 @@ void PgGroupAppend::lead(const std::vector<Request*>& batch) noexcept {
             if (!connection_) connection_.emplace(options_);
             connection_->ready();
             const auto result =
-                connection_->exec(insert_, {pg::text_array(deliveries), pg::text_array(listeners), pg::text_array(events),
+                connection_->exec_prepared("notify_append", insert_, {pg::text_array(deliveries), pg::text_array(listeners), pg::text_array(events),
                                             event_index, created, due, owners, channel_, parked ? "true" : "false"});
             for (int i = 0; i < result.rows(); ++i) {
                 if (!result.is_null(i, 0)) seqs.push_back(result.integer(i, 0));

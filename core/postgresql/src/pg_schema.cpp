@@ -145,10 +145,8 @@ void announce_change(pg::Connection& connection, const std::string& channel) {
 core::StoreHeader inspect_schema(pg::Connection& c, const std::string& name) {
     core::StoreHeader h;
     const std::string quoted = quoted_schema(name);
-    h.facts.push_back({"database", c.masked_url()});
     h.facts.push_back({"server", "PostgreSQL " + c.exec("SHOW server_version").text(0, 0)});
     h.facts.push_back({"TLS", c.encrypted() ? "yes" : "no"});
-    h.facts.push_back({"schema", name});
     const bool exists = c.exec("SELECT 1 FROM pg_namespace WHERE nspname = $1", {name}).rows() == 1;
     const bool versioned =
         exists && c.exec("SELECT (to_regclass($1) IS NOT NULL)::int", {quoted + ".schema_version"}).integer(0, 0) == 1;
