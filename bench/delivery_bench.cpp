@@ -27,9 +27,12 @@
 #include <vector>
 
 #include "notify/core/notifier.hpp"
+#include "bench_handlers.hpp"
 #include "rss.hpp"
 
 using namespace notify::core;
+using notify::bench::Factory;
+using notify::bench::NoopHandler;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -37,30 +40,10 @@ namespace {
 bool quick = false;
 FILE* data = nullptr;  // --data FILE: the latency percentiles as TSV, for scripts/bench's figure
 
-class NoopHandler : public Handler {
-public:
-    DeliveryResult deliver(const Delivery&) noexcept override { return DeliveryResult::delivered(); }
-    void shutdown(clock_type::time_point) noexcept override {}
-};
-
 class FailingHandler : public Handler {
 public:
     DeliveryResult deliver(const Delivery&) noexcept override { return DeliveryResult::retry("broker down"); }
     void shutdown(clock_type::time_point) noexcept override {}
-};
-
-template <typename H>
-class Factory : public HandlerFactory {
-public:
-    explicit Factory(std::string kind) : kind_(std::move(kind)) {}
-    std::string_view kind() const noexcept override { return kind_; }
-    std::string_view config_section() const noexcept override { return kind_; }
-    std::vector<std::string> formats() const override { return {"cloudevents"}; }
-    void validate(Listener&, const nlohmann::json&) const override {}
-    std::unique_ptr<Handler> create(const HandlerContext&) const override { return std::make_unique<H>(); }
-
-private:
-    std::string kind_;
 };
 
 // CPU time of this process so far, every thread, user and system, in microseconds.

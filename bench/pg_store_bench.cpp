@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_handlers.hpp"
 #include "notify/core/notifier.hpp"
 #include "notify/store/postgresql.hpp"
 #include "pg.hpp"
@@ -48,6 +49,9 @@
 extern char** environ;
 
 using namespace notify::core;
+using notify::bench::Factory;
+using notify::bench::StampHandler;
+using notify::bench::wall_us;
 namespace pg = notify::store::postgresql::pg;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -71,11 +75,6 @@ std::int64_t steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
 }
 
-std::int64_t wall_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Counts deliveries and keeps the (steady, system-wide) time of the first and the last.
 class CountingHandler : public Handler {
 public:
@@ -96,43 +95,6 @@ public:
 };
 std::atomic<std::uint64_t> CountingHandler::count{0};
 std::atomic<std::int64_t> CountingHandler::first{0}, CountingHandler::last{0};
-
-// Records, per delivery, the wall-clock time since the event's "fired_us" (the firing
-// process is another one: steady clocks agree on Linux, but the stamp travels as data).
-class StampHandler : public Handler {
-public:
-    DeliveryResult deliver(const Delivery& d) noexcept override {
-        const auto fired = d.event->data().value("fired_us", std::int64_t{0});
-        {
-            std::lock_guard lock(mutex);
-            latencies_ms.push_back(static_cast<double>(wall_us() - fired) / 1000.0);
-        }
-        changed.notify_all();
-        return DeliveryResult::delivered();
-    }
-    void shutdown(clock_type::time_point) noexcept override {}
-
-    static std::mutex mutex;
-    static std::condition_variable changed;
-    static std::vector<double> latencies_ms;
-};
-std::mutex StampHandler::mutex;
-std::condition_variable StampHandler::changed;
-std::vector<double> StampHandler::latencies_ms;
-
-template <typename H>
-class Factory : public HandlerFactory {
-public:
-    explicit Factory(std::string kind) : kind_(std::move(kind)) {}
-    std::string_view kind() const noexcept override { return kind_; }
-    std::string_view config_section() const noexcept override { return kind_; }
-    std::vector<std::string> formats() const override { return {"cloudevents"}; }
-    void validate(Listener&, const nlohmann::json&) const override {}
-    std::unique_ptr<Handler> create(const HandlerContext&) const override { return std::make_unique<H>(); }
-
-private:
-    std::string kind_;
-};
 
 void quiet_log(LogLevel level, std::string_view message) {
     if (level >= LogLevel::warning) log_to_stderr(level, message);

@@ -16,50 +16,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench_handlers.hpp"
 #include "notify/core/notifier.hpp"
 
 extern char** environ;
 
 using namespace notify::core;
+using notify::bench::Factory;
+using notify::bench::StampHandler;
+using notify::bench::wall_us;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::int64_t wall_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-// Records, per delivery, the time since the event's "fired_us".
-class StampHandler : public Handler {
-public:
-    DeliveryResult deliver(const Delivery& d) noexcept override {
-        const auto fired = d.event->data().value("fired_us", std::int64_t{0});
-        {
-            std::lock_guard lock(mutex);
-            latencies_ms.push_back(static_cast<double>(wall_us() - fired) / 1000.0);
-        }
-        changed.notify_all();
-        return DeliveryResult::delivered();
-    }
-    void shutdown(std::chrono::steady_clock::time_point) noexcept override {}
-
-    static std::mutex mutex;
-    static std::condition_variable changed;
-    static std::vector<double> latencies_ms;
-};
-std::mutex StampHandler::mutex;
-std::condition_variable StampHandler::changed;
-std::vector<double> StampHandler::latencies_ms;
-
-class StampFactory : public HandlerFactory {
-public:
-    std::string_view kind() const noexcept override { return "stamp"; }
-    std::string_view config_section() const noexcept override { return "stamp"; }
-    std::vector<std::string> formats() const override { return {"cloudevents"}; }
-    void validate(Listener&, const nlohmann::json&) const override {}
-    std::unique_ptr<Handler> create(const HandlerContext&) const override { return std::make_unique<StampHandler>(); }
-};
 
 NotifierOptions options_for(const std::filesystem::path& store, bool dispatch, std::chrono::milliseconds watch) {
     NotifierOptions o;
@@ -67,7 +35,7 @@ NotifierOptions options_for(const std::filesystem::path& store, bool dispatch, s
     o.dispatch = dispatch;
     o.watch_interval = watch;
     auto registry = std::make_shared<HandlerRegistry>();
-    registry->add(std::make_unique<StampFactory>());
+    registry->add(std::make_unique<Factory<StampHandler>>("stamp"));
     o.handlers = registry;
     o.log = nullptr;
     return o;

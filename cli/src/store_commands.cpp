@@ -94,6 +94,19 @@ void add_store_commands(CLI::App& app, Context& context, Action& action) {
             } else {
                 to.path = args->to;
             }
+            const auto named = [](const char* flag, const std::function<void()>& check) {
+                try {
+                    check();
+                } catch (const ValidationError& e) {
+                    throw ValidationError(std::string(flag) + ": " + e.what());
+                }
+            };
+            named("--to", [&] {
+                auto engine_only = to;
+                engine_only.schema = "notify";
+                core::check_store_location(engine_only);
+            });
+            named("--schema", [&] { core::check_store_location(to); });
             nlohmann::json steps = nlohmann::json::array();
             core::migrate_store(context.settings().store().location(), to, args->force, [&](const std::string& line) {
                 if (context.json) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -196,6 +197,15 @@ Settings build(const Schema& schema, const WrittenValues& written,
         }
         if (!s.string("url").empty() && s.string("schema").empty()) {
             throw ConfigError(s.origin("schema") + ": [store] schema is empty; notify's tables need a schema");
+        }
+        const std::string& name = s.string("schema");
+        const bool plain = !name.empty() && name.size() <= 63 && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                           std::all_of(name.begin(), name.end(), [](char c) {
+                               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                           });
+        if (!s.string("url").empty() && !plain) {
+            throw ConfigError(s.origin("schema") + ": [store] schema = " + core::quote_text(name) +
+                              ": expected 1 to 63 of a-z, 0-9 and _, not starting with a digit");
         }
     }
     return settings;

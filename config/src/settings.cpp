@@ -2,10 +2,12 @@
 #include "notify/config/settings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "notify/core/error.hpp"
 #include "notify/core/listener.hpp"
+#include "notify/core/store_location.hpp"
 #include "values.hpp"
 
 namespace notify::config {
@@ -50,6 +52,17 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::chrono::mil
 std::string mask_url_password(std::string_view url) {
     const auto scheme_end = url.find("://");
     if (scheme_end == std::string_view::npos) return std::string(url);
+    // PostgreSQL URLs are libpq's to read: a password may hold '/', '?' or '@', or sit in
+    // the query (password=...). core masks those forms, with its own mark.
+    std::string scheme(url.substr(0, scheme_end));
+    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme == "postgresql" || scheme == "postgres") {
+        std::string masked = core::mask_store_url(url);
+        for (auto at = masked.find("***"); at != std::string::npos; at = masked.find("***", at + core::masked_secret.size())) {
+            masked.replace(at, 3, core::masked_secret);
+        }
+        return masked;
+    }
     const auto authority_start = scheme_end + 3;
     const auto authority_end = std::min(url.find_first_of("/?#", authority_start), url.size());
     const auto at = url.substr(0, authority_end).rfind('@');

@@ -164,8 +164,9 @@ public:
     // attempts, errors and dead marks, and records the last one's seq as the import mark
     // `key`, in one transaction: a run stopped midway resumes after the mark.
     virtual void import_rows(const std::vector<OutboxRow>& rows, const std::string& key) = 0;
-    // The seq recorded under `key` by import_rows(); 0 when none.
+    // The value recorded under `key` by import_rows() or set_mark(); 0 when none.
     virtual std::int64_t import_mark(const std::string& key) = 0;
+    virtual void set_mark(const std::string& key, std::int64_t value) = 0;
     // Raises each listener's delivered and retried counters to at least the given ones (a
     // second import adds nothing).
     virtual void import_counts(const AttemptCounts& counts) = 0;

@@ -354,6 +354,13 @@ std::int64_t SqliteOutbox::import_mark(const std::string& key) {
     return mark;
 }
 
+void SqliteOutbox::set_mark(const std::string& key, std::int64_t value) {
+    writer_.run([&](sqlite::Database& db) {
+        db.run("INSERT INTO store_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               key, value);
+    });
+}
+
 void SqliteOutbox::import_counts(const AttemptCounts& counts) {
     if (counts.empty()) return;
     writer_.run([&](sqlite::Database& db) {

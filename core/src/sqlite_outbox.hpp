@@ -48,6 +48,7 @@ public:
     std::vector<OutboxRow> rows_after(std::int64_t after, std::size_t limit) override;
     void import_rows(const std::vector<OutboxRow>& rows, const std::string& key) override;
     std::int64_t import_mark(const std::string& key) override;
+    void set_mark(const std::string& key, std::int64_t value) override;
     void import_counts(const AttemptCounts& counts) override;
     void checkpoint() override;
     bool changed() override;

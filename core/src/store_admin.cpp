@@ -1,6 +1,9 @@
 // notify store check and notify store migrate, over any two store engines.
 #include "notify/core/store_admin.hpp"
 
+#include <filesystem>
+#include <random>
+
 #include "listener_rows.hpp"
 #include "notify/core/error.hpp"
 #include "store_engines.hpp"
@@ -13,6 +16,14 @@ const LogFunction quiet = [](LogLevel, std::string_view) {};
 
 constexpr std::chrono::minutes recently(2);  // a heartbeat this young: the process runs
 constexpr std::size_t chunk = 1000;          // outbox rows per transaction
+
+// The source as the destination remembers it: the same however a file is named.
+std::string source_key(const StoreLocation& from) {
+    if (!from.is_file()) return from.describe();
+    std::error_code ec;
+    const auto canonical = std::filesystem::weakly_canonical(from.path, ec);
+    return ec ? from.path.string() : canonical.string();
+}
 
 bool same_columns(const Listener& a, const Listener& b) {
     const auto x = to_columns(a);
@@ -27,6 +38,12 @@ std::string plural(std::uint64_t n, const std::string& one, const std::string& m
 }
 
 }  // namespace
+
+void check_store_location(const StoreLocation& location) {
+    if (location.is_file()) return;
+    const auto engine = store_engine(location);
+    if (engine.validate) engine.validate(location);
+}
 
 StoreReport check_store(const StoreLocation& location) {
     StoreReport report;
@@ -65,11 +82,21 @@ StoreReport check_store(const StoreLocation& location) {
 
 void migrate_store(const StoreLocation& from, const StoreLocation& to, bool force,
                    const std::function<void(const std::string&)>& step) {
-    if (from.describe() == to.describe()) throw ValidationError("the source and the destination are the same store");
+    std::error_code ec;
+    if (from.describe() == to.describe() ||
+        (from.is_file() && to.is_file() && std::filesystem::equivalent(from.path, to.path, ec))) {
+        throw ValidationError("the source and the destination are the same store");
+    }
     const StoreHeader source = inspect_store_header(from);
     if (!source.exists || !source.problem.empty()) {
         throw ValidationError("nothing to migrate from " + from.describe() + ": " +
                               (source.problem.empty() ? "no notify store" : source.problem));
+    }
+    if (source.version != current_store_version()) {
+        // Opening it would upgrade it, and the source is never changed.
+        throw ValidationError(from.describe() + " is store schema " + std::to_string(source.version) +
+                              "; this notify migrates from schema " + std::to_string(current_store_version()) +
+                              " only (let the notify that wrote it, or notify serve of this version, open it first)");
     }
     auto from_rows = open_listener_rows(from, quiet);
     auto from_outbox = open_durable_outbox(from, false, quiet);
@@ -86,6 +113,15 @@ void migrate_store(const StoreLocation& from, const StoreLocation& to, bool forc
 
     auto to_rows = open_listener_rows(to, quiet);
     auto to_outbox = open_durable_outbox(to, false, quiet);
+    // The same store under two names (a URL spelt differently, a link to the file): a mark
+    // set in the destination then shows in the source.
+    const std::string probe = "same_store_probe";
+    const std::int64_t token = (static_cast<std::int64_t>(std::random_device{}()) << 20) + 1;
+    to_outbox->set_mark(probe, token);
+    if (from_outbox->import_mark(probe) == token) {
+        throw ValidationError("the source and the destination are the same store (" + from.describe() + ", " +
+                              to.describe() + ")");
+    }
     step("destination: " + to.describe() + " (store schema " + std::to_string(current_store_version()) + ")");
 
     std::size_t added = 0, updated = 0, same = 0;
@@ -106,11 +142,13 @@ void migrate_store(const StoreLocation& from, const StoreLocation& to, bool forc
     step("listeners: " + std::to_string(added) + " new, " + std::to_string(updated) + " updated, " +
          std::to_string(same) + " already there");
 
-    const std::string key = "imported_from:" + from.describe();
+    const std::string key = "imported_from:" + source_key(from);
     const std::int64_t mark = to_outbox->import_mark(key);
+    const std::int64_t last = from_outbox->last_seq();  // rows added meanwhile wait for the next run
     std::uint64_t pending = 0, dead = 0, chunks = 0;
-    for (std::int64_t after = mark;;) {
-        const auto rows = from_outbox->rows_after(after, chunk);
+    for (std::int64_t after = mark; after < last;) {
+        auto rows = from_outbox->rows_after(after, chunk);
+        std::erase_if(rows, [&](const OutboxRow& r) { return r.seq > last; });
         if (rows.empty()) break;
         to_outbox->import_rows(rows, key);
         for (const auto& r : rows) ++(r.dead_at ? dead : pending);

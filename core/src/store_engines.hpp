@@ -22,6 +22,8 @@ struct StoreEngine {
     std::function<std::unique_ptr<ListenerRows>(const StoreLocation&, const LogFunction&)> listener_rows;
     std::function<std::unique_ptr<Outbox>(const StoreLocation&, const LogFunction&)> outbox;
     std::function<StoreHeader(const StoreLocation&)> inspect;
+    // Throws notify::ValidationError for a location the engine cannot use (a schema name).
+    std::function<void(const StoreLocation&)> validate;
 };
 
 // Thread-safe. Registering a scheme again replaces its engine.

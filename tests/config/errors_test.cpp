@@ -57,6 +57,8 @@ TEST_CASE("file mistakes name file:line and the key", "[config][errors]") {
          "server.conf:2: [store] url = 'mysql://db.example/app': 'mysql://db.example/app' is not a usable URL: the scheme must be "
          "postgresql or postgres"},
         {"[store]\nurl = postgresql://db.example/app\nschema =\n", "server.conf:3: [store] schema is empty"},
+        {"[store]\nurl = postgresql://db.example/app\nschema = Fleet-A\n",
+         "server.conf:3: [store] schema = 'Fleet-A': expected 1 to 63 of a-z, 0-9 and _, not starting with a digit"},
         {"[messaging]\nurl = http://broker\n", "server.conf:2: [messaging] url = 'http://broker': 'http://broker' is not a usable URL: the scheme must be amqp or amqps"},
         {"[messaging]\nurl = amqp://\n", "the host is missing"},
         {"[messaging]\nurl = amqp://host:0\n", "the port must be a number from 1 to 65535"},
@@ -129,7 +131,7 @@ TEST_CASE("error messages never show a secret", "[config][errors]") {
     const std::string url_message = error_of("[messaging]\nurl = amqp://u:t0psecret@host:99999\n");
     CHECK_THAT(url_message, Contains("the port must be"));
     CHECK(url_message.find("t0psecret") == std::string::npos);
-    const std::string store_message = error_of("[store]\nurl = postgresql://u:t0psecret@db/app\npath = /x.db\n");
-    CHECK_THAT(store_message, Contains("name two different stores"));
+    const std::string store_message = error_of("[store]\nurl = mysql://u:t0psecret@db/app\n");
+    CHECK_THAT(store_message, Contains("'mysql://u:********@db/app' is not a usable URL"));
     CHECK(store_message.find("t0psecret") == std::string::npos);
 }

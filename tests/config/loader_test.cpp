@@ -213,6 +213,12 @@ TEST_CASE("[store] url, password and schema name a PostgreSQL store, and the env
     CHECK(o.store.engine() == "postgresql");
     CHECK(o.store.describe() == "postgresql://notify@db.example:5433/app?sslmode=verify-full (schema fleet_a)");
     CHECK(s.to_masked_json().dump().find("s3cret") == std::string::npos);
+    // A password in a PostgreSQL URL's query, or holding '/' and '@', is masked too.
+    const auto in_query = notify::test::parse_with_plugins(
+        "[store]\nurl = postgresql://notify@db/app?password=s3cret&sslmode=require\n", "server.conf", env());
+    CHECK(in_query.to_masked_json().at("store").at("url") == "postgresql://notify@db/app?password=********&sslmode=require");
+    const auto odd = notify::test::parse_with_plugins("[store]\nurl = postgresql://u:p/a@ss@db/app\n", "server.conf", env());
+    CHECK(odd.to_masked_json().at("store").at("url") == "postgresql://u:********@db/app");
     // libpq's other URL forms: a unix socket, several hosts.
     for (const char* url : {"postgresql:///app?host=/run/postgresql", "postgres://a.example:5432,b.example:5433/app"}) {
         const auto other = notify::test::parse_with_plugins(std::string("[store]\nurl = ") + url + "\n", "server.conf", env());
@@ -251,6 +257,10 @@ TEST_CASE("a server.conf holding a password must be private: others reading it o
         CHECK(message.find("hunter2") == std::string::npos);
     }
     CHECK_THROWS_WITH(load_with(url, perms(0644)), Catch::Contains(":2: [messaging] url holds a password"));
+    CHECK_THROWS_WITH(load_with("[store]\nurl = postgresql://notify@db/app?password=s3cret\n", perms(0644)),
+                      Catch::Contains(":2: [store] url holds a password"));
+    CHECK_THROWS_WITH(load_with("[store]\nurl = postgresql://notify@db/app\npassword = s3cret\n", perms(0644)),
+                      Catch::Contains(":3: [store] password is a secret"));
     // The same settings with the password from the environment: the file may be read by all.
     CHECK_NOTHROW(load_with("[email]\nusername = u\n", perms(0644), env({{"NOTIFY_EMAIL__PASSWORD", "hunter2"}})));
     // A file others can change is refused with or without secrets.

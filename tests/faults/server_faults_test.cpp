@@ -76,18 +76,6 @@ std::vector<std::string> mailed_ids(const MailServer& smtp) {
     return ids;
 }
 
-// The delivery ids of the requests the server answered with 2xx.
-std::vector<std::string> accepted_ids(const WebServer& web) {
-    std::vector<std::string> ids;
-    for (const auto& r : web.requests()) {
-        if (r.at("answer").is_null() || r.at("answer").get<int>() / 100 != 2) continue;
-        for (const auto& h : r.at("headers")) {
-            if (h.at(0) == "X-Notify-Delivery-Id") ids.push_back(h.at(1).get<std::string>());
-        }
-    }
-    return ids;
-}
-
 std::string repeat(const std::string& answer, int times, const std::string& then) {
     std::string list;
     for (int i = 0; i < times; ++i) list += answer + ",";
@@ -135,7 +123,7 @@ TEST_CASE("the webhook receiver hangs, for a while", "[faults][http]") {
     std::this_thread::sleep_for(5s);
     CHECK(n->notifier->stats().at(0).retried >= 2);
     const auto recovery = settle(*n);
-    record(tally("http", "receiver hangs for 5 s (timeouts)", fired, accepted_ids(web), 0, recovery));
+    record(tally("http", "receiver hangs for 5 s (timeouts)", fired, web.accepted_delivery_ids(), 0, recovery));
 }
 
 TEST_CASE("the webhook receiver answers 429 with Retry-After", "[faults][http]") {
@@ -143,7 +131,7 @@ TEST_CASE("the webhook receiver answers 429 with Retry-After", "[faults][http]")
     auto n = web_notifier(web.url());
     const auto fired = fire_burst(*n->notifier, 20);
     const auto recovery = settle(*n);
-    record(tally("http", "receiver answers 429 + Retry-After: 1 (20x)", fired, accepted_ids(web), 0, recovery));
+    record(tally("http", "receiver answers 429 + Retry-After: 1 (20x)", fired, web.accepted_delivery_ids(), 0, recovery));
     // No delivery came back sooner than the second the receiver asked for.
     std::map<std::string, std::vector<double>> times;
     for (const auto& r : web.requests()) {
@@ -162,5 +150,5 @@ TEST_CASE("the webhook receiver answers 500, for a while", "[faults][http]") {
     const auto fired = fire_burst(*n->notifier, 30);
     const auto recovery = settle(*n);
     CHECK(n->notifier->stats().at(0).retried == 60);
-    record(tally("http", "receiver answers 500 to the first 60 requests", fired, accepted_ids(web), 0, recovery));
+    record(tally("http", "receiver answers 500 to the first 60 requests", fired, web.accepted_delivery_ids(), 0, recovery));
 }

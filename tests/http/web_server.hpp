@@ -33,6 +33,18 @@ struct WebServer {
         return out;
     }
 
+    // The X-Notify-Delivery-Id of each request answered with 2xx, one per copy.
+    std::vector<std::string> accepted_delivery_ids() const {
+        std::vector<std::string> ids;
+        for (const auto& r : requests()) {
+            if (r.at("answer").is_null() || r.at("answer").get<int>() / 100 != 2) continue;
+            for (const auto& h : r.at("headers")) {
+                if (h.at(0) == "X-Notify-Delivery-Id") ids.push_back(h.at(1).get<std::string>());
+            }
+        }
+        return ids;
+    }
+
 private:
     static std::vector<std::string> arguments(const std::string& dir, const std::vector<std::string>& options) {
         std::vector<std::string> argv{std::string(NOTIFY_SOURCE_DIR) + "/tests/http/http_server.py", "--dir", dir};

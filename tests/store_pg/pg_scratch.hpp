@@ -4,6 +4,8 @@
 #include <random>
 #include <string>
 
+#include "notify/core/store_location.hpp"
+#include "notify/store/postgresql.hpp"
 #include "pg.hpp"
 #include "pg_env.hpp"
 #include "pg_schema.hpp"
@@ -27,6 +29,16 @@ struct ScratchSchema {
         }
     }
     ScratchSchema(const ScratchSchema&) = delete;
+    // This schema of the test server as server.conf's [store] url would name it, the
+    // PostgreSQL engine enabled.
+    core::StoreLocation location() const {
+        store::postgresql::enable();
+        core::StoreLocation l;
+        l.url = PostgresServer::get().url;
+        l.password = PostgresServer::get().password;
+        l.schema = name;
+        return l;
+    }
     ScratchSchema& operator=(const ScratchSchema&) = delete;
 };
 

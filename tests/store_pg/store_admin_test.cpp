@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "cli_runner.hpp"
 #include "notify/core/listener_store.hpp"
@@ -58,14 +60,7 @@ struct Source {
         return nlohmann::json::parse(r.out).at("id").get<std::string>();
     }
 
-    core::StoreLocation destination(const ScratchSchema& schema) const {
-        store::postgresql::enable();
-        core::StoreLocation l;
-        l.url = PostgresServer::get().url;
-        l.password = PostgresServer::get().password;
-        l.schema = schema.name;
-        return l;
-    }
+
 };
 
 std::map<std::string, core::OutboxCounts> counts_of(const core::StoreLocation& location) {
@@ -102,7 +97,7 @@ TEST_CASE("store migrate copies listeners, deliveries and counters to PostgreSQL
     CHECK_THAT(first.out, Contains("counters: delivered and retried of 1 listener carried over"));
     CHECK(first.err.empty());
 
-    const auto to = source.destination(schema);
+    const auto to = schema.location();
     const auto moved = core::ListenerStore(to).list();
     const auto kept = core::ListenerStore(std::filesystem::path(source.cli.store)).list();
     REQUIRE(moved.size() == 2);
@@ -154,18 +149,34 @@ TEST_CASE("store migrate refuses while a process delivers from the source, unles
     CHECK_THAT(refused.err, Contains("a notify process still delivers from " + source.cli.store));
     CHECK_THAT(refused.err, Contains("--force"));
     // Nothing was created at the destination.
-    CHECK(core::check_store(source.destination(schema)).exists == false);
+    CHECK(core::check_store(schema.location()).exists == false);
+
+    const auto bad_scheme = source.cli.run({"store", "migrate", "--to", "mysql://db.example/app"});
+    CHECK(bad_scheme.code == 2);
+    CHECK_THAT(bad_scheme.err, Contains("--to: store URL mysql://db.example/app: no store engine for mysql://"));
+    const auto bad_schema = source.cli.run({"store", "migrate", "--to", PostgresServer::get().url, "--schema", "Fleet-A"});
+    CHECK(bad_schema.code == 2);
+    CHECK_THAT(bad_schema.err, Contains("--schema: store schema \"Fleet-A\""));
+    const auto itself = source.cli.run({"store", "migrate", "--to", (source.cli.dir / "." / "notify.db").string()});
+    CHECK(itself.code == 2);
+    CHECK_THAT(itself.err, Contains("the source and the destination are the same store"));
 
     const auto forced = source.cli.run({"store", "migrate", "--to", PostgresServer::get().url, "--schema", schema.name, "--force"});
     CHECK(forced.code == 0);
     CHECK_THAT(forced.out, Contains("warning: process"));
-    CHECK(core::check_store(source.destination(schema)).listeners == 2);
+    CHECK(core::check_store(schema.location()).listeners == 2);
 }
 
 TEST_CASE("store check tells what a store holds and whether this notify can use it, changing nothing",
           "[postgresql][store-admin]") {
     Source source;
+    const auto bytes = [](const std::string& file) {
+        std::ifstream in(file, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const auto before = bytes(source.cli.store);
     const auto ok = source.cli.run({"store", "check"});
+    CHECK(bytes(source.cli.store) == before);
     INFO(ok.out << ok.err);
     CHECK(ok.code == 0);
     CHECK_THAT(ok.out, Contains("store:       " + source.cli.store + " (sqlite)"));
@@ -204,6 +215,7 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK_THAT(none.out, Contains("server:      PostgreSQL 15"));
     CHECK_THAT(none.out, Contains("TLS:         no"));
     CHECK_THAT(none.out, Contains("no notify tables in schema " + schema.name));
+    CHECK(connect().exec("SELECT count(*) FROM pg_namespace WHERE nspname = $1", {schema.name}).integer(0, 0) == 0);
     CHECK(fresh.run({"listener", "list"}).code == 0);  // the first use creates them
     const auto created = fresh.run({"store", "check"});
     CHECK(created.code == 0);
@@ -215,4 +227,22 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK(refused.code == 1);
     CHECK_THAT(refused.out, Contains("password authentication failed"));
     CHECK(refused.out.find("wrong-one") == std::string::npos);
+}
+
+TEST_CASE("store migrate knows a PostgreSQL store under another name for the same store", "[postgresql][store-admin]") {
+    ScratchSchema schema;
+    const auto from = schema.location();
+    core::Listener l;
+    l.kind = "http";
+    l.event_types.emplace_back("repo.#");
+    l.settings = {{"url", "http://127.0.0.1:9/a"}};
+    core::ListenerStore(from).create(l);
+    auto to = from;
+    to.url = PostgresServer::get().url_for("localhost");  // the same server, database and schema
+    REQUIRE(to.describe() != from.describe());
+    std::vector<std::string> steps;
+    CHECK_THROWS_WITH(core::migrate_store(from, to, false, [&](const std::string& s) { steps.push_back(s); }),
+                      Contains("the source and the destination are the same store"));
+    CHECK(steps.empty());
+    CHECK(core::check_store(from).listeners == 1);
 }

@@ -20,7 +20,7 @@ pg::ConnectOptions connect_options(const core::StoreLocation& location) {
 
 }  // namespace
 
-void enable() noexcept {
+void enable() {
     core::StoreEngine engine;
     engine.name = "PostgreSQL";
     engine.schemes = {"postgresql", "postgres"};
@@ -41,6 +41,7 @@ void enable() noexcept {
         }
         return header;
     };
+    engine.validate = [](const core::StoreLocation& location) { quoted_schema(location.schema); };
     core::add_store_engine(std::move(engine));
 }
 

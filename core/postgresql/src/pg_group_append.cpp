@@ -1,6 +1,7 @@
 #include "pg_group_append.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "notify/core/error.hpp"
 #include "pg_schema.hpp"
@@ -9,15 +10,16 @@ namespace notify::store::postgresql {
 
 namespace {
 
-// Rows in input order (ORDER BY n): the identity column numbers them in that order, so the
-// returned seqs, sorted, belong to the rows in order. The second part announces parked rows
-// in the same transaction: a wake-up exactly when they commit.
+// Each returned seq is matched to its row by delivery id (the same event fired twice in one
+// batch gives two rows of one id: they take its seqs in ascending order, rows in input
+// order, ORDER BY n). The second part announces parked rows in the same transaction: a
+// wake-up exactly when they commit.
 constexpr const char* insert_sql =
     "WITH ins AS (INSERT INTO {s}.outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
     "SELECT u.d, u.l, ($3::text[])[u.e], u.c, u.due, u.o "
     "FROM unnest($1::text[], $2::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[]) "
-    "WITH ORDINALITY AS u(d, l, e, c, due, o, n) ORDER BY u.n RETURNING seq) "
-    "SELECT seq FROM ins UNION ALL SELECT NULL FROM (SELECT pg_notify($8, '')) AS n WHERE $9::boolean";
+    "WITH ORDINALITY AS u(d, l, e, c, due, o, n) ORDER BY u.n RETURNING seq, delivery_id) "
+    "SELECT seq, delivery_id FROM ins UNION ALL SELECT NULL, NULL FROM (SELECT pg_notify($8, '')) AS n WHERE $9::boolean";
 
 void add_integer(std::string& array, std::int64_t value) {
     if (array.size() > 1) array += ',';
@@ -82,7 +84,7 @@ void PgGroupAppend::lead(const std::vector<Request*>& batch) noexcept {
         created += '}';
         due += '}';
         owners += '}';
-        std::vector<std::int64_t> seqs;
+        std::map<std::string, std::vector<std::int64_t>> seqs;  // by delivery id, descending
         if (rows > 0) {
             if (!connection_) connection_.emplace(options_);
             connection_->ready();
@@ -90,18 +92,19 @@ void PgGroupAppend::lead(const std::vector<Request*>& batch) noexcept {
                 connection_->exec_prepared("notify_append", insert_, {pg::text_array(deliveries), pg::text_array(listeners), pg::text_array(events),
                                             event_index, created, due, owners, channel_, parked ? "true" : "false"});
             for (int i = 0; i < result.rows(); ++i) {
-                if (!result.is_null(i, 0)) seqs.push_back(result.integer(i, 0));
+                if (!result.is_null(i, 0)) seqs[result.text(i, 1)].push_back(result.integer(i, 0));
             }
-            if (seqs.size() != rows) {
-                throw StoreError(connection_->masked_url() + ": the outbox returned " + std::to_string(seqs.size()) +
-                                 " rows for " + std::to_string(rows) + " inserted");
-            }
-            std::sort(seqs.begin(), seqs.end());
+            for (auto& [id, list] : seqs) std::sort(list.rbegin(), list.rend());
         }
-        std::size_t next = 0;
         for (auto* r : batch) {
             for (const auto& item : *r->items) {
-                for (std::size_t i = 0; i < item.inserts->size(); ++i) r->seqs.push_back(seqs[next++]);
+                for (const auto& in : *item.inserts) {
+                    auto& list = seqs[in.delivery_id];
+                    // Committed already: the rows are stored, whatever this says.
+                    if (list.empty()) throw StoreError("the outbox returned no seq for delivery " + in.delivery_id);
+                    r->seqs.push_back(list.back());
+                    list.pop_back();
+                }
             }
         }
     } catch (...) {

@@ -23,7 +23,8 @@ public:
     // Thread-safe. Inserts the rows of `items` (owned ones with `owner`) and returns their
     // seqs in order. Callers arriving while a statement runs wait for it, and the next one
     // inserts all their rows at once: one round trip and one commit, all or nothing. Throws
-    // notify::StoreError when that commit failed (none of this call's rows were stored).
+    // notify::StoreError when that commit failed (none of this call's rows were stored) or
+    // its outcome is unknown (the connection broke while committing: they may be stored).
     std::vector<std::int64_t> append(const std::vector<core::Outbox::AppendItem>& items, core::Micros created_at,
                                      std::int64_t owner);
 

@@ -327,6 +327,12 @@ std::int64_t PgOutbox::import_mark(const std::string& key) {
     });
 }
 
+void PgOutbox::set_mark(const std::string& key, std::int64_t value) {
+    const std::string q = sql("INSERT INTO {s}.store_meta (key, value) VALUES ($1, $2) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    run(nullptr, [&](pg::Connection& c) { c.exec(q, {key, str(value)}); });
+}
+
 void PgOutbox::import_counts(const AttemptCounts& counts) {
     if (counts.empty()) return;
     const std::string q = sql("INSERT INTO {s}.delivery_counts AS d (listener_id, delivered, retried) VALUES ($1, $2, $3) "

@@ -57,6 +57,7 @@ public:
     std::vector<core::OutboxRow> rows_after(std::int64_t after, std::size_t limit) override;
     void import_rows(const std::vector<core::OutboxRow>& rows, const std::string& key) override;
     std::int64_t import_mark(const std::string& key) override;
+    void set_mark(const std::string& key, std::int64_t value) override;
     void import_counts(const AttemptCounts& counts) override;
     void checkpoint() override {}  // the server keeps its own log
     // What another process announced (LISTEN/NOTIFY on a connection of its own, opened at the

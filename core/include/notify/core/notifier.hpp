@@ -162,8 +162,10 @@ public:
     // Stores one delivery per matching listener in one transaction (sharing the commit with
     // concurrent callers), publishes the event on bus(), and returns. In durable mode the
     // deliveries survive a crash of this process from the moment fire() returns. No network
-    // I/O. Throws notify::StoreError when it could not be stored (then nothing was), and
-    // notify::Error after stop().
+    // I/O on an SQLite store. Throws notify::StoreError when it could not be stored (then
+    // nothing was; on a database server, also when the connection broke while committing,
+    // so that the outcome is unknown: the event may then be delivered), and notify::Error
+    // after stop().
     FireReceipt fire(const Event& event);
     // fire() for every event of `events`, in one transaction: a backfill or a replay pays
     // one commit for the whole batch. All or nothing: throws notify::StoreError when the

@@ -1,4 +1,5 @@
-// Looking into a store and moving one to another (the notify store commands).
+// Looking into a store and moving one to another (the notify store commands). Both
+// functions open connections of their own: call them from any thread.
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,10 @@ struct StoreReport {
     std::vector<Process> processes;  // registered delivering processes
 };
 
+// Throws notify::ValidationError when no store engine serves location.url, or when the
+// engine does not take its schema name. Connects to nothing.
+void check_store_location(const StoreLocation& location);
+
 // What the store at `location` holds and whether this build can use it. Never creates,
 // migrates or changes it: a problem (missing, unreachable, damaged, newer) is reported,
 // not thrown. Throws notify::ValidationError for a URL no store engine serves.
@@ -44,13 +49,14 @@ StoreReport check_store(const StoreLocation& location);
 // to `to`, creating `to`'s tables when missing. `from` is never changed. Calls `step` once
 // per step with one line saying what it did.
 //
-// Idempotent and resumable: listeners are matched by id (a changed one is updated),
-// deliveries are copied in chunks whose last seq is recorded in `to` in the same
-// transaction (a second run copies only what came after), counters are raised, never
-// added to. Throws notify::ValidationError when `from` holds no store, when both name the
-// same store, or when a process delivering from `from` sent a heartbeat in the last two
-// minutes (deliveries would be sent twice; `force` goes on anyway); notify::StoreError
-// when either store fails (what was committed stays, and a new run resumes).
+// Idempotent and resumable, for a source nothing uses meanwhile: listeners are matched by
+// id (a changed one is updated), deliveries are copied in chunks whose last seq is
+// recorded in `to` in the same transaction (a second run copies only what came after),
+// counters are raised, never added to. Throws notify::ValidationError when `from` holds no
+// store or one of another schema version, when both are the same store (under any name),
+// or when a process delivering from `from` sent a heartbeat in the last two minutes
+// (deliveries would be sent twice; `force` goes on anyway); notify::StoreError when either
+// store fails (what was committed stays, and a new run resumes).
 void migrate_store(const StoreLocation& from, const StoreLocation& to, bool force,
                    const std::function<void(const std::string&)>& step);
 
