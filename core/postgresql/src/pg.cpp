@@ -135,7 +135,9 @@ Connection::Connection(const ConnectOptions& options)
     // Notify's defaults first: the URL's own settings, expanded from dbname, override them;
     // an explicit password overrides the URL's.
     std::vector<const char*> keys{"sslmode", "connect_timeout", "application_name", "dbname"};
-    std::vector<const char*> values{sslmode.c_str(), "10", options.application_name.c_str(), options.url.c_str()};
+    const std::string timeout = std::to_string(options.connect_timeout);
+    std::vector<const char*> values{sslmode.c_str(), timeout.c_str(), options.application_name.c_str(),
+                                    options.url.c_str()};
     if (!options.password.empty()) {
         keys.push_back("password");
         values.push_back(options.password.c_str());

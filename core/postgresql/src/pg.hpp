@@ -22,6 +22,7 @@ struct ConnectOptions {
     // PGPASSWORD, ~/.pgpass).
     std::string password;
     std::string application_name = "notify";
+    int connect_timeout = 10;  // seconds; the URL's connect_timeout wins
 };
 
 // `url` with any password in it replaced by "***": for messages and logs.

@@ -78,7 +78,11 @@ bool PgOutbox::changed() {
         if (listen_) {
             listen_->ready();
         } else {
-            listen_ = std::make_unique<pg::Connection>(options_);
+            // The scheduler's thread waits for this: a server that does not answer must not
+            // hold up heartbeats and claims for long (polling covers the gap).
+            auto options = options_;
+            options.connect_timeout = 2;
+            listen_ = std::make_unique<pg::Connection>(options);
         }
         listen_->exec("LISTEN \"" + channel_ + "\"");  // the channel holds no quote
         return true;
