@@ -93,10 +93,19 @@ bool PgOutbox::changed() {
 
 std::string PgOutbox::sql(const char* text) const { return with_schema(text, schema_); }
 
+void PgOutbox::settle_claims() {
+    if (unsettled_claims_.empty()) return;
+    const std::string park = sql("UPDATE {s}.outbox SET owner = NULL WHERE seq = $1 AND owner = $2");
+    for (const auto& [seq, owner] : unsettled_claims_) connection_.exec(park, {str(seq), str(owner)});
+    unsettled_claims_.clear();
+    announce_change(connection_, channel_);
+}
+
 template <typename Work>
 auto PgOutbox::run(const char* begin, Work&& work) {
     std::lock_guard lock(mutex_);
     connection_.ready();
+    settle_claims();
     if (begin == nullptr) return work(connection_);
     connection_.exec(begin);
     try {
@@ -132,9 +141,25 @@ std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now,
         "ORDER BY due_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE o.seq = c.seq "
         "RETURNING o.seq, o.delivery_id, o.listener_id, o.event, o.created_at, o.due_at, o.attempts, o.last_error, "
         "o.dead_at, o.owner");
-    auto rows = run(nullptr, [&](pg::Connection& c) {
-        return read_rows(c.exec(claim, {str(owner), std::string(listener_id), str(now), str(static_cast<std::int64_t>(limit))}));
-    });
+    std::vector<OutboxRow> rows;
+    {
+        std::lock_guard lock(mutex_);
+        connection_.ready();
+        settle_claims();
+        connection_.exec("BEGIN");
+        try {
+            rows = read_rows(
+                connection_.exec(claim, {str(owner), std::string(listener_id), str(now), str(static_cast<std::int64_t>(limit))}));
+            connection_.exec("COMMIT");
+        } catch (...) {
+            // A COMMIT whose answer was lost may have happened: these rows would then be
+            // ours, and no one would attempt them until this process stops. They go back
+            // to the store at the next call that reaches it (a no-op if it did not commit).
+            for (const auto& r : rows) unsettled_claims_.push_back({r.seq, owner});
+            connection_.end_transaction();
+            throw;
+        }
+    }
     std::sort(rows.begin(), rows.end(), [](const OutboxRow& a, const OutboxRow& b) {
         return std::tie(a.due_at, a.seq) < std::tie(b.due_at, b.seq);
     });

@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "outbox.hpp"
 #include "pg.hpp"
@@ -73,12 +75,16 @@ private:
     template <typename Work>
     auto run(const char* begin, Work&& work);
     std::string sql(const char* text) const;  // "{s}" replaced by the quoted schema
+    // Parks the rows of claims whose commit may have happened unseen (under mutex_, on a
+    // ready connection); throws notify::StoreError, keeping them for the next call.
+    void settle_claims();
 
     pg::ConnectOptions options_;
     std::string schema_;   // quoted
     std::string channel_;  // change_channel()
     std::mutex mutex_;
     pg::Connection connection_;  // under mutex_
+    std::vector<std::pair<std::int64_t, std::int64_t>> unsettled_claims_;  // (seq, owner), under mutex_
     PgGroupAppend appender_;  // fire()'s rows, on a connection of their own
     std::mutex listen_mutex_;
     std::unique_ptr<pg::Connection> listen_;  // under listen_mutex_: LISTENs on channel_
