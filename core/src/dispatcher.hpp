@@ -14,6 +14,8 @@
 // threads end once the stalled attempts end.
 #pragma once
 
+#include <atomic>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -55,6 +57,9 @@ public:
     void stop(std::chrono::steady_clock::time_point deadline);
 
     std::int64_t owner() const noexcept { return owner_; }
+    // Outcome batches taken so far, and the last one whose hooks and metrics are done.
+    std::uint64_t batches_started() const noexcept { return batches_started_.load(); }
+    std::uint64_t batches_reported() const noexcept { return batches_reported_.load(); }
 
     // fire() support: where will the listener's new delivery go once its row is committed?
     enum class Placement {
@@ -160,6 +165,10 @@ private:
     // Calls the options' outcome hooks for a stored batch, then recorded_.
     void report(const std::vector<EndedAttempt>& batch);
     const std::function<void()> recorded_;
+    // Batches of outcomes the recorder took, and the number of the last one it reported
+    // (hooks and metrics done): flush() waits for the batch that emptied the outbox.
+    std::atomic<std::uint64_t> batches_started_{0};
+    std::atomic<std::uint64_t> batches_reported_{0};
     std::string start_failure_;  // a handler in use refused its settings (start() throws it)
     bool starting_ = false;      // start()'s first sync_lanes() is running
     std::set<std::string> failed_kinds_;  // handlers that could not start, logged once per sync

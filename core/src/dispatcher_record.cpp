@@ -19,7 +19,13 @@ void Dispatcher::record_loop() {
         }
         std::vector<EndedAttempt> batch;
         batch.swap(outcomes_);
+        const std::uint64_t number = ++batches_started_;
         lock.unlock();
+        struct Reported {  // whatever way this iteration ends
+            std::atomic<std::uint64_t>& last;
+            std::uint64_t number;
+            ~Reported() { last = number; }
+        } reported{batches_reported_, number};
 
         std::vector<Completion> completions;
         Outbox::AttemptCounts counts;

@@ -247,7 +247,17 @@ bool Notifier::flush(std::chrono::steady_clock::time_point deadline) {
             std::lock_guard lock(m.recorded_mutex);
             seen = m.recorded;
         }
-        if (!m.outbox->pending_up_to(up_to)) return true;
+        if (!m.outbox->pending_up_to(up_to)) {
+            // Stored; the batch that stored it may still be reporting (hooks, metrics).
+            if (!m.dispatcher) return true;
+            const auto taken = m.dispatcher->batches_started();
+            while (m.dispatcher->batches_reported() < taken) {
+                if (std::chrono::steady_clock::now() >= deadline) return false;
+                std::unique_lock lock(m.recorded_mutex);
+                m.recorded_changed.wait_for(lock, std::chrono::milliseconds(1));
+            }
+            return true;
+        }
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) return false;
         // This process's outcomes wake it at once; another process's (notify serve) are seen
