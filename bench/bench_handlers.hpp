@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "notify/core/handler.hpp"
+#include "notify/core/event.hpp"
 #include "notify/core/handler_registry.hpp"
+#include "notify/core/listener_store.hpp"
 
 namespace notify::bench {
 
@@ -60,5 +62,23 @@ public:
 private:
     std::string kind_;
 };
+
+// `n` listeners of `kind` for every repo.# event in the store at `store`.
+inline void add_listeners(const core::StoreLocation& store, int n, const std::string& kind,
+                          const core::LogFunction& log = core::log_to_stderr) {
+    core::ListenerStore listeners(store, log);
+    for (int i = 0; i < n; ++i) {
+        core::Listener l;
+        l.kind = kind;
+        l.event_types.emplace_back("repo.#");
+        listeners.create(l);
+    }
+}
+
+// The event the benches fire.
+inline core::Event sample_event() {
+    return core::Event("repo.sync.finish",
+                       {{"repo_id", "zoo"}, {"result", "success"}, {"summary", {{"units_added", 3}}}});
+}
 
 }  // namespace notify::bench

@@ -33,6 +33,8 @@
 using namespace notify::core;
 using notify::bench::Factory;
 using notify::bench::NoopHandler;
+using notify::bench::add_listeners;
+using notify::bench::sample_event;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -89,20 +91,6 @@ NotifierOptions options_for(const std::filesystem::path& store, NotifierOptions:
     o.retry.backoff_initial = std::chrono::minutes(10);  // failing deliveries wait, as for a long outage
     o.retry.backoff_max = std::chrono::hours(1);
     return o;
-}
-
-void add_listeners(const std::filesystem::path& store, int n, const std::string& kind) {
-    ListenerStore listeners(store);
-    for (int i = 0; i < n; ++i) {
-        Listener l;
-        l.kind = kind;
-        l.event_types.emplace_back("repo.#");
-        listeners.create(l);
-    }
-}
-
-Event sample_event() {
-    return Event("repo.sync.finish", {{"repo_id", "zoo"}, {"result", "success"}, {"summary", {{"units_added", 3}}}});
 }
 
 struct Percentiles {

@@ -52,6 +52,7 @@ using namespace notify::core;
 using notify::bench::Factory;
 using notify::bench::StampHandler;
 using notify::bench::wall_us;
+using notify::bench::sample_event;
 namespace pg = notify::store::postgresql::pg;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -126,18 +127,6 @@ NotifierOptions options_for(const std::string& store, bool dispatch) {
     o.handlers = registry;
     o.log = quiet_log;
     return o;
-}
-
-void add_listener(const std::string& store, const std::string& kind) {
-    ListenerStore listeners(location_of(store), quiet_log);
-    Listener l;
-    l.kind = kind;
-    l.event_types.emplace_back("repo.#");
-    listeners.create(l);
-}
-
-Event sample_event() {
-    return Event("repo.sync.finish", {{"repo_id", "zoo"}, {"result", "success"}, {"summary", {{"units_added", 3}}}});
 }
 
 std::string random_suffix() {
@@ -238,7 +227,7 @@ double raw_per_second(int threads, int per_thread, bool with_notify, const std::
 }
 
 double fire_per_second(const std::string& store, int threads, int per_thread, double* cpu_us = nullptr) {
-    add_listener(store, "count");
+    notify::bench::add_listeners(location_of(store), 1, "count", quiet_log);
     Notifier producer(options_for(store, false));
     const Event e = sample_event();
     return events_per_second(threads, per_thread, [&](int) { producer.fire(e); }, cpu_us);
@@ -379,7 +368,7 @@ struct DrainResult {
 };
 
 DrainResult drain(const std::string& store, int processes, int n) {
-    add_listener(store, "count");
+    notify::bench::add_listeners(location_of(store), 1, "count", quiet_log);
     {
         Notifier producer(options_for(store, false));
         std::vector<Event> events;
@@ -505,7 +494,7 @@ Percentiles raw_notify_latency(int n, int gap_ms) {
 }
 
 Percentiles cross_process_latency(const std::string& store, int n, int gap_ms) {
-    add_listener(store, "stamp");
+    notify::bench::add_listeners(location_of(store), 1, "stamp", quiet_log);
     {
         std::lock_guard lock(StampHandler::mutex);
         StampHandler::latencies_ms.clear();

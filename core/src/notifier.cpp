@@ -41,6 +41,12 @@ void check(const NotifierOptions& o) {
     if (o.lease < std::chrono::milliseconds(100)) throw ValidationError("notifier: lease must be at least 100 ms");
 }
 
+// When `listener`'s delivery of `event`, fired at `now`, may first be attempted.
+Micros due_at(const Listener& listener, const Event& event, Micros now) {
+    if (!listener.delay_until_effective || !event.effective()) return now;
+    return std::max(now, static_cast<Micros>(event.effective()->time_since_epoch().count()));
+}
+
 DeliveryRecord record_of(const OutboxRow& row) {
     DeliveryRecord r;
     r.delivery_id = row.delivery_id;
@@ -161,10 +167,8 @@ StagedEvent Notifier::stage(const Event& event) {
     staged.created_at = now_micros();
     if (listeners.empty()) return staged;
     staged.event_json = to_json(event).dump();
-    const Micros effective = event.effective() ? event.effective()->time_since_epoch().count() : staged.created_at;
     for (const auto& l : listeners) {
-        const Micros due = l->delay_until_effective ? std::max(staged.created_at, effective) : staged.created_at;
-        staged.rows.push_back({delivery_id(event.id(), l->id), l->id, due});
+        staged.rows.push_back({delivery_id(event.id(), l->id), l->id, due_at(*l, event, staged.created_at)});
     }
     return staged;
 }
@@ -206,11 +210,10 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     items.reserve(prepared.size());
     for (auto& p : prepared) {
         const auto& listeners = *p.listeners;
-        const Micros effective = p.event->effective() ? p.event->effective()->time_since_epoch().count() : now;
         p.inserts.reserve(listeners.size());
         p.slots.reserve(listeners.size());
         for (const auto& l : listeners) {
-            const Micros due = l->delay_until_effective ? std::max(now, effective) : now;
+            const Micros due = due_at(*l, *p.event, now);
             auto slot = m.dispatcher ? m.dispatcher->reserve(l->id, due <= now) : Dispatcher::Reservation{};
             p.inserts.push_back({delivery_id(p.event->id(), l->id), l->id, due, slot.owned()});
             p.slots.push_back(std::move(slot));
