@@ -17,7 +17,6 @@
 namespace notify::core {
 
 struct StoreEngine {
-    std::string name;                  // for messages: "PostgreSQL"
     std::vector<std::string> schemes;  // lower case: {"postgresql", "postgres"}
     std::function<std::unique_ptr<ListenerRows>(const StoreLocation&, const LogFunction&)> listener_rows;
     std::function<std::unique_ptr<Outbox>(const StoreLocation&, const LogFunction&)> outbox;

@@ -22,7 +22,6 @@ pg::ConnectOptions connect_options(const core::StoreLocation& location) {
 
 void enable() {
     core::StoreEngine engine;
-    engine.name = "PostgreSQL";
     engine.schemes = {"postgresql", "postgres"};
     engine.listener_rows = [](const core::StoreLocation& location, const core::LogFunction&) {
         return pg_listener_rows(connect_options(location), location.schema);
