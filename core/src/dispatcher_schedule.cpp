@@ -1,6 +1,7 @@
 // The dispatcher's scheduler: claims parked rows that are due into the lanes, watches the
 // store for other processes' commits, and keeps the process's lease and the store's log.
 #include <algorithm>
+#include <exception>
 #include <iterator>
 #include <utility>
 
@@ -55,9 +56,19 @@ void Dispatcher::claim_due(Micros now) {
     }
     for (const auto& want : wants) {
         auto rows = outbox_.claim(want.id, now, want.room, owner_);
-        const bool drained = rows.size() < want.room;
+        bool drained = rows.size() < want.room;
         std::optional<Micros> next;
-        if (drained) next = outbox_.next_due(want.id);
+        // The claimed rows are this process's now: they reach the lane whatever follows, or
+        // no one would attempt them before this process stops.
+        std::exception_ptr failed;
+        if (drained) {
+            try {
+                next = outbox_.next_due(want.id);
+            } catch (...) {
+                failed = std::current_exception();
+                drained = false;  // unknown: look again once the store answers
+            }
+        }
         // The events are read by the workers that take them, in parallel, not here.
         std::vector<QueuedDelivery> ready;
         ready.reserve(rows.size());
@@ -74,6 +85,7 @@ void Dispatcher::claim_due(Micros now) {
         // deliveries may each take a worker.
         if (work && it->second.asynchronous) work_ready_.notify_one();
         if (work && !it->second.asynchronous) work_ready_.notify_all();
+        if (failed) std::rethrow_exception(failed);
     }
 }
 

@@ -86,12 +86,17 @@ TEST_CASE("three notify serve processes and two firing processes share one Postg
     }
     NotifyProcess a({"event", "fire", "--from", (fleet.dir / "a.jsonl").string()}, fleet.env);
     NotifyProcess b({"event", "fire", "--from", (fleet.dir / "b.jsonl").string()}, fleet.env);
-    CHECK(a.wait() == 0);
-    CHECK(b.wait() == 0);
+    for (auto* p : {&a, &b}) {
+        const int code = p->wait();
+        INFO(p->err());
+        CHECK(code == 0);
+    }
     const auto took = fleet.settle(fired);
     for (auto& s : serves) s->signal(SIGTERM);
     for (auto& s : serves) {
-        CHECK(s->wait(30s) == 0);
+        const int code = s->wait(30s);
+        INFO(s->err());
+        CHECK(code == 0);
         CHECK(s->err().find("error") == std::string::npos);
     }
     const auto row = tally("http", "3 notify serve + 2 firing processes on one PostgreSQL", fired, fleet.web.accepted_delivery_ids(), 0, took);
