@@ -17,6 +17,10 @@ namespace {
 // handler already has.
 constexpr Micros claim_linger_us = 1000;
 
+// A lane whose listener another process delivers (Outbox::claim) tries again this often: a
+// few store reads a second, and the other process's rows are usually gone by then.
+constexpr Micros held_elsewhere_pause_us = 100'000;
+
 std::chrono::steady_clock::time_point steady_at(Micros wall_target, Micros wall_now) {
     const auto delta = std::chrono::microseconds(std::max<Micros>(0, wall_target - wall_now));
     return std::chrono::steady_clock::now() + delta;
@@ -81,6 +85,9 @@ void Dispatcher::claim_due(Micros now) {
         if (it == lanes_.end()) continue;  // removed meanwhile; rows were deleted with it
         const bool work = !ready.empty();
         it->second.claimed(std::move(ready), drained, want.parks, next, now, claim_linger_us);
+        // Rows are due, yet none came: another process holds rows of the listener (or is
+        // taking them). Look again a little later rather than at once.
+        if (!work && drained && next && *next <= now) it->second.next_claim = now + held_elsewhere_pause_us;
         // One worker at a time hands an asynchronous lane's batch over; a blocking lane's
         // deliveries may each take a worker.
         if (work && it->second.asynchronous) work_ready_.notify_one();

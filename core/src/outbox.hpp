@@ -105,7 +105,9 @@ public:
     virtual std::vector<std::int64_t> append_batch(const std::vector<AppendItem>& items, Micros created_at,
                                                    std::int64_t owner) = 0;
 
-    // Takes up to `limit` parked rows of a listener that are due by `now`, oldest first.
+    // Takes up to `limit` parked rows of a listener that are due by `now`, oldest first;
+    // none while another process holds rows of that listener, so that one process at a time
+    // delivers a listener and its events start in fire order (docs/delivery.md, Ordering).
     virtual std::vector<OutboxRow> claim(std::string_view listener_id, Micros now, std::size_t limit,
                                          std::int64_t owner) = 0;
     // The earliest due_at among a listener's parked rows.

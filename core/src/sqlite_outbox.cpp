@@ -39,8 +39,14 @@ struct SqliteOutbox::Statements {
     explicit Statements(sqlite::Database& db)
         : insert(db.prepare("INSERT INTO outbox (delivery_id, listener_id, event, created_at, due_at, owner) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+          // Nothing while another process holds rows of the listener (see Outbox::claim);
+          // writers take turns, so no other claim runs between the check and the update.
           claim(db.prepare(std::string("UPDATE outbox SET owner = ?1 WHERE seq IN (SELECT seq FROM outbox "
                                        "WHERE owner IS NULL AND dead_at IS NULL AND listener_id = ?2 AND due_at <= ?3 "
+                                       "AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.listener_id = ?2 "
+                                       "AND h.owner IS NOT NULL AND h.owner < ?1) "
+                                       "AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.listener_id = ?2 "
+                                       "AND h.owner IS NOT NULL AND h.owner > ?1) "
                                        "ORDER BY due_at, seq LIMIT ?4) RETURNING ") + row_columns)),
           next_due(db.prepare("SELECT min(due_at) FROM outbox WHERE owner IS NULL AND dead_at IS NULL "
                               "AND listener_id = ?1")),

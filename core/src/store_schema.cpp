@@ -72,6 +72,11 @@ constexpr const char* migrations[] = {
         heartbeat_at INTEGER NOT NULL
     ) STRICT;
     )sql",
+    // 3: the rows each process holds, by listener: a claim sees in one probe whether another
+    // process delivers the listener (docs/delivery.md, Ordering).
+    R"sql(
+    CREATE INDEX outbox_held ON outbox (listener_id, owner) WHERE owner IS NOT NULL;
+    )sql",
 };
 static_assert(std::size(migrations) == current_version);
 

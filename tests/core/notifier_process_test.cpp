@@ -180,7 +180,12 @@ TEST_CASE("two processes delivering from one store never attempt a delivery at t
     NotifierFixture f;
     const auto attempts_log = f.dir / "attempts.log";
     const auto stop_flag = f.dir / "stop";
-    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "flaky"}, {"fail_times", 1}, {"delay_ms", 2}}));
+    // Four listeners: one process at a time delivers a listener, so both get work only
+    // with several.
+    constexpr int listeners = 4;
+    for (int i = 0; i < listeners; ++i) {
+        ListenerStore(f.store).create(f.listener({"#"}, {{"mode", "flaky"}, {"fail_times", 1}, {"delay_ms", 2}}));
+    }
     auto options = f.options(attempts_log.string());
     options.listener_prefetch = 8;  // small claims, so both processes get work
 
@@ -202,7 +207,8 @@ TEST_CASE("two processes delivering from one store never attempt a delivery at t
     for (int i = 0; i < events; ++i) producer.fire(Event("shared.work"));
     const bool all_delivered = wait_until([&] {
         const auto lines = read_lines(attempts_log);
-        return std::count_if(lines.begin(), lines.end(), [](const Line& x) { return x.outcome == "delivered"; }) >= events;
+        return std::count_if(lines.begin(), lines.end(), [](const Line& x) { return x.outcome == "delivered"; }) >=
+               events * listeners;
     }, 30s);
     append(stop_flag, "stop\n");
     for (const auto pid : children) CHECK(wait_exit(pid) == 0);
@@ -214,7 +220,7 @@ TEST_CASE("two processes delivering from one store never attempt a delivery at t
         by_delivery[x.delivery_id].push_back(x);
         pids.insert(x.pid);
     }
-    CHECK(by_delivery.size() == static_cast<std::size_t>(events));
+    CHECK(by_delivery.size() == static_cast<std::size_t>(events * listeners));
     CHECK(pids.size() == 2);  // both processes delivered
     std::size_t moved = 0;
     for (auto& [id, attempts] : by_delivery) {
@@ -226,7 +232,7 @@ TEST_CASE("two processes delivering from one store never attempt a delivery at t
             moved += attempts[i].pid != attempts[i - 1].pid;
         }
     }
-    WARN("two processes: " << events << " deliveries, " << moved << " retried by the other process");
+    WARN("two processes: " << events * listeners << " deliveries, " << moved << " retried by the other process");
 }
 
 TEST_CASE("listeners added or removed by another process are honoured within one second", "[notifier][process]") {
@@ -257,7 +263,9 @@ TEST_CASE("listeners added or removed by another process are honoured within one
 
 TEST_CASE("deliveries of a process on another host are taken over only after its heartbeat went silent", "[notifier][process]") {
     NotifierFixture f;
-    const auto l = ListenerStore(f.store).create(f.listener({"#"}));
+    // Two listeners: a claim waits while another process holds rows of its listener.
+    ListenerStore(f.store).create(f.listener({"remote.silent"}));
+    const auto l = ListenerStore(f.store).create(f.listener({"remote.alive"}));
     {
         auto o = f.options();
         o.dispatch = false;

@@ -198,3 +198,40 @@ TEST_CASE("events fired in the host's own transaction are delivered if and only 
         CHECK(host.pending().empty());
     }
 }
+
+TEST_CASE("two delivering processes on one store start a listener's deliveries in fire order",
+          "[postgresql][notifier][order]") {
+    PgStore s;
+    const bool on_postgresql = GENERATE(false, true);
+    INFO((on_postgresql ? "PostgreSQL" : "SQLite"));
+    auto delivering = on_postgresql ? s.pg_options() : s.options();
+    delivering.listener_concurrency = 1;
+    delivering.listener_prefetch = 8;  // small claims: both processes ask for work often
+    const auto listener =
+        core::ListenerStore(delivering.store).create(PgStore::listener({"order.#"}, {{"delay_ms", 1}}));
+    core::Notifier a(delivering);
+    core::Notifier b(delivering);
+    auto firing = delivering;
+    firing.dispatch = false;
+    core::Notifier host(firing);
+
+    constexpr std::size_t events = 300;
+    std::vector<std::string> fired;
+    for (std::size_t i = 0; i < events; ++i) {
+        const core::Event event("order.work", {{"n", i}});
+        host.fire(event);
+        fired.push_back(event.id());
+        if (i % 10 == 9) std::this_thread::sleep_for(5ms);  // both processes wake up many times
+    }
+    REQUIRE(s.recorder->wait_for([&](const auto& all) { return count_delivered(all, listener.id) >= events; }, 60s));
+    auto attempts = s.recorder->all();
+    std::stable_sort(attempts.begin(), attempts.end(), [](const Attempt& x, const Attempt& y) { return x.at < y.at; });
+    std::vector<std::string> started;
+    for (const auto& attempt : attempts) started.push_back(attempt.event_id);
+    CHECK(started == fired);
+    a.stop(in(5000ms));
+    b.stop(in(5000ms));
+    const auto stats = stats_of(host.stats(), listener.id);
+    CHECK(stats.delivered == events);
+    CHECK(stats.pending + stats.in_flight == 0);
+}

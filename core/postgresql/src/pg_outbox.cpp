@@ -134,10 +134,16 @@ std::vector<std::int64_t> PgOutbox::append_batch(const std::vector<AppendItem>& 
 }
 
 std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now, std::size_t limit, std::int64_t owner) {
-    // SKIP LOCKED: rows another process is claiming right now are left to it, not waited for.
+    // Claims of one listener take turns (a transaction-scoped advisory lock), and each sees
+    // the rows the one before it took (read committed: a fresh snapshot per statement). So no
+    // two processes hold rows of one listener at once. SKIP LOCKED: rows a process is
+    // parking or completing right now are left to it, not waited for.
+    const std::string turn = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
     const std::string claim = sql(
         "UPDATE {s}.outbox o SET owner = $1 FROM (SELECT seq FROM {s}.outbox "
         "WHERE owner IS NULL AND dead_at IS NULL AND listener_id = $2 AND due_at <= $3 "
+        "AND NOT EXISTS (SELECT 1 FROM {s}.outbox h WHERE h.listener_id = $2 AND h.owner IS NOT NULL AND h.owner < $1) "
+        "AND NOT EXISTS (SELECT 1 FROM {s}.outbox h WHERE h.listener_id = $2 AND h.owner IS NOT NULL AND h.owner > $1) "
         "ORDER BY due_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE o.seq = c.seq "
         "RETURNING o.seq, o.delivery_id, o.listener_id, o.event, o.created_at, o.due_at, o.attempts, o.last_error, "
         "o.dead_at, o.owner");
@@ -148,6 +154,7 @@ std::vector<OutboxRow> PgOutbox::claim(std::string_view listener_id, Micros now,
         settle_claims();
         connection_.exec("BEGIN");
         try {
+            connection_.exec_prepared("notify_claim_turn", turn, {"notify claim " + schema_ + " " + std::string(listener_id)});
             rows = read_rows(
                 connection_.exec(claim, {str(owner), std::string(listener_id), str(now), str(static_cast<std::int64_t>(limit))}));
             connection_.exec("COMMIT");

@@ -64,6 +64,11 @@ constexpr const char* steps[] = {
     CREATE FUNCTION {s}.now_us() RETURNS bigint LANGUAGE sql VOLATILE
         AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint $$;
     )sql",
+    // 3: the rows each process holds, by listener: a claim sees in one probe whether another
+    // process delivers the listener (docs/delivery.md, Ordering).
+    R"sql(
+    CREATE INDEX outbox_held ON {s}.outbox (listener_id, owner) WHERE owner IS NOT NULL;
+    )sql",
 };
 static_assert(std::size(steps) == schema_version);
 
