@@ -16,7 +16,7 @@ namespace notify::config {
 
 namespace {
 
-constexpr std::size_t max_file_bytes = 4 << 20;
+constexpr std::size_t max_catalogue_bytes = 4 << 20;
 
 struct Entry {
     std::string type;
@@ -85,7 +85,7 @@ void add_event_catalogue_file(core::EventCatalogue& catalogue, const std::filesy
     std::ifstream in(file, std::ios::binary);
     if (!in) throw ConfigError(name + ": cannot read the event catalogue ([events] catalogue)");
     std::string text((std::istreambuf_iterator<char>(in)), {});
-    if (text.size() > max_file_bytes) throw ConfigError(name + ": larger than 4 MiB; is this the right file?");
+    if (text.size() > max_catalogue_bytes) throw ConfigError(name + ": larger than 4 MiB; is this the right file?");
     const auto first = text.find_first_not_of(" \t\r\n");
     const bool json = first != std::string::npos && (text[first] == '[' || text[first] == '{');
     Entries entries = json ? from_json(text, name) : from_text(text, name);

@@ -20,7 +20,7 @@ namespace notify::config {
 
 namespace {
 
-constexpr std::size_t max_file_bytes = 1 << 20;
+constexpr std::size_t max_config_bytes = 1 << 20;
 
 struct Written {
     std::string text;
@@ -75,11 +75,11 @@ std::string read_file(const std::filesystem::path& path) {
         throw ConfigError(path.string() + ": cannot read: " + std::strerror(errno));
     }
     std::string text;
-    text.resize(max_file_bytes + 1);
+    text.resize(max_config_bytes + 1);
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (in.bad()) throw ConfigError(path.string() + ": cannot read: " + std::strerror(errno));
     text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_file_bytes) {
+    if (text.size() > max_config_bytes) {
         throw ConfigError(path.string() + ": larger than 1 MiB; is this the right file?");
     }
     return text;

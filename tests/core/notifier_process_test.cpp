@@ -200,11 +200,21 @@ TEST_CASE("two processes delivering from one store never attempt a delivery at t
     }
     REQUIRE(wait_until([&] { return std::filesystem::exists(f.dir / "ready0") && std::filesystem::exists(f.dir / "ready1"); }, 10s));
 
-    constexpr int events = 200;
+    // In bursts: a listener moves to the other process only once the one holding it ran
+    // out of its rows, which happens between bursts. Until both processes delivered.
     auto producer_options = f.options();
     producer_options.dispatch = false;
     Notifier producer(producer_options);
-    for (int i = 0; i < events; ++i) producer.fire(Event("shared.work"));
+    int events = 0;
+    const auto both_delivered = [&] {
+        std::set<long> seen;
+        for (const auto& x : read_lines(attempts_log)) seen.insert(x.pid);
+        return seen.size() == 2;
+    };
+    for (int burst = 0; burst < 40 && (burst < 10 || !both_delivered()); ++burst) {
+        for (int i = 0; i < 20; ++i, ++events) producer.fire(Event("shared.work"));
+        std::this_thread::sleep_for(150ms);
+    }
     const bool all_delivered = wait_until([&] {
         const auto lines = read_lines(attempts_log);
         return std::count_if(lines.begin(), lines.end(), [](const Line& x) { return x.outcome == "delivered"; }) >=

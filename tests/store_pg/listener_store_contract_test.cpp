@@ -18,13 +18,13 @@ namespace pgstore = notify::store::postgresql;
 
 namespace {
 
-struct SqliteEngine {
+struct SqliteListenerEngine {
     notify::test::TempDir dir;
     std::unique_ptr<ListenerStore> open() { return std::make_unique<ListenerStore>(dir / "notify.db"); }
     std::unique_ptr<Outbox> outbox() { return Outbox::open_file(dir / "notify.db", false, [](LogLevel, std::string_view) {}); }
 };
 
-struct PostgresEngine {
+struct PostgresListenerEngine {
     notify::test::ScratchSchema schema;
     static pgstore::pg::ConnectOptions options() {
         return {notify::test::PostgresServer::get().url, notify::test::PostgresServer::get().password};
@@ -47,7 +47,7 @@ Listener amqp_listener(const std::string& pattern) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("listeners are created, found in any case, listed oldest first, updated and removed", "[listeners]",
-                   SqliteEngine, PostgresEngine) {
+                   SqliteListenerEngine, PostgresListenerEngine) {
     TestType engine;
     auto store = engine.open();
     const auto a = store->create(amqp_listener("repo.sync.finish"));
@@ -81,7 +81,7 @@ TEMPLATE_TEST_CASE("listeners are created, found in any case, listed oldest firs
 }
 
 TEMPLATE_TEST_CASE("concurrent changes from several processes are applied one after the other", "[listeners]",
-                   SqliteEngine, PostgresEngine) {
+                   SqliteListenerEngine, PostgresListenerEngine) {
     TestType engine;
     const auto id = engine.open()->create(amqp_listener("#")).id;
     constexpr int processes = 4, changes = 15;
@@ -99,7 +99,7 @@ TEMPLATE_TEST_CASE("concurrent changes from several processes are applied one af
 }
 
 TEMPLATE_TEST_CASE("a failed change leaves the listener as it was, and the revision moves with every change", "[listeners]",
-                   SqliteEngine, PostgresEngine) {
+                   SqliteListenerEngine, PostgresListenerEngine) {
     TestType engine;
     auto store = engine.open();
     auto observer = engine.open();
@@ -116,8 +116,8 @@ TEMPLATE_TEST_CASE("a failed change leaves the listener as it was, and the revis
     CHECK(observer->revision() > created);
 }
 
-TEMPLATE_TEST_CASE("removing a listener removes its pending deliveries and counters", "[listeners]", SqliteEngine,
-                   PostgresEngine) {
+TEMPLATE_TEST_CASE("removing a listener removes its pending deliveries and counters", "[listeners]", SqliteListenerEngine,
+                   PostgresListenerEngine) {
     TestType engine;
     auto store = engine.open();
     const auto gone = store->create(amqp_listener("#"));
