@@ -27,10 +27,12 @@
 #include <vector>
 
 #include "notify/core/notifier.hpp"
+#include "bench_folder.hpp"
 #include "bench_handlers.hpp"
 #include "rss.hpp"
 
 using namespace notify::core;
+using notify::bench::BenchFolder;
 using notify::bench::Factory;
 using notify::bench::NoopHandler;
 using notify::bench::add_listeners;
@@ -70,14 +72,8 @@ std::map<std::string, double> thread_cpu_us(std::string_view prefix) {
     return by_name;
 }
 
-struct Folder {
-    std::filesystem::path path;
-    Folder() {
-        std::string pattern = (std::filesystem::current_path() / "bench-store-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~Folder() { std::filesystem::remove_all(path); }
+struct Folder : BenchFolder {
+    Folder() : BenchFolder("bench-store") {}
 };
 
 NotifierOptions options_for(const std::filesystem::path& store, NotifierOptions::OutboxMode mode) {

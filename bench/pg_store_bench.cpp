@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_folder.hpp"
 #include "bench_handlers.hpp"
 #include "notify/core/notifier.hpp"
 #include "notify/store/postgresql.hpp"
@@ -152,16 +153,8 @@ struct Schema {
 };
 
 // A folder for an SQLite store, in the current folder (the VM's disk, as delivery_bench).
-struct Folder {
-    std::filesystem::path path;
-    Folder() {
-        std::string pattern = (std::filesystem::current_path() / "bench-pg-sqlite-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~Folder() { std::filesystem::remove_all(path); }
-    Folder(const Folder&) = delete;
-    Folder& operator=(const Folder&) = delete;
+struct Folder : notify::bench::BenchFolder {
+    Folder() : BenchFolder("bench-pg-sqlite") {}
     std::string store() const { return "sqlite:" + (path / "notify.db").string(); }
 };
 

@@ -36,6 +36,8 @@ struct ListenerArgs {
     std::string format;
     bool delay = false;
     bool no_delay = false;
+    std::optional<std::string> filter;  // --filter PROGRAM
+    bool no_filter = false;
     std::vector<SettingArg> settings;  // in the handler's order
 };
 
@@ -112,6 +114,16 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     }
     if (args.delay) l.delay_until_effective = true;
     if (args.no_delay) l.delay_until_effective = false;
+    if (args.filter) {
+        if (args.filter->empty()) throw ValidationError("--filter must not be empty (--no-filter removes one)");
+        try {
+            core::validate_filter(*args.filter);
+        } catch (const ValidationError& e) {
+            throw ValidationError(std::string("--filter: ") + e.what());
+        }
+        l.filter = *args.filter;
+    }
+    if (args.no_filter) l.filter.clear();
     for (const auto& arg : args.settings) {
         if (arg.option->count() == 0) continue;
         const auto& setting = arg.setting;
@@ -262,6 +274,10 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
         }
         cmd->add_flag("--delay-until-effective", args->delay, "Hold each event until its effective time");
         cmd->add_flag("--no-delay-until-effective", args->no_delay, "Deliver at once, whatever the effective time");
+        cmd->add_option("--filter", args->filter,
+                        "A jq program run on each matching event's JSON (type, id, time, effective, source, data): the "
+                        "listener takes the event only when it gives true, e.g. '.data.repo_id == \"zoo\"'");
+        if (!create) cmd->add_flag("--no-filter", args->no_filter, "Remove the listener's filter");
         for (const auto& setting : factory.listener_settings()) args->settings.push_back({setting, nullptr, {}});
         for (auto& arg : args->settings) {
             arg.option = cmd->add_option(arg.setting.flag, arg.values, arg.setting.help);
@@ -278,6 +294,7 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                 if (args->delay && args->no_delay) {
                     throw ValidationError("--delay-until-effective and --no-delay-until-effective exclude each other");
                 }
+                if (args->filter && args->no_filter) throw ValidationError("--filter and --no-filter exclude each other");
                 const auto& factory = context.handlers()->get(kind);
                 const auto section = context.section(factory.config_section());
                 const ListenerArgs given = resolve_stdin(*args);

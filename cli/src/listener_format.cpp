@@ -5,6 +5,7 @@
 #include <array>
 #include <iomanip>
 
+#include "notify/core/text.hpp"
 #include "notify/core/timestamp.hpp"
 
 namespace notify::cli {
@@ -42,6 +43,7 @@ void print_listener(std::ostream& out, const core::Listener& l, const DefaultsOf
         << "event types:           " << patterns(l) << '\n'
         << "format:                " << l.format << '\n'
         << "delay until effective: " << (l.delay_until_effective ? "yes" : "no") << '\n';
+    if (!l.filter.empty()) out << "filter:                " << core::escape_controls(l.filter) << '\n';
     const auto settings = l.masked_settings();
     for (const auto& [key, value] : settings.items()) {
         out << std::left << std::setw(23) << (key + ":") << (value.is_string() ? value.get<std::string>() : value.dump())
@@ -78,7 +80,8 @@ void print_listener_table(std::ostream& out, const std::vector<core::Listener>& 
             continue;
         }
         const auto& l = listeners[r - 1];
-        out << settings_text(l, defaults) << (l.delay_until_effective ? "  (delayed until effective)" : "") << '\n';
+        out << settings_text(l, defaults) << (l.delay_until_effective ? "  (delayed until effective)" : "")
+            << (l.filter.empty() ? "" : "  filter=" + core::escape_controls(l.filter)) << '\n';
     }
 }
 

@@ -26,7 +26,21 @@ DeliveryMetrics::DeliveryMetrics()
                       .Name("notify_handler_up")
                       .Help("1 when the handler's last attempt got through (or none failed yet), 0 while its "
                             "attempts fail and are retried, or it cannot start")
-                      .Register(*registry_)) {}
+                      .Register(*registry_)),
+      filter_errors_(prometheus::BuildCounter()
+                         .Name("notify_filter_errors_total")
+                         .Help("Events a listener's filter failed on in this process's fire() (a jq error): the "
+                               "listener did not get them")
+                         .Register(*registry_)) {}
+
+void DeliveryMetrics::filter_failed(const std::string& listener_id) {
+    std::lock_guard lock(mutex_);
+    auto it = filter_error_series_.find(listener_id);
+    if (it == filter_error_series_.end()) {
+        it = filter_error_series_.emplace(listener_id, &filter_errors_.Add({{"listener", listener_id}})).first;
+    }
+    it->second->Increment();
+}
 
 DeliveryMetrics::HandlerState& DeliveryMetrics::handler_locked(const std::string& kind) {
     auto it = handlers_.find(kind);

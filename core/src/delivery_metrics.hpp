@@ -56,7 +56,10 @@ public:
     // Handlers that have been failing for longer than `after`, at `now`.
     std::vector<Failing> failing_longer_than(Clock::duration after, Clock::time_point now) const;
 
-    // notify_deliveries_total, notify_delivery_duration_seconds and notify_handler_up.
+    // A listener's filter failed on an event (the listener did not get it).
+    void filter_failed(const std::string& listener_id);
+    // notify_deliveries_total, notify_delivery_duration_seconds, notify_handler_up and
+    // notify_filter_errors_total.
     std::vector<prometheus::MetricFamily> collect() const;
 
 private:
@@ -78,7 +81,9 @@ private:
     prometheus::Family<prometheus::Counter>& deliveries_;
     prometheus::Family<prometheus::Histogram>& duration_;
     prometheus::Family<prometheus::Gauge>& handler_up_;
+    prometheus::Family<prometheus::Counter>& filter_errors_;
     mutable std::mutex mutex_;  // guards the maps below
+    std::map<std::string, prometheus::Counter*, std::less<>> filter_error_series_;  // by listener
     std::map<std::string, HandlerState, std::less<>> handlers_;
     std::map<std::string, ListenerSeries, std::less<>> listeners_;
     std::map<std::string, prometheus::Histogram*, std::less<>> durations_;  // by kind

@@ -6,6 +6,7 @@
 
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
+#include "jq_program.hpp"
 
 namespace notify::core {
 
@@ -55,6 +56,13 @@ void validate_handler_kind(std::string_view kind) {
     }
 }
 
+void validate_filter(const std::string& program) {
+    if (program.size() > 4096) {
+        throw ValidationError("the filter has " + std::to_string(program.size()) + " bytes; at most 4096");
+    }
+    jq::check("the filter does not compile", program);
+}
+
 void validate_listener(const Listener& listener) {
     validate_handler_kind(listener.kind);
     if (!is_name(listener.format)) {
@@ -90,6 +98,7 @@ void validate_listener(const Listener& listener) {
             }
         }
     }
+    if (!listener.filter.empty()) validate_filter(listener.filter);
 }
 
 nlohmann::json to_json(const Listener& listener) {
@@ -102,6 +111,7 @@ nlohmann::json to_json(const Listener& listener) {
         {"format", listener.format},
         {"settings", listener.masked_settings()},
         {"delay_until_effective", listener.delay_until_effective},
+        {"filter", listener.filter.empty() ? nlohmann::json() : nlohmann::json(listener.filter)},
         {"created", format_rfc3339(listener.created)},
         {"updated", format_rfc3339(listener.updated)},
     };

@@ -19,7 +19,8 @@ ListenerColumns to_columns(const Listener& l) {
             nlohmann::json(l.secret_keys).dump(),
             l.delay_until_effective ? 1 : 0,
             format_rfc3339(l.created),
-            format_rfc3339(l.updated)};
+            format_rfc3339(l.updated),
+            l.filter};
 }
 
 Listener from_columns(const ListenerColumns& c, const std::string& where) {
@@ -34,6 +35,7 @@ Listener from_columns(const ListenerColumns& c, const std::string& where) {
         l.delay_until_effective = c.delay_until_effective != 0;
         l.created = parse_rfc3339(c.created);
         l.updated = parse_rfc3339(c.updated);
+        l.filter = c.filter;
         return l;
     } catch (const std::exception& e) {
         throw StoreError(where + ": listener " + quote_text(c.id) + " is damaged: " + e.what());

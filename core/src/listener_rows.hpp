@@ -20,6 +20,7 @@ struct ListenerColumns {
     std::string id, kind, event_types, format, settings, secret_keys;
     std::int64_t delay_until_effective = 0;
     std::string created, updated;
+    std::string filter;  // empty: none
 };
 ListenerColumns to_columns(const Listener& listener);
 // Throws notify::StoreError naming `where` and the listener when a column cannot be read.

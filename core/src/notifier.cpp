@@ -11,6 +11,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "delivery_metrics.hpp"
+#include "listener_filter.hpp"
 #include "dispatcher.hpp"
 #include "listener_cache.hpp"
 #include "notify/core/error.hpp"
@@ -115,6 +116,7 @@ struct Notifier::Impl {
     ListenerCache cache;
     std::unique_ptr<Outbox> outbox;
     DeliveryMetrics metrics;
+    ListenerFilter filter{options.log, metrics};
     std::unique_ptr<Dispatcher> dispatcher;
     std::shared_ptr<NotifierCollectable> collectable;
     EventBus bus;
@@ -149,7 +151,10 @@ FireReceipt Notifier::fire(std::span<const Event> events) {
     const auto set = m.cache.snapshot();
     std::vector<Routed> routed;
     routed.reserve(events.size());
-    for (const auto& event : events) routed.push_back({&event, set->matching(event.type())});
+    for (const auto& event : events) {
+        routed.push_back({&event, set->matching(event.type()), {}});
+        routed.back().json = m.filter.apply(event, routed.back().listeners);
+    }
     auto receipt = store(routed);
     for (const auto& event : events) m.bus.publish(event);
     return receipt;
@@ -162,11 +167,12 @@ StagedEvent Notifier::stage(const Event& event) {
     if (m.stopped.load()) throw Error("notifier: stage() after stop()");
     m.cache.refresh_if_changed_here();
     if (!m.dispatcher) m.cache.refresh_every(m.options.poll_interval);
-    const auto listeners = m.cache.snapshot()->matching(event.type());
+    auto listeners = m.cache.snapshot()->matching(event.type());
+    std::string json = m.filter.apply(event, listeners);
     StagedEvent staged;
     staged.created_at = now_micros();
     if (listeners.empty()) return staged;
-    staged.event_json = to_json(event).dump();
+    staged.event_json = json.empty() ? to_json(event).dump() : std::move(json);
     for (const auto& l : listeners) {
         staged.rows.push_back({delivery_id(event.id(), l->id), l->id, due_at(*l, event, staged.created_at)});
     }
@@ -180,7 +186,7 @@ FireReceipt Notifier::fire_to(const Event& event, const std::string& listener_id
     const auto set = m.cache.snapshot();
     const auto it = set->by_id.find(listener_id);
     if (it == set->by_id.end()) throw NotFound("no listener with id " + quote_text(listener_id));
-    return store({{&event, {it->second}}});
+    return store({{&event, {it->second}, {}}});
 }
 
 FireReceipt Notifier::store(const std::vector<Routed>& routed) {
@@ -201,7 +207,8 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     std::vector<Prepared> prepared;
     prepared.reserve(routed.size());
     for (const auto& r : routed) {
-        if (!r.listeners.empty()) prepared.push_back({r.event, &r.listeners, to_json(*r.event).dump(), {}, {}});
+        if (r.listeners.empty()) continue;
+        prepared.push_back({r.event, &r.listeners, r.json.empty() ? to_json(*r.event).dump() : r.json, {}, {}});
     }
 
     const Outbox::Announcement coming(*m.outbox);

@@ -77,6 +77,10 @@ constexpr const char* migrations[] = {
     R"sql(
     CREATE INDEX outbox_held ON outbox (listener_id, owner) WHERE owner IS NOT NULL;
     )sql",
+    // 4: a listener's jq filter ('' = none).
+    R"sql(
+    ALTER TABLE listeners ADD COLUMN event_filter TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 static_assert(std::size(migrations) == current_version);
 

@@ -12,7 +12,7 @@ NOTIFY_BUILD_PACKAGES=(
     cmake g++ make pkg-config
     libboost-dev nlohmann-json3-dev libsqlite3-dev libinih-dev libhowardhinnant-date-dev
     libcli11-dev catch2 libbenchmark-dev libqpid-proton-cpp12-dev libcurl4-openssl-dev libssl-dev
-    libmosquitto-dev prometheus-cpp-dev libcivetweb-dev libpq-dev
+    libmosquitto-dev prometheus-cpp-dev libcivetweb-dev libpq-dev libjq-dev
 )
 
 # What the fuzz targets are built with (libFuzzer ships with clang's runtime).
@@ -21,7 +21,7 @@ NOTIFY_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the integration tests, benches and the demo run against: a real broker and real clients.
 NOTIFY_SERVER_PACKAGES=(
     rabbitmq-server mosquitto mosquitto-clients curl openssl python3 python3-pika python3-qpid-proton
-    python3-aiosmtpd python3-kombu systemd
+    python3-aiosmtpd python3-kombu systemd jq
 )
 
 # The PostgreSQL server the store's tests start privately (scripts/postgres); scripts/demo

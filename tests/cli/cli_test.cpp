@@ -104,6 +104,33 @@ TEST_CASE("create, list, update, delete: the round trip with --json", "[cli]") {
     CHECK(cli.json({"listener", "list"}).size() == 2);
 }
 
+TEST_CASE("a filter on a listener of any kind is stored, shown, changed and removed", "[cli][filter]") {
+    Cli cli;
+    const std::string program = R"(.data.repo_id == "zoo" and .data.result != "success")";
+    const auto created = cli.json({"listener", "email", "create", "--event-type", "repo.sync.finish", "--subject", "x",
+                                   "--addresses", "ops@example.com", "--filter", program});
+    CHECK(created["filter"] == program);
+    const std::string id = created["id"];
+    CHECK(core::ListenerStore(cli.dir / "notify.db").get(id).filter == program);
+    const auto show = cli.run({"listener", "show", "--listener-id", id});
+    CHECK(show.code == 0);
+    CHECK_THAT(show.out, Catch::Matchers::Contains("filter:                " + program));
+    CHECK_THAT(cli.run({"listener", "list"}).out, Catch::Matchers::Contains("filter=" + program));
+
+    const auto changed = cli.json({"listener", "email", "update", "--listener-id", id, "--filter", ".source | startswith(\"pulp\")"});
+    CHECK(changed["filter"] == ".source | startswith(\"pulp\")");
+    const auto removed = cli.json({"listener", "email", "update", "--listener-id", id, "--no-filter"});
+    CHECK(removed["filter"].is_null());
+    CHECK(core::ListenerStore(cli.dir / "notify.db").get(id).filter.empty());
+    for (const char* kind : {"amqp", "http"}) {
+        std::vector<std::string> args{"listener", kind, "create", "--event-type", "repo.#", "--filter", "(.data.units_added // 0) > 0"};
+        if (std::string(kind) == "http") args.insert(args.end(), {"--url", "https://hooks.example.com/n"});
+        const auto r = cli.run(args);
+        INFO(r.err);
+        CHECK(r.code == 0);
+    }
+}
+
 TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing stored", "[cli][validation]") {
     Cli cli;
     const auto existing = cli.json({"listener", "amqp", "create", "--event-type", "repo.#"});
@@ -119,6 +146,13 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
         {{"listener", "amqp", "create", "--event-type", "repo.#", "--delay-until-effective", "--no-delay-until-effective"},
          "exclude each other"},
         {{"listener", "amqp", "create", "--event-type", "repo.#", "--bogus"}, "--bogus"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--filter", ".data.repo_id =="},
+         "--filter: the filter does not compile: jq: error: syntax error"},
+        {{"listener", "http", "create", "--event-type", "repo.#", "--url", "https://x.example/", "--filter", "nope(1)"},
+         "nope/1 is not defined at <top-level>, line 1"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--filter", ""}, "--filter must not be empty"},
+        {{"listener", "amqp", "update", "--listener-id", id, "--filter", "true", "--no-filter"}, "exclude each other"},
+        {{"listener", "amqp", "update", "--listener-id", id, "--filter", ".a |||"}, "--filter:"},
         {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "x"}, "--addresses is required"},
         {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "{tpye}", "--addresses", "a@b.c"},
          "did you mean {type}"},

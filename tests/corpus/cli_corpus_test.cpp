@@ -186,6 +186,36 @@ TEST_CASE("corpus: exchange names, mail fields and URLs", "[corpus]") {
     }
 }
 
+TEST_CASE("corpus: listener filter programs", "[corpus]") {
+    Corpus c;
+    const std::vector<std::string> programs = {
+        ".data.repo_id ==",
+        "nosuchfunction",
+        "$undefined_variable",
+        "((((.a)",
+        ".a]]]",
+        "\"unterminated",
+        ".a |||| .b",
+        "if . then 1",
+        "reduce . as $x",
+        "import \"m\" as m; m::f",
+        "include \"missing\"; .",
+        "import \"./m\" as m; .",
+        "include \"/etc/passwd\"; .",
+        "import \"../../m\" as $m; .",
+        "def f: ; f",
+        ".a\x01\x02 == 1",
+        std::string("\xff\xfe == 1"),
+        std::string(".a == \"x\0y\"", 12),
+        std::string(3000, '(') + "." + std::string(2999, ')'),
+        std::string(4097, ' '),
+        "{(1,2): 3",
+    };
+    for (const auto& program : programs) {
+        refused(c, {"listener", "amqp", "create", "--event-type", "repo.#", "--filter", program}, "--filter");
+    }
+}
+
 TEST_CASE("corpus: CLI option values", "[corpus]") {
     Corpus c;
     refused(c, {"event", "fire", "repo.sync.finish", "--wait", "soon"}, "--wait");

@@ -67,11 +67,18 @@ TEMPLATE_TEST_CASE("listeners are created, found in any case, listed oldest firs
     CHECK(all[0].id == a.id);
     CHECK(all[1].id == b.id);
 
+    CHECK(found.filter.empty());
     auto changed = found;
     changed.settings["exchange"] = "pulp2";
+    changed.filter = R"(.data.repo_id == "zoo")";
     const auto updated = other->update(changed);
     CHECK(updated.created == a.created);
     CHECK(store->get(a.id).settings["exchange"] == "pulp2");
+    CHECK(store->get(a.id).filter == R"(.data.repo_id == "zoo")");
+    auto broken = changed;
+    broken.filter = ".data ==";
+    CHECK_THROWS_AS(other->update(broken), notify::ValidationError);
+    CHECK(store->get(a.id).filter == R"(.data.repo_id == "zoo")");
 
     store->remove(a.id);
     CHECK_FALSE(other->find(a.id).has_value());

@@ -39,7 +39,8 @@ struct Source {
 
     Source() {
         one = created(cli.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url", "http://127.0.0.1:9/a"}));
-        two = created(cli.run({"--json", "listener", "http", "create", "--event-type", "repo.sync.*", "--url", "http://127.0.0.1:9/b"}));
+        two = created(cli.run({"--json", "listener", "http", "create", "--event-type", "repo.sync.*", "--url", "http://127.0.0.1:9/b",
+                               "--filter", R"(.type | startswith("repo."))"}));
         for (const char* repo : {"zoo", "ark", "lab"}) {
             REQUIRE(cli.run({"event", "fire", "repo.sync.start", "--data", std::string(R"({"repo_id":")") + repo + "\"}"}).code == 0);
         }
@@ -105,7 +106,9 @@ TEST_CASE("store migrate copies listeners, deliveries and counters to PostgreSQL
         CHECK(moved[i].id == kept[i].id);
         CHECK(moved[i].settings == kept[i].settings);
         CHECK(moved[i].created == kept[i].created);
+        CHECK(moved[i].filter == kept[i].filter);
     }
+    CHECK(core::ListenerStore(to).get(source.two).filter == R"(.type | startswith("repo."))");
     auto after = counts_of(to);
     CHECK(after[source.one].parked == 1);
     CHECK(after[source.one].dead == 1);
@@ -182,12 +185,12 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK_THAT(ok.out, Contains("store:       " + source.cli.store + " (sqlite)"));
     CHECK_THAT(ok.out, Contains("file mode:   0600"));
     CHECK_THAT(ok.out, Contains("integrity:   ok"));
-    CHECK_THAT(ok.out, Contains("schema:      3 (current)"));
+    CHECK_THAT(ok.out, Contains("schema:      4 (current)"));
     CHECK_THAT(ok.out, Contains("listeners:   2"));
     CHECK_THAT(ok.out, Contains("deliveries:  4 pending, 0 in flight, 1 dead"));
     CHECK_THAT(ok.out, Contains("processes:   0"));
     const auto json = nlohmann::json::parse(source.cli.run({"--json", "store", "check"}).out);
-    CHECK(json.at("schema_version") == 3);
+    CHECK(json.at("schema_version") == 4);
     CHECK(json.at("pending") == 4);
     CHECK(json.at("problems").empty());
 
@@ -219,7 +222,7 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK(fresh.run({"listener", "list"}).code == 0);  // the first use creates them
     const auto created = fresh.run({"store", "check"});
     CHECK(created.code == 0);
-    CHECK_THAT(created.out, Contains("schema:      3 (current)"));
+    CHECK_THAT(created.out, Contains("schema:      4 (current)"));
     CHECK(created.out.find(server.password) == std::string::npos);
 
     write_private(fresh.conf, "[store]\nurl = " + server.url + "\nschema = " + schema.name + "\npassword = wrong-one\n");

@@ -69,6 +69,10 @@ constexpr const char* steps[] = {
     R"sql(
     CREATE INDEX outbox_held ON {s}.outbox (listener_id, owner) WHERE owner IS NOT NULL;
     )sql",
+    // 4: a listener's jq filter ('' = none).
+    R"sql(
+    ALTER TABLE {s}.listeners ADD COLUMN event_filter text NOT NULL DEFAULT '';
+    )sql",
 };
 static_assert(std::size(steps) == schema_version);
 

@@ -24,6 +24,10 @@ struct Listener {
     nlohmann::json settings = nlohmann::json::object();  // handler settings
     std::vector<std::string> secret_keys;  // settings that hold secrets: names, or JSON pointers ("/headers/X-Key")
     bool delay_until_effective = false;    // hold each event until its effective time
+    // A jq program run on the event's JSON form (type, id, time, effective, source, data):
+    // the listener takes the event only when its first output is `true`. Empty: every
+    // event its patterns match. Evaluated by fire(), before anything is stored.
+    std::string filter;
     Timestamp created{};
     Timestamp updated{};
 
@@ -37,8 +41,13 @@ struct Listener {
 // starting with a letter (the same rule holds for format names).
 void validate_handler_kind(std::string_view kind);
 
+// Throws notify::ValidationError with jq's message (and the line in the program) unless
+// `program` is a jq program that compiles, of at most 4096 bytes.
+void validate_filter(const std::string& program);
+
 // Checks the rules every stored listener obeys (kind and format are lower-case words of
-// [a-z0-9_-], 1-64 patterns without repeats, settings an object, secret keys unique names).
+// [a-z0-9_-], 1-64 patterns without repeats, settings an object, secret keys unique names,
+// a filter that compiles).
 // Handler-specific checks belong to the HandlerFactory. Throws notify::ValidationError.
 void validate_listener(const Listener& listener);
 

@@ -234,6 +234,7 @@ private:
     struct Routed {
         const Event* event;
         std::vector<std::shared_ptr<const Listener>> listeners;
+        std::string json = {};  // the event's JSON text, when a filter already made it
     };
     // Stores one delivery per listener of each event, in one transaction (the common part
     // of the fire()s and fire_to()).
