@@ -128,7 +128,7 @@ private:
     void unplace(std::string_view listener_id, Placement placement) noexcept;
     void sync_lanes();                        // after the listener snapshot changed
     Handler* handler_for(const std::string& kind);
-    void claim_due(Micros now);
+    void claim_due(Micros chosen_at);  // lanes whose claim time is past `chosen_at`
     void poll_parked();
     // After heartbeat() found this process taken for dead: register again, hand queued
     // deliveries back to the store (see dispatcher_schedule.cpp).

@@ -43,7 +43,7 @@ void Dispatcher::poll_parked() {
     }
 }
 
-void Dispatcher::claim_due(Micros now) {
+void Dispatcher::claim_due(Micros chosen_at) {
     struct Want {
         std::string id;
         std::size_t room;
@@ -54,10 +54,15 @@ void Dispatcher::claim_due(Micros now) {
         std::lock_guard lock(mutex_);
         // Claim in chunks: only when a quarter of the lane is free, or it ran dry.
         for (auto& [id, lane] : lanes_) {
-            if (lane.claim_at() > now || !lane.wants_refill(options_.listener_prefetch)) continue;
+            if (lane.claim_at() > chosen_at || !lane.wants_refill(options_.listener_prefetch)) continue;
             wants.push_back({id, lane.refill_room(options_.listener_prefetch), lane.parks});
         }
     }
+    // The claim's "now" is read after the park counts: a row fire() parked before a count
+    // was read is due by then and claimed with the others. Read before them, such a row
+    // (due a moment after "now") was left behind while the lane took its backlog for
+    // drained, and the next fresh fire overtook it.
+    const Micros now = now_micros();
     for (const auto& want : wants) {
         auto rows = outbox_.claim(want.id, now, want.room, owner_);
         bool drained = rows.size() < want.room;
