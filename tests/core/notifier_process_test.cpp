@@ -345,7 +345,8 @@ TEST_CASE("process ids are never handed out twice, even after a clean stop", "[n
 
 TEST_CASE("a process taken for dead while it still runs registers again and delivers every event", "[notifier][process]") {
     NotifierFixture f;
-    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"delay_ms", 20}}));
+    // 50 ms an attempt: the queue outlasts the next heartbeat even in a slow sanitizer build.
+    const auto l = ListenerStore(f.store).create(f.listener({"#"}, {{"delay_ms", 50}}));
     auto options = f.options();
     options.lease = 300ms;  // a heartbeat every 100 ms
     auto warnings = std::make_shared<std::vector<std::string>>();
@@ -359,7 +360,7 @@ TEST_CASE("a process taken for dead while it still runs registers again and deli
     const auto before = process_ids(f.store);
     REQUIRE(before.size() == 1);
 
-    constexpr int events = 40;  // twice: 20 ms each, 2 at a time, so most are still queued below
+    constexpr int events = 40;  // twice: 50 ms each, 2 at a time, so most are still queued below
     std::set<std::string> fired;
     for (int i = 0; i < events; ++i) fired.insert(notifier.fire(Event("taken.over")).deliveries.at(0).delivery_id);
     // What another process does to one whose heartbeat it found too old.
@@ -380,7 +381,7 @@ TEST_CASE("a process taken for dead while it still runs registers again and deli
         std::lock_guard lock(*warnings_mutex);
         REQUIRE(warnings->size() == 1);
         CHECK_THAT(warnings->front(), Catch::Contains("took this one for dead"));
-        // Deliveries were still queued (80 of 20 ms, 2 at a time): they went back to the store.
+        // Deliveries were still queued (80 of 50 ms, 2 at a time): they went back to the store.
         const auto& w = warnings->front();
         const auto at = w.find("registered again, ");
         REQUIRE(at != std::string::npos);
