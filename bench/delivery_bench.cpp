@@ -341,7 +341,7 @@ void dispatcher_table() {
     park_deliveries(raw_store_only, n);
     NoopHandler direct;
     auto listener = std::make_shared<const Listener>();
-    const Delivery d{"id", std::make_shared<const Event>(sample_event()), listener, 1};
+    const Delivery d{"id", std::make_shared<const Event>(sample_event()), listener, 1, {}};
     const auto t0 = clock_type::now();
     for (int i = 0; i < n; ++i) direct.deliver(d);
     const double direct_us = std::chrono::duration<double, std::micro>(clock_type::now() - t0).count() / n;

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "listener_format.hpp"
+#include "notify/config/settings.hpp"
 #include "notify/core/catalogue.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/listener_store.hpp"
@@ -38,6 +39,13 @@ struct ListenerArgs {
     bool no_delay = false;
     std::optional<std::string> filter;  // --filter PROGRAM
     bool no_filter = false;
+    std::optional<std::string> transform;  // --transform PROGRAM
+    bool no_transform = false;
+    std::optional<std::string> rate;  // --rate N/s
+    bool no_rate = false;
+    std::optional<std::string> digest;  // --digest DURATION
+    bool no_digest = false;
+    std::optional<int> max_mails;  // --max-mails-per-hour N
     std::vector<SettingArg> settings;  // in the handler's order
 };
 
@@ -124,6 +132,40 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
         l.filter = *args.filter;
     }
     if (args.no_filter) l.filter.clear();
+    if (args.transform) {
+        if (args.transform->empty()) throw ValidationError("--transform must not be empty (--no-transform removes one)");
+        try {
+            core::validate_transform(*args.transform);
+        } catch (const ValidationError& e) {
+            throw ValidationError(std::string("--transform: ") + e.what());
+        }
+        l.transform = *args.transform;
+    }
+    if (args.no_transform) l.transform.clear();
+    if (args.rate) {
+        try {
+            if (args.rate->empty()) throw ValidationError("must not be empty (--no-rate removes one)");
+            l.rate = core::parse_rate(*args.rate);
+        } catch (const ValidationError& e) {
+            throw ValidationError(std::string("--rate: ") + e.what());
+        }
+    }
+    if (args.no_rate) l.rate = {};
+    if (args.digest) {
+        try {
+            l.digest = config::parse_duration(*args.digest, core::min_digest, core::max_digest);
+        } catch (const ValidationError& e) {
+            throw ValidationError("--digest " + core::quote_text(*args.digest) + ": " + e.what());
+        }
+    }
+    if (args.no_digest) l.digest = std::chrono::milliseconds(0);
+    if (args.max_mails) {
+        if (*args.max_mails < 0 || *args.max_mails > core::max_mails_per_hour_limit) {
+            throw ValidationError("--max-mails-per-hour " + std::to_string(*args.max_mails) + ": expected 0 (no limit) to " +
+                                  std::to_string(core::max_mails_per_hour_limit));
+        }
+        l.max_mails_per_hour = *args.max_mails;
+    }
     for (const auto& arg : args.settings) {
         if (arg.option->count() == 0) continue;
         const auto& setting = arg.setting;
@@ -278,6 +320,22 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                         "A jq program run on each matching event's JSON (type, id, time, effective, source, data): the "
                         "listener takes the event only when it gives true, e.g. '.data.repo_id == \"zoo\"'");
         if (!create) cmd->add_flag("--no-filter", args->no_filter, "Remove the listener's filter");
+        cmd->add_option("--transform", args->transform,
+                        "A jq program run on the same JSON at delivery: its first output becomes the message body "
+                        "(content type application/json), e.g. '{repo: .data.repo_id, ok: (.data.result == \"success\")}'");
+        if (!create) cmd->add_flag("--no-transform", args->no_transform, "Remove the listener's transform");
+        cmd->add_option("--rate", args->rate,
+                        "At most N deliveries a second (N/s) or a minute (N/min), bursts of up to N; the rest wait");
+        if (!create) cmd->add_flag("--no-rate", args->no_rate, "Remove the listener's rate limit");
+        if (factory.takes_digests()) {
+            cmd->add_option("--digest", args->digest,
+                            "Collect events for this long from the first (30s, 10m, 1h; 1s to 24h), then send one "
+                            "message listing them all");
+            if (!create) cmd->add_flag("--no-digest", args->no_digest, "One message per event again");
+            cmd->add_option("--max-mails-per-hour", args->max_mails,
+                            "At most N messages an hour; past it, events wait and go together in the next one "
+                            "(0: no limit)");
+        }
         for (const auto& setting : factory.listener_settings()) args->settings.push_back({setting, nullptr, {}});
         for (auto& arg : args->settings) {
             arg.option = cmd->add_option(arg.setting.flag, arg.values, arg.setting.help);
@@ -295,6 +353,11 @@ void add_kind(CLI::App& listener, Context& context, Action& action, const core::
                     throw ValidationError("--delay-until-effective and --no-delay-until-effective exclude each other");
                 }
                 if (args->filter && args->no_filter) throw ValidationError("--filter and --no-filter exclude each other");
+                if (args->transform && args->no_transform) {
+                    throw ValidationError("--transform and --no-transform exclude each other");
+                }
+                if (args->rate && args->no_rate) throw ValidationError("--rate and --no-rate exclude each other");
+                if (args->digest && args->no_digest) throw ValidationError("--digest and --no-digest exclude each other");
                 const auto& factory = context.handlers()->get(kind);
                 const auto section = context.section(factory.config_section());
                 const ListenerArgs given = resolve_stdin(*args);

@@ -37,6 +37,15 @@ std::string settings_text(const core::Listener& l, const DefaultsOf& defaults) {
 
 }  // namespace
 
+std::string duration_text(std::chrono::milliseconds duration) {
+    const auto ms = duration.count();
+    if (ms % 1000 != 0) return std::to_string(ms) + "ms";
+    for (const auto& [unit, size] : {std::pair{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}}) {
+        if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
+    }
+    return std::to_string(ms / 1000) + "s";
+}
+
 void print_listener(std::ostream& out, const core::Listener& l, const DefaultsOf& defaults) {
     out << "id:                    " << l.id << '\n'
         << "kind:                  " << l.kind << '\n'
@@ -44,6 +53,10 @@ void print_listener(std::ostream& out, const core::Listener& l, const DefaultsOf
         << "format:                " << l.format << '\n'
         << "delay until effective: " << (l.delay_until_effective ? "yes" : "no") << '\n';
     if (!l.filter.empty()) out << "filter:                " << core::escape_controls(l.filter) << '\n';
+    if (!l.transform.empty()) out << "transform:             " << core::escape_controls(l.transform) << '\n';
+    if (l.rate.limited()) out << "rate:                  " << core::to_string(l.rate) << '\n';
+    if (l.digest.count() != 0) out << "digest:                " << duration_text(l.digest) << '\n';
+    if (l.max_mails_per_hour != 0) out << "max mails per hour:    " << l.max_mails_per_hour << '\n';
     const auto settings = l.masked_settings();
     for (const auto& [key, value] : settings.items()) {
         out << std::left << std::setw(23) << (key + ":") << (value.is_string() ? value.get<std::string>() : value.dump())
@@ -81,7 +94,11 @@ void print_listener_table(std::ostream& out, const std::vector<core::Listener>& 
         }
         const auto& l = listeners[r - 1];
         out << settings_text(l, defaults) << (l.delay_until_effective ? "  (delayed until effective)" : "")
-            << (l.filter.empty() ? "" : "  filter=" + core::escape_controls(l.filter)) << '\n';
+            << (l.filter.empty() ? "" : "  filter=" + core::escape_controls(l.filter))
+            << (l.transform.empty() ? "" : "  transform=" + core::escape_controls(l.transform))
+            << (l.rate.limited() ? "  rate=" + core::to_string(l.rate) : "")
+            << (l.digest.count() == 0 ? "" : "  digest=" + duration_text(l.digest))
+            << (l.max_mails_per_hour == 0 ? "" : "  max-mails-per-hour=" + std::to_string(l.max_mails_per_hour)) << '\n';
     }
 }
 

@@ -123,7 +123,7 @@ Dispatcher::Reservation Dispatcher::reserve(std::string_view listener_id, bool d
     if (it == lanes_.end()) return {};
     Lane& lane = it->second;
     if (!due_now || lane.handler == nullptr || stopping_) return {this, listener_id, Placement::parked};
-    if (lane.has_room(options_.listener_prefetch)) {
+    if (lane.has_room(prefetch_of(lane))) {
         ++lane.reserved;
         return {this, listener_id, Placement::owned};
     }
@@ -186,6 +186,30 @@ void Dispatcher::unplace(std::string_view listener_id, Placement placement) noex
         stopping = stopping_;
     }
     if (stopping) idle_.notify_all();
+}
+
+std::size_t Dispatcher::prefetch_of(const Lane& lane) const noexcept {
+    const bool collects = lane.digests && (lane.listener->digest.count() > 0 || lane.listener->max_mails_per_hour > 0);
+    return collects ? std::max(options_.listener_prefetch, max_digest_events) : options_.listener_prefetch;
+}
+
+Micros Dispatcher::release_holds(Micros now) {
+    Micros next = no_parked_row;
+    bool released = false;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, lane] : lanes_) {
+            if (lane.hold_until == 0 || lane.queue.empty()) continue;
+            if (lane.hold_until <= now) {
+                lane.hold_until = 0;
+                released = true;
+            } else {
+                next = std::min(next, lane.hold_until);
+            }
+        }
+    }
+    if (released) work_ready_.notify_all();
+    return next;
 }
 
 void Dispatcher::poke() {
@@ -261,8 +285,12 @@ void Dispatcher::sync_lanes() {
         if (!only.empty() && std::find(only.begin(), only.end(), id) == only.end()) continue;
         Lane& lane = lanes_[id];
         const bool fresh = lane.listener == nullptr;
+        const bool rate_changed = fresh || lane.listener->rate != listener->rate;
         lane.listener = listener;
+        if (rate_changed) lane.reset_rate(now_micros());
         lane.handler = handler_for(listener->kind);
+        const HandlerFactory* factory = options_.handlers ? options_.handlers->find(listener->kind) : nullptr;
+        lane.digests = lane.handler != nullptr && factory != nullptr && factory->takes_digests();
         if (lane.handler != nullptr) metrics_.listener_in_use(id, listener->kind);
         lane.limit = options_.listener_concurrency;
         lane.asynchronous = lane.handler != nullptr && lane.handler->window() > 0;

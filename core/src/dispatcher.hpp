@@ -121,8 +121,14 @@ private:
     // Workers per blocking lane that wants one (at least 1).
     int share_locked() const;
     void record_loop();
-    // The next lane with work a worker may take (round robin); `take` moves the turn on.
-    Lane* pick_locked(bool asynchronous_only, bool take);
+    // The next lane with work a worker may take at `now` (round robin); `take` moves the turn on.
+    Lane* pick_locked(bool asynchronous_only, bool take, Micros now);
+    // Deliveries of the lane this process may hold: the listener's prefetch, or a whole
+    // digest's worth for a lane that collects.
+    std::size_t prefetch_of(const Lane& lane) const noexcept;
+    // Lanes whose hold (rate, mail budget) ended by `now` with work queued: wakes workers.
+    // Returns the earliest hold still running with work queued (no_parked_row: none).
+    Micros release_holds(Micros now);
     // Reservation's ends, under mutex_.
     void placed(std::string_view listener_id, Placement placement, QueuedDelivery delivery, Micros due_at);
     void unplace(std::string_view listener_id, Placement placement) noexcept;
@@ -136,6 +142,12 @@ private:
     Completion decide(const DeliveryResult& result, const QueuedDelivery& d, Micros now);
     // An attempt ended (on a worker, or on a handler's own thread for deliver_async()).
     void finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result, bool on_worker);
+    // Hands `rows` (read, in order) to the handler as one digest (Delivery::digest).
+    void deliver_digest(const std::shared_ptr<const Listener>& listener, Handler* handler,
+                        std::vector<QueuedDelivery> rows, std::thread::id worker);
+    // A digest's attempt ended: one outcome, decided on its oldest row, for every row.
+    void finish_digest(const std::string& listener_id, const std::vector<QueuedDelivery>& rows,
+                       const DeliveryResult& result, bool on_worker);
     // The same with the outcome decided (a stored event no worker could read is dead at once).
     void finish(const std::string& listener_id, const QueuedDelivery& d, Completion completion, bool on_worker);
     void log(LogLevel level, const std::string& message) const;

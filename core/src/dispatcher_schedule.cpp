@@ -48,14 +48,17 @@ void Dispatcher::claim_due(Micros chosen_at) {
         std::string id;
         std::size_t room;
         std::uint64_t parks;  // the lane's park count when the claim started
+        Micros ahead;         // a digest lane takes rows due this much later too: its window's events
     };
     std::vector<Want> wants;
     {
         std::lock_guard lock(mutex_);
         // Claim in chunks: only when a quarter of the lane is free, or it ran dry.
         for (auto& [id, lane] : lanes_) {
-            if (lane.claim_at() > chosen_at || !lane.wants_refill(options_.listener_prefetch)) continue;
-            wants.push_back({id, lane.refill_room(options_.listener_prefetch), lane.parks});
+            const auto prefetch = prefetch_of(lane);
+            if (lane.claim_at() > chosen_at || !lane.wants_refill(prefetch)) continue;
+            const Micros ahead = lane.digests ? lane.listener->digest.count() * 1000 : 0;
+            wants.push_back({id, lane.refill_room(prefetch), lane.parks, ahead});
         }
     }
     // The claim's "now" is read after the park counts: a row fire() parked before a count
@@ -65,11 +68,21 @@ void Dispatcher::claim_due(Micros chosen_at) {
     const Micros now = now_micros();
     for (const auto& want : wants) {
         auto rows = outbox_.claim(want.id, now, want.room, owner_);
-        bool drained = rows.size() < want.room;
-        std::optional<Micros> next;
         // The claimed rows are this process's now: they reach the lane whatever follows, or
         // no one would attempt them before this process stops.
         std::exception_ptr failed;
+        // A digest's rows are each due a window after their event: once the first is due, the
+        // window is closed and the rows fired since go with it.
+        if (want.ahead > 0 && !rows.empty() && rows.size() < want.room) {
+            try {
+                auto more = outbox_.claim(want.id, now + want.ahead, want.room - rows.size(), owner_);
+                rows.insert(rows.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        }
+        bool drained = !failed && rows.size() < want.room;
+        std::optional<Micros> next;
         if (drained) {
             try {
                 next = outbox_.next_due(want.id);
@@ -156,6 +169,7 @@ void Dispatcher::schedule_loop() {
     // After a failure (the store unreachable), the next round waits this long, doubling up
     // to 5 s: a times-due-now loop must not spin or flood the log.
     std::chrono::milliseconds failure_pause{0};
+    Micros next_hold = no_parked_row;  // the earliest end of a lane's hold (rate, mail budget)
     while (true) {
         try {
             auto now = clock::now();
@@ -187,6 +201,7 @@ void Dispatcher::schedule_loop() {
             }
             check_stalls();
             claim_due(now_micros());
+            next_hold = release_holds(now_micros());
             failure_pause = std::chrono::milliseconds(0);
         } catch (const std::exception& e) {
             log(LogLevel::error, std::string("delivery scheduler: ") + e.what());
@@ -201,10 +216,11 @@ void Dispatcher::schedule_loop() {
         if (watching) wake = std::min(wake, next_watch);
         const Micros wall = now_micros();
         for (const auto& [id, lane] : lanes_) {
-            if (lane.claim_at() != no_parked_row && lane.wants_refill(options_.listener_prefetch)) {
+            if (lane.claim_at() != no_parked_row && lane.wants_refill(prefetch_of(lane))) {
                 wake = std::min(wake, steady_at(lane.claim_at(), wall));
             }
         }
+        if (next_hold != no_parked_row) wake = std::min(wake, steady_at(next_hold, wall));
         if (failure_pause.count() > 0) wake = std::max(wake, clock::now() + failure_pause);
         schedule_wake_.wait_until(lock, wake);
         if (stopping_) break;

@@ -30,9 +30,10 @@ void Dispatcher::start_worker_locked(bool asynchronous_only, bool spare) {
 
 int Dispatcher::share_locked() const {
     int wanting = 0;
+    const Micros now = now_micros();
     for (const auto& [id, lane] : lanes_) {
         if (lane.asynchronous || lane.handler == nullptr) continue;
-        const bool waiting = !lane.queue.empty() && lane.in_flight < lane.limit;
+        const bool waiting = !lane.queue.empty() && lane.in_flight < lane.limit && lane.hold_until <= now;
         if (waiting || lane.in_flight - lane.stalled > 0) ++wanting;
     }
     return std::max(1, options_.workers / std::max(1, wanting));
@@ -66,7 +67,7 @@ void Dispatcher::check_stalls() {
     for (auto& t : ended) t.join();
 }
 
-Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take) {
+Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take, Micros now) {
     if (lanes_.empty()) return nullptr;
     const int share = asynchronous_only ? 0 : share_locked();
     // First a lane below its share of the workers, then any lane below its limit (a worker
@@ -77,7 +78,7 @@ Lane* Dispatcher::pick_locked(bool asynchronous_only, bool take) {
         for (std::size_t i = 0; i < lanes_.size(); ++i, ++it) {
             if (it == lanes_.end()) it = lanes_.begin();
             Lane& lane = it->second;
-            if (!lane.can_start()) continue;
+            if (!lane.can_start(now)) continue;
             if (!lane.asynchronous && (asynchronous_only || (within_share && lane.in_flight - lane.stalled >= share))) {
                 continue;
             }
@@ -125,9 +126,10 @@ void Dispatcher::work_loop(Worker* self) {
             // More workers than needed since stalled attempts ended: a spare goes.
             surplus = self->spare && general_workers_ - stalled_workers_ > options_.workers;
             if (surplus) return true;
-            lane = pick_locked(asynchronous_only, true);
+            const Micros now = now_micros();
+            lane = pick_locked(asynchronous_only, true, now);
             // A wake-up meant for a blocking lane, which this worker does not take: pass it on.
-            if (lane == nullptr && asynchronous_only && pick_locked(false, false) != nullptr) work_ready_.notify_one();
+            if (lane == nullptr && asynchronous_only && pick_locked(false, false, now) != nullptr) work_ready_.notify_one();
             return lane != nullptr;
         });
         if (stopping_) return;  // queued deliveries stay owned; stop() parks them
@@ -139,7 +141,10 @@ void Dispatcher::work_loop(Worker* self) {
         const std::string listener_id = lane->listener->id;
         // A blocking handler gets one delivery per worker. An asynchronous one gets them in
         // batches from one worker at a time, so they reach it (and the wire) in fire order.
-        std::vector<QueuedDelivery> batch = lane->take_batch(max_async_batch);
+        bool one_message = false;
+        const Micros taken_at = now_micros();
+        std::vector<QueuedDelivery> batch = lane->take_batch(max_async_batch, taken_at, one_message);
+        const bool held = lane->hold_until > taken_at && !lane->queue.empty();
         const bool asynchronous = lane->asynchronous;
         if (!asynchronous) {
             self->busy = true;
@@ -148,26 +153,34 @@ void Dispatcher::work_loop(Worker* self) {
         }
         const auto listener = lane->listener;
         Handler* handler = lane->handler;
-        const bool refill = lane->next_parked != no_parked_row && lane->wants_refill(options_.listener_prefetch);
+        const bool refill = lane->next_parked != no_parked_row && lane->wants_refill(prefetch_of(*lane));
         lock.unlock();
-        if (refill) schedule_wake_.notify_one();
+        // The scheduler wakes the workers when a hold (rate, mail budget) ends.
+        if (refill || held) schedule_wake_.notify_one();
 
         // Blocking handlers call back on this thread before deliver_async() returns;
         // asynchronous ones later, from their own thread.
         const auto worker = std::this_thread::get_id();
-        for (auto& d : batch) {
-            if (!d.event) {  // a claimed row: its stored event is read here
-                try {
-                    d.event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(d.event_json)));
-                    std::string().swap(d.event_json);
-                } catch (const std::exception& e) {
-                    const Completion unreadable{d.seq, Completion::Kind::dead, d.attempts, now_micros(),
-                                                std::string("stored event unreadable: ") + e.what()};
-                    finish(listener_id, d, unreadable, true);
-                    continue;
-                }
+        // Claimed rows: their stored events are read here. One that cannot be read is dead.
+        std::erase_if(batch, [&](QueuedDelivery& d) {
+            if (d.event) return false;
+            try {
+                d.event = std::make_shared<const Event>(event_from_json(nlohmann::json::parse(d.event_json)));
+                std::string().swap(d.event_json);
+                return false;
+            } catch (const std::exception& e) {
+                const Completion unreadable{d.seq, Completion::Kind::dead, d.attempts, now_micros(),
+                                            std::string("stored event unreadable: ") + e.what()};
+                finish(listener_id, d, unreadable, true);
+                return true;
             }
-            const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1};
+        });
+        if (one_message && batch.size() > 1) {
+            deliver_digest(listener, handler, std::move(batch), worker);
+            batch.clear();
+        }
+        for (auto& d : batch) {
+            const Delivery delivery{d.delivery_id, d.event, listener, d.attempts + 1, {}};
             // A handler that throws (a plugin's bug) costs this attempt, never the process;
             // its `done`, should it still come, is then ignored.
             struct Attempt {
@@ -200,6 +213,46 @@ void Dispatcher::work_loop(Worker* self) {
     }
 }
 
+void Dispatcher::deliver_digest(const std::shared_ptr<const Listener>& listener, Handler* handler,
+                                std::vector<QueuedDelivery> rows, std::thread::id worker) {
+    struct Attempt {
+        std::vector<QueuedDelivery> rows;
+        std::atomic<bool> finished{false};
+    };
+    auto attempt = std::make_shared<Attempt>();
+    Delivery delivery{rows.front().delivery_id, rows.front().event, listener, 1, {}};
+    for (const auto& row : rows) {
+        delivery.attempt = std::max(delivery.attempt, row.attempts + 1);
+        delivery.digest.push_back(row.event);
+    }
+    attempt->rows = std::move(rows);
+    const std::string listener_id = listener->id;
+    const auto end = [this, listener_id, attempt, worker](const DeliveryResult& result) {
+        if (attempt->finished.exchange(true)) return;
+        finish_digest(listener_id, attempt->rows, result, std::this_thread::get_id() == worker);
+    };
+    try {
+        handler->deliver_async(delivery, end);
+    } catch (const std::exception& e) {
+        end(DeliveryResult::retry("the " + listener->kind + " handler threw: " + e.what()));
+    } catch (...) {
+        end(DeliveryResult::retry("the " + listener->kind + " handler threw an unknown exception"));
+    }
+}
+
+void Dispatcher::finish_digest(const std::string& listener_id, const std::vector<QueuedDelivery>& rows,
+                               const DeliveryResult& result, bool on_worker) {
+    // The oldest row decides (its age gives up first); every row gets that outcome, so the
+    // digest is retried, or given up, as one.
+    const Completion decided = decide(result, rows.front(), now_micros());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        Completion c = decided;
+        c.seq = rows[i].seq;
+        c.attempts = rows[i].attempts + 1;
+        finish(listener_id, rows[i], std::move(c), on_worker && i == 0);
+    }
+}
+
 void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d, const DeliveryResult& result,
                         bool on_worker) {
     finish(listener_id, d, decide(result, d, now_micros()), on_worker);
@@ -225,9 +278,9 @@ void Dispatcher::finish(const std::string& listener_id, const QueuedDelivery& d,
         kind = lane.listener->kind;
         // A lane held at its prefetch with rows parked behind it: the scheduler waits for
         // room, which this ending may just have made.
-        const bool wanted = lane.wants_refill(options_.listener_prefetch);
+        const bool wanted = lane.wants_refill(prefetch_of(lane));
         lane_was_full = lane.attempt_ended(was_stalled);
-        refill = !wanted && lane.next_parked != no_parked_row && lane.wants_refill(options_.listener_prefetch);
+        refill = !wanted && lane.next_parked != no_parked_row && lane.wants_refill(prefetch_of(lane));
     }
     // The row stays ours until the recorder stored the outcome, so nobody else takes it.
     outcomes_.push_back({listener_id, std::move(kind), std::move(completion), d.delivery_id, d.event ? d.event->type() : std::string(),

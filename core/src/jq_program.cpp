@@ -106,15 +106,34 @@ Input::Input(const std::string& json)
 
 Input::~Input() = default;
 
+jq_state* Input::start(const std::string& program, std::string& error) const {
+    jq_state* state = thread_states().get(program, error);
+    if (state != nullptr) jq_start(state, jv_copy(value_->value), 0);
+    return state;
+}
+
+Input::Output Input::first(const std::string& program) const {
+    Output output;
+    jq_state* state = start(program, output.error);
+    if (state == nullptr) return output;
+    jv out = jq_next(state);
+    if (jv_is_valid(out)) {
+        jv dumped = jv_dump_string(out, 0);  // consumes out
+        output.json = jv_string_value(dumped);
+        jv_free(dumped);
+    } else if (jv_invalid_has_msg(jv_copy(out))) {
+        output.error = message_of(out);
+    } else {
+        jv_free(out);
+        output.error = "the program gave no output";
+    }
+    return output;
+}
+
 Input::Outcome Input::test(const std::string& program) const {
     Outcome outcome;
-    std::string messages;
-    jq_state* state = thread_states().get(program, messages);
-    if (state == nullptr) {
-        outcome.error = messages;
-        return outcome;
-    }
-    jq_start(state, jv_copy(value_->value), 0);
+    jq_state* state = start(program, outcome.error);
+    if (state == nullptr) return outcome;
     jv out = jq_next(state);
     if (jv_is_valid(out)) {
         outcome.passed = jv_get_kind(out) == JV_KIND_TRUE;

@@ -1,4 +1,4 @@
-// jq programs for listener filters (libjq, internal).
+// jq programs for listener filters and transforms (libjq, internal).
 //
 // A jq state is not thread-safe: each thread compiles a program once into a state of its
 // own and keeps it (at most max_programs_per_thread per thread; past that the thread's
@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+struct jq_state;  // libjq's
 
 namespace notify::core::jq {
 
@@ -36,9 +38,19 @@ public:
     // or none, does not pass. Never throws beyond std::bad_alloc.
     Outcome test(const std::string& program) const;
 
+    struct Output {
+        std::string json;   // the program's first output as JSON text; empty when error is set
+        std::string error;  // jq's message, or that the program gave no output
+    };
+    // Runs `program` (which check() accepted) on this input for its first output. Never
+    // throws beyond std::bad_alloc.
+    Output first(const std::string& program) const;
+
 private:
     struct Value;
     std::unique_ptr<Value> value_;
+    // The program's state, started on this input; null with `error` set when it does not compile.
+    jq_state* start(const std::string& program, std::string& error) const;
 };
 
 }  // namespace notify::core::jq

@@ -5,6 +5,11 @@
 // has room, and parks it in the store behind the lane's backlog otherwise; the scheduler
 // claims parked rows back in chunks of a quarter of the prefetch.
 //
+// The listener's rate (a token bucket) and mail budget (max_mails_per_hour, for a handler
+// that takes digests) hold attempts back until `hold_until`; nothing is dropped. A lane
+// that collects (a digest listener, or one whose budget ran out) hands everything queued
+// to one attempt: one message listing them all.
+//
 // Not thread-safe: the dispatcher guards every lane with its mutex. No method blocks,
 // throws (beyond std::bad_alloc) or touches the store, so the rules are tested without
 // threads (tests/core/lane_test.cpp).
@@ -31,6 +36,10 @@ using Micros = std::int64_t;  // microseconds since the epoch, UTC
 // No parked row known.
 inline constexpr Micros no_parked_row = std::numeric_limits<Micros>::max();
 
+// Events one digest message lists, at most; a digest lane holds this many in memory.
+inline constexpr std::size_t max_digest_events = 1000;
+inline constexpr Micros micros_per_hour = 3'600'000'000;
+
 // A delivery this process holds in memory: its outbox row and the event it carries.
 struct QueuedDelivery {
     std::int64_t seq;
@@ -56,6 +65,21 @@ struct Lane {
     bool backlog = false;             // parked rows are due: fresh fires park too, keeping order
     std::size_t parking = 0;          // fire()s parking a row right now (insert not yet committed)
     std::uint64_t parks = 0;          // rows parked by fire() so far
+    bool digests = false;             // the handler takes digests (HandlerFactory::takes_digests())
+    Micros hold_until = 0;            // no attempt starts before then (rate limit, mail budget)
+    double tokens = 0;                // the rate's bucket, as of tokens_at
+    Micros tokens_at = 0;
+    std::deque<Micros> messages;      // starts of attempts within the last hour (max_mails_per_hour)
+    bool flooded = false;             // the mail budget held events back: the next message lists them all
+
+    // Sets the rate's bucket full (a new listener, or its rate changed).
+    void reset_rate(Micros now) noexcept {
+        tokens = listener->rate.count;
+        tokens_at = now;
+    }
+
+    // Does the next attempt carry everything queued as one message?
+    bool collecting() const noexcept { return digests && (listener->digest.count() > 0 || flooded); }
 
     // Deliveries this process holds for the listener: queued, reserved and under way.
     std::size_t held() const noexcept { return queue.size() + reserved + static_cast<std::size_t>(in_flight); }
@@ -80,15 +104,43 @@ struct Lane {
         return next_parked == no_parked_row ? no_parked_row : std::max(next_parked, next_claim);
     }
 
-    // Could a worker start attempts of this lane now?
-    bool can_start() const noexcept { return handler != nullptr && !queue.empty() && in_flight < limit && !starting; }
+    // Could a worker start attempts of this lane at `now`?
+    bool can_start(Micros now) const noexcept {
+        return handler != nullptr && !queue.empty() && in_flight < limit && !starting && now >= hold_until;
+    }
 
     // Moves the next deliveries from the queue to under way, in order: as many as the limit
     // leaves room for, at most `max_batch`, for an asynchronous handler (marking the lane
-    // starting until finish_start()); one for a blocking handler.
-    std::vector<QueuedDelivery> take_batch(std::size_t max_batch) {
+    // starting until finish_start()); one for a blocking handler; everything queued (up to
+    // max_digest_events) when collecting(), setting `one_message`. Takes a token of the rate
+    // per message and records the message against the mail budget; sets hold_until when
+    // either is used up.
+    std::vector<QueuedDelivery> take_batch(std::size_t max_batch, Micros now, bool& one_message) {
+        one_message = collecting();
         const int room = asynchronous ? limit - in_flight : 1;
-        const std::size_t n = std::min({queue.size(), static_cast<std::size_t>(std::max(0, room)), max_batch});
+        std::size_t n = one_message ? std::min(queue.size(), max_digest_events)
+                                    : std::min({queue.size(), static_cast<std::size_t>(std::max(0, room)), max_batch});
+        const auto& rate = listener->rate;
+        if (rate.limited()) {
+            const double per_us = static_cast<double>(rate.per.count()) * 1000.0;
+            tokens = std::min<double>(rate.count, tokens + static_cast<double>(now - tokens_at) * rate.count / per_us);
+            tokens_at = now;
+            const auto whole = static_cast<std::size_t>(std::max(0.0, tokens));
+            if (whole == 0) n = 0;
+            if (!one_message) n = std::min(n, whole);
+            tokens -= one_message ? std::min<double>(1, static_cast<double>(n)) : static_cast<double>(n);
+            if (tokens < 1) hold_until = now + static_cast<Micros>((1 - tokens) * per_us / rate.count) + 1;
+        }
+        if (n > 0 && digests && listener->max_mails_per_hour > 0) {
+            while (!messages.empty() && messages.front() <= now - micros_per_hour) messages.pop_front();
+            messages.insert(messages.end(), one_message ? 1 : n, now);
+            if (messages.size() >= static_cast<std::size_t>(listener->max_mails_per_hour)) {
+                hold_until = std::max(hold_until, messages.front() + micros_per_hour);
+                flooded = true;  // what comes meanwhile waits for one message
+            } else if (one_message) {
+                flooded = false;
+            }
+        }
         std::vector<QueuedDelivery> batch;
         batch.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -97,6 +149,7 @@ struct Lane {
         }
         in_flight += static_cast<int>(n);
         starting = asynchronous && n > 0;
+        if (n == 0) one_message = false;
         return batch;
     }
     void finish_start() noexcept { starting = false; }

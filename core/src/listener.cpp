@@ -56,11 +56,51 @@ void validate_handler_kind(std::string_view kind) {
     }
 }
 
-void validate_filter(const std::string& program) {
+namespace {
+
+void validate_program(std::string_view what, const std::string& program) {
     if (program.size() > 4096) {
-        throw ValidationError("the filter has " + std::to_string(program.size()) + " bytes; at most 4096");
+        throw ValidationError("the " + std::string(what) + " has " + std::to_string(program.size()) +
+                              " bytes; at most 4096");
     }
-    jq::check("the filter does not compile", program);
+    jq::check("the " + std::string(what) + " does not compile", program);
+}
+
+}  // namespace
+
+void validate_filter(const std::string& program) { validate_program("filter", program); }
+
+void validate_transform(const std::string& program) { validate_program("transform", program); }
+
+DeliveryRate parse_rate(std::string_view text) {
+    if (text.empty()) return {};
+    const auto bad = [&] {
+        return ValidationError("invalid rate " + quote_text(text) + ": expected N/s or N/min, N from 1 to 100000");
+    };
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash > 6) throw bad();
+    std::uint32_t count = 0;
+    for (const char c : text.substr(0, slash)) {
+        if (c < '0' || c > '9') throw bad();
+        count = count * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    const auto unit = text.substr(slash + 1);
+    DeliveryRate rate;
+    rate.count = count;
+    if (unit == "s") {
+        rate.per = std::chrono::seconds(1);
+    } else if (unit == "min") {
+        rate.per = std::chrono::minutes(1);
+    } else {
+        throw bad();
+    }
+    if (count < 1 || count > 100000) throw bad();
+    return rate;
+}
+
+std::string to_string(const DeliveryRate& rate) {
+    if (!rate.limited()) return {};
+    return std::to_string(rate.count) + (rate.per == std::chrono::minutes(1) ? "/min" : "/s");
 }
 
 void validate_listener(const Listener& listener) {
@@ -99,6 +139,20 @@ void validate_listener(const Listener& listener) {
         }
     }
     if (!listener.filter.empty()) validate_filter(listener.filter);
+    if (!listener.transform.empty()) validate_transform(listener.transform);
+    if (listener.rate.limited() && (listener.rate.count > 100000 || (listener.rate.per != std::chrono::seconds(1) &&
+                                                                     listener.rate.per != std::chrono::minutes(1)))) {
+        throw ValidationError("a rate must be N/s or N/min with N from 1 to 100000");
+    }
+    if (listener.digest.count() != 0 && (listener.digest < min_digest || listener.digest > max_digest)) {
+        throw ValidationError("a digest window must be from 1s to 24h, not " + std::to_string(listener.digest.count()) +
+                              " ms");
+    }
+    if (listener.max_mails_per_hour < 0 || listener.max_mails_per_hour > max_mails_per_hour_limit) {
+        throw ValidationError("max mails per hour must be from 0 (no limit) to " +
+                              std::to_string(max_mails_per_hour_limit) + ", not " +
+                              std::to_string(listener.max_mails_per_hour));
+    }
 }
 
 nlohmann::json to_json(const Listener& listener) {
@@ -112,6 +166,10 @@ nlohmann::json to_json(const Listener& listener) {
         {"settings", listener.masked_settings()},
         {"delay_until_effective", listener.delay_until_effective},
         {"filter", listener.filter.empty() ? nlohmann::json() : nlohmann::json(listener.filter)},
+        {"transform", listener.transform.empty() ? nlohmann::json() : nlohmann::json(listener.transform)},
+        {"rate", listener.rate.limited() ? nlohmann::json(to_string(listener.rate)) : nlohmann::json()},
+        {"digest_ms", listener.digest.count()},
+        {"max_mails_per_hour", listener.max_mails_per_hour},
         {"created", format_rfc3339(listener.created)},
         {"updated", format_rfc3339(listener.updated)},
     };

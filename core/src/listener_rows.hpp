@@ -21,6 +21,9 @@ struct ListenerColumns {
     std::int64_t delay_until_effective = 0;
     std::string created, updated;
     std::string filter;  // empty: none
+    // transform, rate, digest and max_mails_per_hour as a JSON object (members left out
+    // when unset), so that the next rule of this kind needs no new column.
+    std::string delivery_rules = "{}";
 };
 ListenerColumns to_columns(const Listener& listener);
 // Throws notify::StoreError naming `where` and the listener when a column cannot be read.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "jq_program.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/text.hpp"
 
@@ -52,6 +53,31 @@ FormattedMessage format_message(const Event& event, std::string_view format) {
     if (format == "cloudevents") return {event.type(), "application/cloudevents+json", std::move(body)};
     if (format == "pulp") return {"pulp.server." + event.type(), "application/json", std::move(body)};
     return {event.type(), "application/json", std::move(body)};
+}
+
+namespace {
+
+std::string transformed(const Event& event, const std::string& program) {
+    const jq::Input input(to_json(event).dump());
+    auto output = input.first(program);
+    if (!output.error.empty()) throw ValidationError("transform: " + escape_controls(output.error));
+    return std::move(output.json);
+}
+
+}  // namespace
+
+FormattedMessage format_message(const Event& event, const Listener& listener) {
+    if (listener.transform.empty()) return format_message(event, listener.format);
+    auto body = transformed(event, listener.transform);
+    auto message = format_message(event, listener.format);
+    message.content_type = "application/json";
+    message.body = std::move(body);
+    return message;
+}
+
+nlohmann::json message_body(const Event& event, const Listener& listener) {
+    if (listener.transform.empty()) return message_body(event, listener.format);
+    return nlohmann::json::parse(transformed(event, listener.transform));
 }
 
 }  // namespace notify::core

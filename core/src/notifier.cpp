@@ -42,10 +42,14 @@ void check(const NotifierOptions& o) {
     if (o.lease < std::chrono::milliseconds(100)) throw ValidationError("notifier: lease must be at least 100 ms");
 }
 
-// When `listener`'s delivery of `event`, fired at `now`, may first be attempted.
+// When `listener`'s delivery of `event`, fired at `now`, may first be attempted: a digest
+// window after that (the dispatcher then takes the window's other rows with it).
 Micros due_at(const Listener& listener, const Event& event, Micros now) {
-    if (!listener.delay_until_effective || !event.effective()) return now;
-    return std::max(now, static_cast<Micros>(event.effective()->time_since_epoch().count()));
+    Micros due = now;
+    if (listener.delay_until_effective && event.effective()) {
+        due = std::max(now, static_cast<Micros>(event.effective()->time_since_epoch().count()));
+    }
+    return due + listener.digest.count() * 1000;
 }
 
 DeliveryRecord record_of(const OutboxRow& row) {

@@ -11,18 +11,19 @@ namespace notify::core {
 namespace {
 
 constexpr const char* select_columns =
-    "SELECT id, kind, event_types, format, settings, secret_keys, delay_until_effective, created, updated, event_filter "
-    "FROM listeners";
+    "SELECT id, kind, event_types, format, settings, secret_keys, delay_until_effective, created, updated, event_filter, "
+    "delivery_rules FROM listeners";
 
 ListenerColumns read_columns(const sqlite::Statement& row) {
     return {row.text(0), row.text(1), row.text(2), row.text(3), row.text(4),
-            row.text(5), row.integer(6), row.text(7), row.text(8), row.text(9)};
+            row.text(5), row.integer(6), row.text(7), row.text(8), row.text(9), row.text(10)};
 }
 
-// Binds ?1-?10 in the order of select_columns.
+// Binds ?1-?11 in the order of select_columns.
 void bind_columns(sqlite::Statement& stmt, const ListenerColumns& c) {
     stmt.bind(1, c.id).bind(2, c.kind).bind(3, c.event_types).bind(4, c.format).bind(5, c.settings);
     stmt.bind(6, c.secret_keys).bind(7, c.delay_until_effective).bind(8, c.created).bind(9, c.updated).bind(10, c.filter);
+    stmt.bind(11, c.delivery_rules);
 }
 
 class SqliteListenerRows final : public ListenerRows {
@@ -66,7 +67,8 @@ private:
             auto& db = *rows_.db_;
             auto stmt = db.prepare(
                 "INSERT INTO listeners (id, kind, event_types, format, settings, secret_keys, "
-                "delay_until_effective, created, updated, event_filter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                "delay_until_effective, created, updated, event_filter, delivery_rules) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                 "ON CONFLICT (id) DO NOTHING");
             bind_columns(stmt, to_columns(listener));
             stmt.run();
@@ -78,7 +80,8 @@ private:
         void replace(const Listener& listener) override {
             auto stmt = rows_.db_->prepare(
                 "UPDATE listeners SET kind = ?2, event_types = ?3, format = ?4, settings = ?5, "
-                "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9, event_filter = ?10 WHERE id = ?1");
+                "secret_keys = ?6, delay_until_effective = ?7, created = ?8, updated = ?9, event_filter = ?10, "
+                "delivery_rules = ?11 WHERE id = ?1");
             bind_columns(stmt, to_columns(listener));
             stmt.run();
             bump_revision();

@@ -30,7 +30,8 @@ bool same_columns(const Listener& a, const Listener& b) {
     const auto y = to_columns(b);
     return x.kind == y.kind && x.event_types == y.event_types && x.format == y.format && x.settings == y.settings &&
            x.secret_keys == y.secret_keys && x.delay_until_effective == y.delay_until_effective &&
-           x.created == y.created && x.updated == y.updated && x.filter == y.filter;
+           x.created == y.created && x.updated == y.updated && x.filter == y.filter &&
+           x.delivery_rules == y.delivery_rules;
 }
 
 std::string plural(std::uint64_t n, const std::string& one, const std::string& many) {

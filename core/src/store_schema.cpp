@@ -81,6 +81,10 @@ constexpr const char* migrations[] = {
     R"sql(
     ALTER TABLE listeners ADD COLUMN event_filter TEXT NOT NULL DEFAULT '';
     )sql",
+    // 5: a listener's transform, rate, digest and mail limit, as a JSON object.
+    R"sql(
+    ALTER TABLE listeners ADD COLUMN delivery_rules TEXT NOT NULL DEFAULT '{}';
+    )sql",
 };
 static_assert(std::size(migrations) == current_version);
 

@@ -11,7 +11,7 @@
 namespace notify::core::store_schema {
 
 inline constexpr int application_id = 0x4e4f5446;  // "NOTF" in the SQLite header
-inline constexpr int current_version = 4;
+inline constexpr int current_version = 5;
 
 // Opens the store at `path`, creating it (and its folder) privately when missing, and
 // migrates it to current_version. Throws notify::StoreError, leaving the file untouched,

@@ -22,7 +22,7 @@ public:
     // Thread-safe: one lock around each append, so lines never interleave.
     DeliveryResult deliver(const Delivery& d) noexcept override {
         try {
-            const auto message = format_message(*d.event, d.listener->format);
+            const auto message = format_message(*d.event, *d.listener);
             const std::string path = d.listener->settings.at("path");
             const std::string line = message.body + "\n";
             std::lock_guard lock(mutex_);

@@ -14,7 +14,7 @@ public:
     DeliveryResult deliver(const Delivery& d) noexcept override {
         try {
             const auto path = d.listener->settings.at("path").get<std::string>();
-            const std::string line = message_body(*d.event, d.listener->format).dump() + "\n";
+            const std::string line = message_body(*d.event, *d.listener).dump() + "\n";
             std::lock_guard lock(mutex_);
             std::ofstream out(path, std::ios::app);
             out << line << std::flush;

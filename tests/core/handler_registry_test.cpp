@@ -80,7 +80,7 @@ TEST_CASE("a factory validates listeners and creates the handler from its sectio
     CHECK(l.masked_settings().at("token") == "********");
 
     auto handler = factory.create(HandlerContext{{{"prefix", "sent to "}}});
-    Delivery d{"d-1", std::make_shared<const Event>("repo.sync.finish"), std::make_shared<const Listener>(l), 1};
+    Delivery d{"d-1", std::make_shared<const Event>("repo.sync.finish"), std::make_shared<const Listener>(l), 1, {}};
     auto first = handler->deliver(d);
     CHECK(first.outcome() == DeliveryResult::Outcome::retry);
     CHECK(first.retry_after() == std::chrono::milliseconds(3000));

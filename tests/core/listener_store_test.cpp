@@ -320,7 +320,7 @@ TEST_CASE("a new store is marked as notify's, versioned and in WAL mode", "[stor
         return value;
     };
     CHECK(pragma("PRAGMA application_id") == std::to_string(0x4e4f5446));
-    CHECK(pragma("PRAGMA user_version") == "4");
+    CHECK(pragma("PRAGMA user_version") == "5");
     CHECK(pragma("PRAGMA journal_mode") == "wal");
     sqlite3_close(db);
     // Reopening a current store changes nothing.
@@ -358,7 +358,7 @@ TEST_CASE("a store of schema 1 is migrated and keeps its listeners", "[store]") 
     sqlite3_finalize(stmt);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(stmt, 0) == 4);
+    CHECK(sqlite3_column_int(stmt, 0) == 5);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
 }

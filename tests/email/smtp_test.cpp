@@ -372,3 +372,89 @@ TEST_CASE("[email] settings are checked", "[email][validation]") {
     refused("ca_file = /nonexistent/ca.pem\n", "does not exist");
     refused("password = secret-pw\n", "username is empty");
 }
+
+TEST_CASE("a digest listener mails the events of its window as one message: a line per type, a row per event",
+          "[email][smtp][digest]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    auto l = mail_listener("{type}", {"ops@example.com"});
+    l.digest = 1s;
+    const auto id = n.add_listener(l);
+    n.start();
+    std::vector<core::FireReceipt> receipts;
+    std::vector<core::Event> events;
+    for (int i = 0; i < 5; ++i) {
+        events.emplace_back(i < 3 ? "repo.sync.finish" : "repo.publish.finish",
+                            nlohmann::json{{"repo_id", "repo-" + std::to_string(i)}}, "pulp.test");
+        receipts.push_back(n.notifier->fire(events.back()));
+    }
+    CHECK(smtp.mails().empty());  // the window is open for a second
+    n.notifier->flush(std::chrono::steady_clock::now() + 30s);
+    for (const auto& r : receipts) CHECK(n.notifier->status(r).at(0).state == State::delivered);
+
+    const auto mails = smtp.mails();
+    for (const auto& mail : mails) UNSCOPED_INFO(header(mail, "Subject"));
+    REQUIRE(mails.size() == 1);
+    const auto& m = mails[0];
+    CHECK(header(m, "Subject") == "Digest: 5 events (repo.sync.finish 3, repo.publish.finish 2)");
+    CHECK(header(m, "X-Notify-Digest-Events") == "5");
+    const auto first = n.notifier->status(receipts[0]).at(0).delivery_id;
+    CHECK(header(m, "X-Notify-Delivery-Id") == first);
+    std::string message_id = "<digest-";
+    message_id.append(first).append("@example.com>");
+    CHECK(header(m, "Message-ID") == message_id);
+    const std::string body = std::regex_replace(m["body"].get<std::string>(), std::regex("\r\n"), "\n");
+    INFO(body);
+    CHECK(body.rfind("5 events from " + core::format_rfc3339(events[0].time()) + " to " +
+                         core::format_rfc3339(events[4].time()) + " (listener " + id + ").\n\n3      repo.sync.finish\n"
+                         "2      repo.publish.finish\n",
+                     0) == 0);
+    // One row per event, in fire order, with its id and data.
+    std::size_t at = body.find("TIME");
+    REQUIRE(at != std::string::npos);
+    for (const auto& e : events) {
+        const auto row = body.find(e.id(), at);
+        REQUIRE(row != std::string::npos);
+        const auto line_end = body.find('\n', row);
+        CHECK(body.substr(row, line_end - row).find(R"({"repo_id":")" + e.data()["repo_id"].get<std::string>() + "\"}") !=
+              std::string::npos);
+        at = row;
+    }
+}
+
+TEST_CASE("past --max-mails-per-hour, events wait in the outbox instead of becoming mails", "[email][smtp][digest]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    auto l = mail_listener("{type} {data.repo_id}", {"ops@example.com"});
+    l.max_mails_per_hour = 2;
+    n.add_listener(l);
+    n.start();
+    for (const char* repo : {"r0", "r1", "r2", "r3", "r4"}) n.notifier->fire(repo_event({{"repo_id", repo}}));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (smtp.mails().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(500ms);  // time for a third mail, were one to go
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 2);
+    CHECK(header(mails[0], "Subject") == "repo.sync.finish r0");
+    CHECK(header(mails[1], "Subject") == "repo.sync.finish r1");
+    // The other three wait for the hour's first free slot, kept in the store.
+    const auto [took, left] = n.stop(std::chrono::steady_clock::now() + 5s);
+    REQUIRE(left.size() == 3);
+    for (const auto& record : left) CHECK(record.attempts == 0);
+}
+
+TEST_CASE("a transform's output is the mail's JSON", "[email][smtp][transform]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    auto l = mail_listener("{type}", {"ops@example.com"});
+    l.transform = R"({repo: .data.repo_id, kind: .type})";
+    n.add_listener(l);
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.at(0).state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    const std::string body = mails[0]["body"];
+    CHECK(body.find("as the listener's transform gives it") != std::string::npos);
+    CHECK(json_in_body(body) == nlohmann::json{{"repo", "zoo"}, {"kind", "repo.sync.finish"}});
+}

@@ -318,3 +318,62 @@ TEST_CASE("webhook listeners are checked at creation, and nothing is stored on e
     }
     CHECK(core::ListenerStore(n.options.store.path).list().empty());
 }
+
+TEST_CASE("a rate limit spreads a burst over time and drops nothing", "[http][rate]") {
+    WebServer web;
+    auto n = http_notifier();
+    auto l = hook(web.url("/limited"));
+    l.rate = core::parse_rate("5/s");
+    n.add_listener(l);
+    n.start();
+    std::vector<core::FireReceipt> receipts;
+    for (int i = 0; i < 15; ++i) receipts.push_back(n.notifier->fire(repo_event()));
+    REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 30s));
+    for (const auto& r : receipts) CHECK(n.notifier->status(r).at(0).state == State::delivered);
+    auto requests = web.requests();
+    REQUIRE(requests.size() == 15);
+    std::vector<double> times;
+    for (const auto& r : requests) times.push_back(r["time"].get<double>());
+    std::sort(times.begin(), times.end());
+    // A burst of 5, then one every 200 ms: the last 10 take at least 1.8 s, and no stretch
+    // of time holds more than the bucket plus what it refills meanwhile (5 + 5/s).
+    CHECK(times.back() - times.front() >= 1.8);
+    for (std::size_t i = 0; i < times.size(); ++i) {
+        for (std::size_t j = i + 5; j < times.size(); ++j) {
+            INFO("requests " << i << " to " << j);
+            CHECK(times[j] - times[i] >= static_cast<double>(j - i + 1 - 5) / 5 - 0.05);
+        }
+    }
+}
+
+TEST_CASE("a transform's output is the request body, as application/json", "[http][transform]") {
+    WebServer web({"--secret", "s3cret-value-0123456789"});
+    auto n = http_notifier();
+    auto l = hook(web.url("/shaped"), {{"secret", "s3cret-value-0123456789"}});
+    l.transform = R"({repo: .data.repo_id, units: .data.units, event: .type})";
+    n.add_listener(l);
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.at(0).state == State::delivered);
+    const auto requests = web.requests();
+    REQUIRE(requests.size() == 1);
+    const auto& r = requests[0];
+    CHECK(header(r, "Content-Type") == "application/json");
+    CHECK(nlohmann::json::parse(r["body"].get<std::string>()) ==
+          nlohmann::json{{"repo", "zoo"}, {"units", 3}, {"event", "repo.publish.finish"}});
+    CHECK(r["signature_valid"] == true);  // the signature covers the transformed body
+}
+
+TEST_CASE("a transform that fails on an event makes that delivery a dead letter at once", "[http][transform]") {
+    WebServer web;
+    auto n = http_notifier();
+    auto l = hook(web.url("/shaped"));
+    l.transform = R"(.data.repo_id + 1)";
+    n.add_listener(l);
+    n.start();
+    const auto status = n.fire_and_flush(repo_event());
+    REQUIRE(status.size() == 1);
+    CHECK(status[0].state == State::dead);
+    CHECK_THAT(status[0].last_error, Catch::Matchers::Contains("transform: ") && Catch::Matchers::Contains("cannot be added"));
+    CHECK(web.requests().empty());
+}

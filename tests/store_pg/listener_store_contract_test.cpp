@@ -2,6 +2,7 @@
 // the test server), each "process" with a store object of its own.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -68,17 +69,38 @@ TEMPLATE_TEST_CASE("listeners are created, found in any case, listed oldest firs
     CHECK(all[1].id == b.id);
 
     CHECK(found.filter.empty());
+    CHECK(found.transform.empty());
+    CHECK_FALSE(found.rate.limited());
+    CHECK(found.digest.count() == 0);
+    CHECK(found.max_mails_per_hour == 0);
     auto changed = found;
     changed.settings["exchange"] = "pulp2";
     changed.filter = R"(.data.repo_id == "zoo")";
+    changed.transform = R"({repo: .data.repo_id})";
+    changed.rate = parse_rate("30/min");
+    changed.digest = std::chrono::minutes(10);
+    changed.max_mails_per_hour = 12;
     const auto updated = other->update(changed);
     CHECK(updated.created == a.created);
-    CHECK(store->get(a.id).settings["exchange"] == "pulp2");
+    const auto stored = store->get(a.id);
+    CHECK(stored.settings["exchange"] == "pulp2");
+    CHECK(stored.filter == R"(.data.repo_id == "zoo")");
+    CHECK(stored.transform == R"({repo: .data.repo_id})");
+    CHECK(to_string(stored.rate) == "30/min");
+    CHECK(stored.digest == std::chrono::minutes(10));
+    CHECK(stored.max_mails_per_hour == 12);
+    for (const auto& spoil : std::vector<std::function<void(Listener&)>>{
+             [](Listener& l) { l.filter = ".data =="; },
+             [](Listener& l) { l.transform = "{repo: }"; },
+             [](Listener& l) { l.digest = std::chrono::milliseconds(10); },
+             [](Listener& l) { l.max_mails_per_hour = -1; },
+             [](Listener& l) { l.rate.count = 1'000'000; }}) {
+        auto broken = changed;
+        spoil(broken);
+        CHECK_THROWS_AS(other->update(broken), notify::ValidationError);
+    }
     CHECK(store->get(a.id).filter == R"(.data.repo_id == "zoo")");
-    auto broken = changed;
-    broken.filter = ".data ==";
-    CHECK_THROWS_AS(other->update(broken), notify::ValidationError);
-    CHECK(store->get(a.id).filter == R"(.data.repo_id == "zoo")");
+    CHECK(store->get(a.id).max_mails_per_hour == 12);
 
     store->remove(a.id);
     CHECK_FALSE(other->find(a.id).has_value());

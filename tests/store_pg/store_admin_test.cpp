@@ -40,7 +40,8 @@ struct Source {
     Source() {
         one = created(cli.run({"--json", "listener", "http", "create", "--event-type", "repo.#", "--url", "http://127.0.0.1:9/a"}));
         two = created(cli.run({"--json", "listener", "http", "create", "--event-type", "repo.sync.*", "--url", "http://127.0.0.1:9/b",
-                               "--filter", R"(.type | startswith("repo."))"}));
+                               "--filter", R"(.type | startswith("repo."))", "--transform", "{repo: .data.repo_id}",
+                               "--rate", "5/s"}));
         for (const char* repo : {"zoo", "ark", "lab"}) {
             REQUIRE(cli.run({"event", "fire", "repo.sync.start", "--data", std::string(R"({"repo_id":")") + repo + "\"}"}).code == 0);
         }
@@ -107,7 +108,11 @@ TEST_CASE("store migrate copies listeners, deliveries and counters to PostgreSQL
         CHECK(moved[i].settings == kept[i].settings);
         CHECK(moved[i].created == kept[i].created);
         CHECK(moved[i].filter == kept[i].filter);
+        CHECK(moved[i].transform == kept[i].transform);
+        CHECK(moved[i].rate == kept[i].rate);
     }
+    CHECK(core::ListenerStore(to).get(source.two).transform == "{repo: .data.repo_id}");
+    CHECK(core::to_string(core::ListenerStore(to).get(source.two).rate) == "5/s");
     CHECK(core::ListenerStore(to).get(source.two).filter == R"(.type | startswith("repo."))");
     auto after = counts_of(to);
     CHECK(after[source.one].parked == 1);
@@ -190,7 +195,7 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK_THAT(ok.out, Contains("deliveries:  4 pending, 0 in flight, 1 dead"));
     CHECK_THAT(ok.out, Contains("processes:   0"));
     const auto json = nlohmann::json::parse(source.cli.run({"--json", "store", "check"}).out);
-    CHECK(json.at("schema_version") == 4);
+    CHECK(json.at("schema_version") == 5);
     CHECK(json.at("pending") == 4);
     CHECK(json.at("problems").empty());
 

@@ -13,17 +13,17 @@ using core::Listener;
 using core::ListenerColumns;
 
 constexpr const char* select_columns =
-    "SELECT id, kind, event_types, format, settings, secret_keys, delay_until_effective, created, updated, event_filter "
-    "FROM {s}.listeners";
+    "SELECT id, kind, event_types, format, settings, secret_keys, delay_until_effective, created, updated, event_filter, "
+    "delivery_rules FROM {s}.listeners";
 
 ListenerColumns read_columns(const pg::Result& r, int i) {
     return {r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
-            r.text(i, 5), r.integer(i, 6), r.text(i, 7), r.text(i, 8), r.text(i, 9)};
+            r.text(i, 5), r.integer(i, 6), r.text(i, 7), r.text(i, 8), r.text(i, 9), r.text(i, 10)};
 }
 
 std::vector<std::optional<std::string>> params_of(const ListenerColumns& c) {
     return {c.id, c.kind, c.event_types, c.format, c.settings, c.secret_keys, std::to_string(c.delay_until_effective),
-            c.created, c.updated, c.filter};
+            c.created, c.updated, c.filter, c.delivery_rules};
 }
 
 class PgListenerRows final : public core::ListenerRows {
@@ -79,7 +79,8 @@ private:
         bool insert(const Listener& listener) override {
             const auto r = rows_.connection_.exec(
                 rows_.sql("INSERT INTO {s}.listeners (id, kind, event_types, format, settings, secret_keys, "
-                          "delay_until_effective, created, updated, event_filter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                          "delay_until_effective, created, updated, event_filter, delivery_rules) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                           "ON CONFLICT (id) DO NOTHING"),
                 params_of(core::to_columns(listener)));
             if (r.changed() != 1) return false;
@@ -90,8 +91,8 @@ private:
         void replace(const Listener& listener) override {
             rows_.connection_.exec(
                 rows_.sql("UPDATE {s}.listeners SET kind = $2, event_types = $3, format = $4, settings = $5, "
-                          "secret_keys = $6, delay_until_effective = $7, created = $8, updated = $9, event_filter = $10 "
-                          "WHERE id = $1"),
+                          "secret_keys = $6, delay_until_effective = $7, created = $8, updated = $9, event_filter = $10, "
+                          "delivery_rules = $11 WHERE id = $1"),
                 params_of(core::to_columns(listener)));
             bump_revision();
         }

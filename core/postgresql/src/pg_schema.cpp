@@ -73,6 +73,10 @@ constexpr const char* steps[] = {
     R"sql(
     ALTER TABLE {s}.listeners ADD COLUMN event_filter text NOT NULL DEFAULT '';
     )sql",
+    // 5: a listener's transform, rate, digest and mail limit, as a JSON object.
+    R"sql(
+    ALTER TABLE {s}.listeners ADD COLUMN delivery_rules text NOT NULL DEFAULT '{}';
+    )sql",
 };
 static_assert(std::size(steps) == schema_version);
 

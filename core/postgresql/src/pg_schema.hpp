@@ -11,7 +11,7 @@ namespace notify::store::postgresql {
 
 // The schema version this build writes. Versions are shared with the SQLite store
 // (store_schema::current_version): version N has the same tables and meaning on both.
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 // `name` as an SQL identifier. Throws notify::ValidationError unless it is 1 to 63 of
 // a-z, 0-9 and _, not starting with a digit (a name PostgreSQL keeps as written).

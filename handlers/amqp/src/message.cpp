@@ -176,7 +176,10 @@ proton::message make_message(const core::Delivery& d, const std::string& cloudev
     // Binary mode: the data as an application/json body, which every AMQP 0-9-1 client
     // decodes as JSON (kombu with accept=['json'] included), the attributes as
     // "cloudEvents:" application properties.
-    const auto formatted = core::format_message(event, binary ? "data" : d.listener->format);
+    // A transform's output is the body in either mode.
+    const auto formatted = d.listener->transform.empty()
+                               ? core::format_message(event, binary ? "data" : d.listener->format)
+                               : core::format_message(event, *d.listener);
     proton::message m;
     apply_application_properties(m, d, binary);
     apply_properties(m, d);

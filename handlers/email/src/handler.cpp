@@ -3,6 +3,7 @@
 #include <set>
 
 #include "address.hpp"
+#include "digest_text.hpp"
 #include "mail_message.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/message_format.hpp"
@@ -35,8 +36,9 @@ std::string body_text(const core::Delivery& d) {
     text += "Source:      " + e.source() + "\n";
     text += "Event id:    " + e.id() + "\n";
     text += "Listener:    " + d.listener->id + "\n";
-    text += "\nThe event (" + d.listener->format + " format):\n\n";
-    text += core::message_body(e, d.listener->format).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    text += d.listener->transform.empty() ? "\nThe event (" + d.listener->format + " format):\n\n"
+                                          : std::string("\nThe event (as the listener's transform gives it):\n\n");
+    text += core::message_body(e, *d.listener).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     text += "\n";
     return text;
 }
@@ -52,14 +54,25 @@ public:
             for (const auto& a : to) check_address(a, "recipient");
             const SubjectTemplate subject(d.listener->settings.at("subject").get<std::string>());
 
+            const std::string domain = settings_.from.substr(settings_.from.rfind('@') + 1);
             MailContent mail;
             mail.from = settings_.from;
             mail.to = to;
-            mail.subject = subject.render(*d.event);
-            mail.message_id = "<" + d.id + "@" + settings_.from.substr(settings_.from.rfind('@') + 1) + ">";
             mail.date = core::now();
-            mail.extra_headers = {{"X-Notify-Event-Type", d.event->type()}, {"X-Notify-Delivery-Id", d.id}};
-            mail.body = body_text(d);
+            if (d.digest.empty()) {
+                mail.subject = subject.render(*d.event);
+                mail.message_id = "<" + d.id + "@" + domain + ">";
+                mail.extra_headers = {{"X-Notify-Event-Type", d.event->type()}, {"X-Notify-Delivery-Id", d.id}};
+                mail.body = body_text(d);
+            } else {
+                // The first delivery's id names the digest: a digest sent again (after a
+                // crash, or a retry) has the same Message-ID.
+                mail.subject = digest_subject(d);
+                mail.message_id = "<digest-" + d.id + "@" + domain + ">";
+                mail.extra_headers = {{"X-Notify-Digest-Events", std::to_string(d.digest.size())},
+                                      {"X-Notify-Delivery-Id", d.id}};
+                mail.body = digest_body(d);
+            }
 
             curl::SmtpRequest request;
             request.url = settings_.url();
@@ -115,6 +128,7 @@ public:
     std::vector<std::string> formats() const override { return core::all_message_formats(); }
 
     core::SectionSpec section_spec() const override { return email_section(); }
+    bool takes_digests() const noexcept override { return true; }
 
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--subject", "subject",

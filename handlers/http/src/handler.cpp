@@ -27,7 +27,7 @@ public:
         try {
             // Checked at creation, and again here: the store file may have been edited.
             const auto webhook = Webhook::from_listener(*d.listener);
-            const auto formatted = core::format_message(*d.event, d.listener->format);
+            const auto formatted = core::format_message(*d.event, *d.listener);
             curl::HttpRequest request;
             request.method = "POST";
             request.url = webhook.url;

@@ -135,7 +135,7 @@ private:
 
     void publish(const core::Delivery& delivery, core::DeliveryCallback done) {
         const auto& listener = *delivery.listener;
-        auto message = core::format_message(*delivery.event, listener.format);
+        auto message = core::format_message(*delivery.event, listener);
         const std::string prefix = listener.settings.value("topic_prefix", settings_.topic_prefix);
         Outgoing out{topic_for(prefix, delivery.event->type()),
                      std::move(message.body),

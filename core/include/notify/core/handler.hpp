@@ -19,12 +19,15 @@
 
 namespace notify::core {
 
-// One event on its way to one listener.
+// One event on its way to one listener, or a digest of several.
 struct Delivery {
     std::string id;  // unique per (event, listener); the same on every attempt
     std::shared_ptr<const Event> event;
     std::shared_ptr<const Listener> listener;
     int attempt = 1;  // 1 on the first try
+    // A digest (only for a handler whose factory takes_digests()): every event it lists,
+    // oldest first, `event` being the first; one outcome covers them all. Empty: one event.
+    std::vector<std::shared_ptr<const Event>> digest;
 };
 
 // The confirmed outcome of one attempt. A value, never an exception.
@@ -120,6 +123,9 @@ public:
     // The settings a listener of this kind takes: `notify listener <kind> create/update`
     // has one option for each. The default is none.
     virtual std::vector<ListenerSetting> listener_settings() const { return {}; }
+    // True when its handler sends digests (Delivery::digest): listeners of this kind then
+    // take --digest and --max-mails-per-hour. False by default.
+    virtual bool takes_digests() const noexcept { return false; }
 
     // Checks the handler's server.conf section on its own (`notify check-config` calls it
     // for every handler). Throws notify::ConfigError naming the key when the section

@@ -1,6 +1,8 @@
 // Listener: which events go to which handler, with which settings.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,25 @@ namespace notify::core {
 inline constexpr std::string_view masked_secret = "********";
 inline constexpr std::string_view default_format = "cloudevents";
 
+// How many deliveries of one listener may start per interval: a token bucket holding up to
+// `count` starts, refilled at count per `per` (docs/listeners.md, Rate limits).
+struct DeliveryRate {
+    std::uint32_t count = 0;  // 0: no limit
+    std::chrono::milliseconds per{1000};
+    bool limited() const noexcept { return count > 0; }
+    bool operator==(const DeliveryRate&) const = default;
+};
+
+// "N/s" or "N/min" (N from 1 to 100000); "" is no limit. Throws notify::ValidationError
+// naming the text.
+DeliveryRate parse_rate(std::string_view text);
+// The form parse_rate() reads; "" for no limit.
+std::string to_string(const DeliveryRate& rate);
+
+inline constexpr std::chrono::milliseconds min_digest{std::chrono::seconds(1)};
+inline constexpr std::chrono::milliseconds max_digest{std::chrono::hours(24)};
+inline constexpr int max_mails_per_hour_limit = 100000;
+
 // A plain value; not synchronised.
 struct Listener {
     std::string id;                        // assigned by the store: 8 characters, e.g. "k7m2x9qa"
@@ -28,6 +49,17 @@ struct Listener {
     // the listener takes the event only when its first output is `true`. Empty: every
     // event its patterns match. Evaluated by fire(), before anything is stored.
     std::string filter;
+    // A jq program run on the same JSON form at delivery: its first output is the message
+    // body (JSON, content type application/json) instead of the format's. Empty: none.
+    std::string transform;
+    DeliveryRate rate;  // deliveries past it wait (never dropped); no limit by default
+    // For handlers that take digests (HandlerFactory::takes_digests(), the email handler):
+    // events wait this long from the first one of a window, then go as one message listing
+    // them all. 0: one message per event.
+    std::chrono::milliseconds digest{0};
+    // For the same handlers: at most this many messages an hour (each attempt counts);
+    // past it, events wait and go together in the next message. 0: no limit.
+    int max_mails_per_hour = 0;
     Timestamp created{};
     Timestamp updated{};
 
@@ -44,10 +76,12 @@ void validate_handler_kind(std::string_view kind);
 // Throws notify::ValidationError with jq's message (and the line in the program) unless
 // `program` is a jq program that compiles, of at most 4096 bytes.
 void validate_filter(const std::string& program);
+// The same for a transform ("the transform does not compile: ...").
+void validate_transform(const std::string& program);
 
 // Checks the rules every stored listener obeys (kind and format are lower-case words of
 // [a-z0-9_-], 1-64 patterns without repeats, settings an object, secret keys unique names,
-// a filter that compiles).
+// a filter and a transform that compile, rate, digest and max_mails_per_hour in range).
 // Handler-specific checks belong to the HandlerFactory. Throws notify::ValidationError.
 void validate_listener(const Listener& listener);
 

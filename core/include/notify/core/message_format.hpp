@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/core/event.hpp"
+#include "notify/core/listener.hpp"
 
 namespace notify::core {
 
@@ -38,5 +39,13 @@ FormattedMessage format_message(const Event& event, std::string_view format);
 // The body of format_message() as JSON, for handlers that show it another way (the email
 // handler indents it). Throws like format_message().
 nlohmann::json message_body(const Event& event, std::string_view format);
+
+// What `listener` sends for `event`: the format's message, or with a transform its first
+// output as the body (content type application/json; the subject stays the format's).
+// Handlers call these rather than the forms above. Throws notify::ValidationError when the
+// format is unknown or the transform fails on this event ("transform: jq: error ..."):
+// such a delivery can never succeed as it is. Thread-safe (jq states are per thread).
+FormattedMessage format_message(const Event& event, const Listener& listener);
+nlohmann::json message_body(const Event& event, const Listener& listener);
 
 }  // namespace notify::core

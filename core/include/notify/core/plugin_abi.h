@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Raised whenever notify_plugin_info or HandlerFactory changes incompatibly. */
-#define NOTIFY_PLUGIN_ABI_VERSION 1u
+#define NOTIFY_PLUGIN_ABI_VERSION 2u
 
 /* The symbol the loader looks up. */
 #define NOTIFY_PLUGIN_ENTRY_SYMBOL "notify_plugin_entry"
