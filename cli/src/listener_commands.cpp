@@ -1,6 +1,7 @@
 // notify listener <kind> {create,update} for every loaded handler kind, with the options its
 // listener settings describe; listener list, listener delete.
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -45,7 +46,7 @@ struct ListenerArgs {
     bool no_rate = false;
     std::optional<std::string> digest;  // --digest DURATION
     bool no_digest = false;
-    std::optional<int> max_mails;  // --max-mails-per-hour N
+    std::optional<std::string> max_mails;  // --max-mails-per-hour N
     std::vector<SettingArg> settings;  // in the handler's order
 };
 
@@ -160,11 +161,15 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     }
     if (args.no_digest) l.digest = std::chrono::milliseconds(0);
     if (args.max_mails) {
-        if (*args.max_mails < 0 || *args.max_mails > core::max_mails_per_hour_limit) {
-            throw ValidationError("--max-mails-per-hour " + std::to_string(*args.max_mails) + ": expected 0 (no limit) to " +
+        const std::string& text = *args.max_mails;
+        int n = -1;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0 ||
+            n > core::max_mails_per_hour_limit) {
+            throw ValidationError("--max-mails-per-hour " + core::quote_text(text) + ": expected a whole number from 0 (no limit) to " +
                                   std::to_string(core::max_mails_per_hour_limit));
         }
-        l.max_mails_per_hour = *args.max_mails;
+        l.max_mails_per_hour = n;
     }
     for (const auto& arg : args.settings) {
         if (arg.option->count() == 0) continue;

@@ -131,6 +131,48 @@ TEST_CASE("a filter on a listener of any kind is stored, shown, changed and remo
     }
 }
 
+TEST_CASE("transform, rate, digest and mail limit are stored, shown, changed and removed", "[cli][digest]") {
+    Cli cli;
+    const auto created = cli.json({"listener", "email", "create", "--event-type", "repo.sync.finish", "--subject", "x",
+                                   "--addresses", "ops@example.com", "--transform", "{repo: .data.repo_id}", "--rate",
+                                   "30/min", "--digest", "10m", "--max-mails-per-hour", "12"});
+    CHECK(created["transform"] == "{repo: .data.repo_id}");
+    CHECK(created["rate"] == "30/min");
+    CHECK(created["digest_ms"] == 600000);
+    CHECK(created["max_mails_per_hour"] == 12);
+    const std::string id = created["id"];
+    const auto stored = core::ListenerStore(cli.dir / "notify.db").get(id);
+    CHECK(stored.transform == "{repo: .data.repo_id}");
+    CHECK(stored.digest == std::chrono::minutes(10));
+    const auto show = cli.run({"listener", "show", "--listener-id", id});
+    CHECK(show.code == 0);
+    CHECK_THAT(show.out, Catch::Matchers::Contains("transform:             {repo: .data.repo_id}\n") &&
+                             Catch::Matchers::Contains("rate:                  30/min\n") &&
+                             Catch::Matchers::Contains("digest:                10m\n") &&
+                             Catch::Matchers::Contains("max mails per hour:    12\n"));
+    CHECK_THAT(cli.run({"listener", "list"}).out,
+               Catch::Matchers::Contains("transform={repo: .data.repo_id}  rate=30/min  digest=10m  max-mails-per-hour=12"));
+
+    const auto changed = cli.json({"listener", "email", "update", "--listener-id", id, "--digest", "1h", "--rate", "2/s"});
+    CHECK(changed["digest_ms"] == 3600000);
+    CHECK(changed["rate"] == "2/s");
+    CHECK(changed["transform"] == "{repo: .data.repo_id}");
+    const auto removed = cli.json({"listener", "email", "update", "--listener-id", id, "--no-transform", "--no-rate",
+                                   "--no-digest", "--max-mails-per-hour", "0"});
+    CHECK(removed["transform"].is_null());
+    CHECK(removed["rate"].is_null());
+    CHECK(removed["digest_ms"] == 0);
+    CHECK(removed["max_mails_per_hour"] == 0);
+    const auto after = core::ListenerStore(cli.dir / "notify.db").get(id);
+    CHECK(after.transform.empty());
+    CHECK_FALSE(after.rate.limited());
+    CHECK(after.digest.count() == 0);
+    // Transforms and rates on every kind; digests only where the handler sends them.
+    const auto amqp = cli.json({"listener", "amqp", "create", "--event-type", "repo.#", "--transform", ".data", "--rate", "100/s"});
+    CHECK(amqp["rate"] == "100/s");
+    CHECK_THAT(cli.run({"listener", "amqp", "create", "--help"}).out, !Catch::Matchers::Contains("--digest"));
+}
+
 TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing stored", "[cli][validation]") {
     Cli cli;
     const auto existing = cli.json({"listener", "amqp", "create", "--event-type", "repo.#"});
@@ -151,6 +193,25 @@ TEST_CASE("every validation error: exit 2, one line naming the culprit, nothing 
         {{"listener", "http", "create", "--event-type", "repo.#", "--url", "https://x.example/", "--filter", "nope(1)"},
          "nope/1 is not defined at <top-level>, line 1"},
         {{"listener", "amqp", "create", "--event-type", "repo.#", "--filter", ""}, "--filter must not be empty"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--transform", "{repo: }"},
+         "--transform: the transform does not compile: jq: error: syntax error"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--transform", ""}, "--transform must not be empty"},
+        {{"listener", "amqp", "update", "--listener-id", id, "--transform", ".", "--no-transform"}, "exclude each other"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--rate", "10"}, "--rate: invalid rate '10'"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--rate", "0/s"}, "--rate: invalid rate '0/s'"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--rate", "5/h"}, "expected N/s or N/min"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--rate", "100001/s"}, "N from 1 to 100000"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--digest", "10m"}, "--digest"},
+        {{"listener", "amqp", "create", "--event-type", "repo.#", "--max-mails-per-hour", "5"}, "--max-mails-per-hour"},
+        {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "x", "--addresses", "a@b.c", "--digest",
+          "500ms"},
+         "--digest '500ms': expected a duration from 1s to 24h"},
+        {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "x", "--addresses", "a@b.c", "--digest",
+          "soon"},
+         "--digest 'soon'"},
+        {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "x", "--addresses", "a@b.c",
+          "--max-mails-per-hour", "-1"},
+         "--max-mails-per-hour '-1': expected a whole number from 0 (no limit) to 100000"},
         {{"listener", "amqp", "update", "--listener-id", id, "--filter", "true", "--no-filter"}, "exclude each other"},
         {{"listener", "amqp", "update", "--listener-id", id, "--filter", ".a |||"}, "--filter:"},
         {{"listener", "email", "create", "--event-type", "repo.#", "--subject", "x"}, "--addresses is required"},

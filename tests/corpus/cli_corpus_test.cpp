@@ -213,6 +213,27 @@ TEST_CASE("corpus: listener filter programs", "[corpus]") {
     };
     for (const auto& program : programs) {
         refused(c, {"listener", "amqp", "create", "--event-type", "repo.#", "--filter", program}, "--filter");
+        refused(c, {"listener", "http", "create", "--event-type", "repo.#", "--url", "https://x.example/", "--transform",
+                    program},
+                "--transform");
+    }
+}
+
+TEST_CASE("corpus: rates and digest windows", "[corpus]") {
+    Corpus c;
+    for (const std::string rate : {"", "/s", "1/", "1/sec", "-1/s", "0/min", "1.5/s", "1e3/s", "100001/s",
+                                   "99999999999/s", "10/s ", " 10/s", "10/S", "１/s", "10/min/s", "\x01/s"}) {
+        refused(c, {"listener", "amqp", "create", "--event-type", "repo.#", "--rate", rate}, "--rate");
+    }
+    for (const std::string window : {"", "0", "999ms", "25h", "2d", "-1s", "1x", "1e9", "forever", "10 m", "\xff"}) {
+        refused(c, {"listener", "email", "create", "--event-type", "repo.#", "--subject", "x", "--addresses",
+                    "ops@example.com", "--digest", window},
+                "--digest");
+    }
+    for (const std::string n : {"-1", "100001", "1.5", "many", "", "9999999999999"}) {
+        refused(c, {"listener", "email", "create", "--event-type", "repo.#", "--subject", "x", "--addresses",
+                    "ops@example.com", "--max-mails-per-hour", n},
+                "--max-mails-per-hour");
     }
 }
 
