@@ -24,6 +24,8 @@ void add_config_commands(CLI::App& app, Context& context, Action& action);
 void add_plugins_command(CLI::App& app, Context& context, Action& action);
 void add_stats_command(CLI::App& app, Context& context, Action& action);
 void add_store_commands(CLI::App& app, Context& context, Action& action);
+// `listener explain ID --event JSON`, under the `listener` group.
+void add_listener_explain_command(CLI::App& listener, Context& context, Action& action);
 // `listener show` and `listener test`, under the `listener` group; `as_json` is a
 // listener's JSON form as `listener list --json` gives it.
 void add_listener_check_commands(CLI::App& listener, Context& context, Action& action, const DefaultsOf& defaults,

@@ -413,7 +413,7 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
     const auto handlers = context.handlers();
     for (const auto& kind : handlers->kinds()) {
         // The group's own commands win; a plugin of such a kind still delivers.
-        if (kind == "list" || kind == "show" || kind == "test" || kind == "delete") {
+        if (kind == "list" || kind == "show" || kind == "test" || kind == "delete" || kind == "explain") {
             context.warn("handler kind '" + kind + "' has the name of a listener command: `notify listener " + kind +
                          "` is that command, not the kind's");
             continue;
@@ -436,6 +436,7 @@ void add_listener_commands(CLI::App& app, Context& context, Action& action) {
         };
     });
 
+    add_listener_explain_command(*listener, context, action);
     add_listener_check_commands(*listener, context, action, defaults_of(context),
                                 [&context](const core::Listener& l) { return listener_json(context, l); });
 

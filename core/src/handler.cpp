@@ -3,6 +3,7 @@
 
 #include "notify/core/error.hpp"
 #include "notify/core/handler_registry.hpp"
+#include "notify/core/message_format.hpp"
 #include "notify/core/text.hpp"
 
 namespace notify::core {
@@ -33,6 +34,11 @@ void Handler::deliver_async(const Delivery& delivery, DeliveryCallback done) { d
 SectionSpec HandlerFactory::section_spec() const { return {std::string(config_section()), {}, {}}; }
 
 void HandlerFactory::prepare(const Listener&, const Listener*, const nlohmann::json&, const LogFunction&) const {}
+
+MessagePreview HandlerFactory::preview(const Delivery& delivery, const nlohmann::json&) const {
+    auto message = format_message(*delivery.event, *delivery.listener);
+    return {{{"subject", message.subject}, {"content-type", message.content_type}}, std::move(message.body)};
+}
 
 std::unique_ptr<MessageTap> HandlerFactory::subscribe(const nlohmann::json&, const nlohmann::json&,
                                                         const std::string&) const {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "notify/core/error.hpp"
+#include "notify/core/event.hpp"
 #include "notify/core/text.hpp"
 #include "jq_program.hpp"
 
@@ -71,6 +72,12 @@ void validate_program(std::string_view what, const std::string& program) {
 void validate_filter(const std::string& program) { validate_program("filter", program); }
 
 void validate_transform(const std::string& program) { validate_program("transform", program); }
+
+FilterVerdict evaluate_filter(const Listener& listener, const Event& event) {
+    if (listener.filter.empty()) return {};
+    const auto outcome = jq::Input(to_json(event).dump()).test(listener.filter);
+    return {outcome.passed, outcome.error};
+}
 
 DeliveryRate parse_rate(std::string_view text) {
     if (text.empty()) return {};

@@ -10,6 +10,7 @@
 
 #include "cli_runner.hpp"
 #include "notify/core/listener_store.hpp"
+#include "notify/core/notifier.hpp"
 
 using namespace notify;
 using namespace notify::test;
@@ -518,5 +519,79 @@ TEST_CASE("the management API's default URL follows the broker URL: https for am
         CHECK(r.code == 0);  // unreachable: a warning, and the listener is stored
         CHECK(r.err.find("cannot reach the RabbitMQ management API at " + management + " ") != std::string::npos);
         CHECK(r.err.find("pw") == std::string::npos);
+    }
+}
+
+TEST_CASE("listener explain says why a listener takes an event or not, and shows the message without sending it",
+          "[cli][explain]") {
+    Cli cli;
+    const std::string hook = cli.json({"listener", "http", "create", "--event-type", "repo.sync.*", "--url",
+                                       "https://hooks.example.com/n", "--header", "X-Api-Key: key-123",
+                                       "--filter", R"(.data.repo_id == "zoo")", "--transform",
+                                       "{repo: .data.repo_id, event: .type}", "--rate", "5/s"})["id"];
+    const std::string event = R"({"type": "repo.sync.finish", "id": "11111111-2222-4333-8444-555555555555",
+                                  "data": {"repo_id": "zoo"}})";
+    const auto takes = cli.run({"listener", "explain", hook, "--event", event});
+    INFO(takes.err);
+    CHECK(takes.code == 0);
+    CHECK_THAT(takes.out, Catch::Matchers::StartsWith("Listener " + hook + " (http) takes this repo.sync.finish event.\n"));
+    CHECK_THAT(takes.out, Catch::Matchers::Contains("  event type  repo.sync.finish matches repo.sync.*\n") &&
+                              Catch::Matchers::Contains("  filter      .data.repo_id == \"zoo\": true\n") &&
+                              Catch::Matchers::Contains("  rate        at most 5/s") &&
+                              Catch::Matchers::Contains("  POST: https://hooks.example.com/n\n") &&
+                              Catch::Matchers::Contains("  Content-Type: application/json\n") &&
+                              Catch::Matchers::Contains("  X-Notify-Delivery-Id: " +
+                                                        core::delivery_id("11111111-2222-4333-8444-555555555555", hook)) &&
+                              Catch::Matchers::Contains("  X-Api-Key: ********\n") &&
+                              Catch::Matchers::EndsWith("\n{\"repo\":\"zoo\",\"event\":\"repo.sync.finish\"}\n"));
+    CHECK(takes.out.find("key-123") == std::string::npos);
+
+    const auto json = cli.json({"listener", "explain", hook, "--event", event});
+    CHECK(json["takes"] == true);
+    CHECK(json["message"]["body"] == R"({"repo":"zoo","event":"repo.sync.finish"})");
+    CHECK(json["reasons"]["filter"] == ".data.repo_id == \"zoo\": true");
+
+    const auto filtered = cli.run({"listener", "explain", hook, "--event", R"({"type": "repo.sync.finish", "data": {"repo_id": "ark"}})"});
+    CHECK(filtered.code == 1);
+    CHECK_THAT(filtered.out, Catch::Matchers::Contains("does not take") && Catch::Matchers::Contains(": not true\n"));
+    CHECK(filtered.out.find("The message") == std::string::npos);
+    const auto failing = cli.run({"listener", "explain", hook, "--event", R"({"type": "repo.sync.start", "data": {}})"});
+    CHECK(failing.code == 1);
+    const auto other = cli.run({"listener", "explain", hook, "--event", R"({"type": "repo.publish.finish"})"});
+    CHECK(other.code == 1);
+    CHECK_THAT(other.out, Catch::Matchers::Contains("repo.publish.finish matches none of repo.sync.*"));
+
+    const std::string mail = cli.json({"listener", "email", "create", "--event-type", "repo.#", "--subject", "Repo {data.repo_id}",
+                                       "--addresses", "ops@example.com", "--digest", "10m", "--max-mails-per-hour", "4"})["id"];
+    const auto digest = cli.run({"listener", "explain", mail, "--event", event});
+    CHECK(digest.code == 0);
+    CHECK_THAT(digest.out, Catch::Matchers::Contains("sent 10m after the window's first event") &&
+                               Catch::Matchers::Contains("  mail limit  4 an hour") &&
+                               Catch::Matchers::Contains("  Subject: Digest: 1 event (repo.sync.finish 1)\n") &&
+                               Catch::Matchers::Contains("  To: ops@example.com\n") &&
+                               Catch::Matchers::Contains("11111111-2222-4333-8444-555555555555  {\"repo_id\":\"zoo\"}"));
+
+    const std::string queue = cli.json({"listener", "amqp", "create", "--event-type", "repo.#", "--exchange", "pulp",
+                                        "--format", "pulp"})["id"];
+    const auto amqp = cli.run({"listener", "explain", queue, "--event", event});
+    CHECK(amqp.code == 0);
+    CHECK_THAT(amqp.out, Catch::Matchers::Contains("  exchange: pulp\n") &&
+                             Catch::Matchers::Contains("  subject (routing key): pulp.server.repo.sync.finish\n") &&
+                             Catch::Matchers::Contains("  application property event-type: repo.sync.finish\n"));
+
+    // Nothing was sent or stored: no delivery in the outbox.
+    CHECK(cli.json({"delivery", "list"}).empty());
+    for (const auto& [args, culprit] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"listener", "explain", hook, "--event", "{nope"}, "--event is not JSON"},
+             {{"listener", "explain", hook, "--event", R"({"data": {}})"}, "--event: \"type\" is missing"},
+             {{"listener", "explain", hook, "--event", R"({"type": "repo.#"})"}, "--event: "},
+             {{"listener", "explain", hook, "--event", R"({"type": "a", "data": [1]})"}, "--event: "},
+             {{"listener", "explain", "zzzzzzzz", "--event", event}, "zzzzzzzz"},
+             {{"listener", "explain", hook}, "--event is required"}}) {
+        const auto r = cli.run(args);
+        INFO(args.back() << " -> " << r.err);
+        CHECK(r.code == 2);
+        CHECK(lines(r.err) == 1);
+        CHECK_THAT(r.err, Catch::Matchers::Contains(culprit));
     }
 }

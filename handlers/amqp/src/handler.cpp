@@ -201,6 +201,12 @@ public:
 
     core::SectionSpec section_spec() const override { return messaging_section(); }
 
+    core::MessagePreview preview(const core::Delivery& d, const nlohmann::json& section) const override {
+        const auto settings = AmqpSettings::from_section(section);
+        const auto message = make_message(d, d.listener->settings.value("cloudevents_mode", settings.cloudevents_mode));
+        return preview_of(message, d.listener->settings.value("exchange", settings.topic_exchange));
+    }
+
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--exchange", "exchange",
                                       "Topic exchange (default: [messaging] topic_exchange); created when missing")

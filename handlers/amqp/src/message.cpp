@@ -1,11 +1,15 @@
 // Building AMQP messages: body, properties, application properties.
 #include "message.hpp"
 
+#include <proton/binary.hpp>
+#include <proton/codec/map.hpp>
 #include <proton/message_id.hpp>
+#include <proton/scalar.hpp>
 #include <proton/timestamp.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <vector>
 
 #include "notify/config/settings.hpp"
@@ -160,6 +164,27 @@ void apply_application_properties(proton::message& m, const core::Delivery& d, b
 }
 
 }  // namespace
+
+core::MessagePreview preview_of(const proton::message& m, const std::string& exchange) {
+    core::MessagePreview p;
+    p.fields = {{"exchange", exchange},
+                {"subject (routing key)", m.subject()},
+                {"message-id", proton::to_string(m.id())},
+                {"content-type", m.content_type()},
+                {"durable", m.durable() ? "true" : "false"}};
+    if (!m.content_encoding().empty()) p.fields.emplace_back("content-encoding", m.content_encoding());
+    if (!m.correlation_id().empty()) p.fields.emplace_back("correlation-id", proton::to_string(m.correlation_id()));
+    if (!m.group_id().empty()) p.fields.emplace_back("group-id (app_id)", m.group_id());
+    if (!m.user().empty()) p.fields.emplace_back("user-id", m.user());
+    if (m.priority() != proton::message::default_priority) p.fields.emplace_back("priority", std::to_string(m.priority()));
+    if (m.ttl().milliseconds() != 0) p.fields.emplace_back("ttl (ms)", std::to_string(m.ttl().milliseconds()));
+    std::map<std::string, proton::scalar> properties;
+    proton::get(m.properties().value(), properties);
+    for (const auto& [name, value] : properties) p.fields.emplace_back("application property " + name, proton::to_string(value));
+    const auto body = proton::get<proton::binary>(m.body());
+    p.body.assign(body.begin(), body.end());
+    return p;
+}
 
 void check_message_settings(const nlohmann::json& listener_settings, const std::string& connection_user) {
     for (const auto& [name, value] : map_setting(listener_settings, "properties", "--property").items()) {

@@ -26,4 +26,8 @@ void check_message_settings(const nlohmann::json& listener_settings, const std::
 // notify::ValidationError when the listener's stored settings are unusable. Thread-safe.
 proton::message make_message(const core::Delivery& d, const std::string& cloudevents_mode);
 
+// `m` as `notify listener explain` shows it: to `exchange`, its properties that are set,
+// its application properties, its body.
+core::MessagePreview preview_of(const proton::message& m, const std::string& exchange);
+
 }  // namespace notify::handlers::amqp

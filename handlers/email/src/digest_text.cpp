@@ -40,10 +40,12 @@ std::string pad(const std::string& text, std::size_t width) {
     return text + std::string(width > chars ? width - chars : 0, ' ');
 }
 
+std::string events_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " event" : " events"); }
+
 }  // namespace
 
 std::string digest_subject(const core::Delivery& d) {
-    std::string subject = "Digest: " + std::to_string(d.digest.size()) + " events (";
+    std::string subject = "Digest: " + events_text(d.digest.size()) + " (";
     bool first = true;
     for (const auto& [type, count] : type_counts(d)) {
         subject += (first ? "" : ", ") + type + " " + std::to_string(count);
@@ -55,7 +57,7 @@ std::string digest_subject(const core::Delivery& d) {
 
 std::string digest_body(const core::Delivery& d) {
     const auto& events = d.digest;
-    std::string text = std::to_string(events.size()) + " events from " + core::format_rfc3339(events.front()->time()) +
+    std::string text = events_text(events.size()) + " from " + core::format_rfc3339(events.front()->time()) +
                        " to " + core::format_rfc3339(events.back()->time()) + " (listener " + d.listener->id + ").\n\n";
     for (const auto& [type, count] : type_counts(d)) text += pad(std::to_string(count), 7) + type + "\n";
 

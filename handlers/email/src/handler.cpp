@@ -43,36 +43,42 @@ std::string body_text(const core::Delivery& d) {
     return text;
 }
 
+// The mail for `d` (its Date left to the sender). Throws notify::ValidationError when the
+// stored listener is unusable or its transform fails on the event.
+MailContent mail_for(const core::Delivery& d, const EmailSettings& settings) {
+    // Checked at creation, and again here: the store file may have been edited.
+    const auto to = addresses_of(*d.listener);
+    for (const auto& a : to) check_address(a, "recipient");
+    const SubjectTemplate subject(d.listener->settings.at("subject").get<std::string>());
+    const std::string domain = settings.from.substr(settings.from.rfind('@') + 1);
+    MailContent mail;
+    mail.from = settings.from;
+    mail.to = to;
+    if (d.digest.empty()) {
+        mail.subject = subject.render(*d.event);
+        mail.message_id = "<" + d.id + "@" + domain + ">";
+        mail.extra_headers = {{"X-Notify-Event-Type", d.event->type()}, {"X-Notify-Delivery-Id", d.id}};
+        mail.body = body_text(d);
+    } else {
+        // The first delivery's id names the digest: a digest sent again (after a crash, or a
+        // retry) has the same Message-ID.
+        mail.subject = digest_subject(d);
+        mail.message_id = "<digest-" + d.id + "@" + domain + ">";
+        mail.extra_headers = {{"X-Notify-Digest-Events", std::to_string(d.digest.size())}, {"X-Notify-Delivery-Id", d.id}};
+        mail.body = digest_body(d);
+    }
+    return mail;
+}
+
 class EmailHandler : public core::Handler {
 public:
     EmailHandler(EmailSettings settings, core::LogFunction log) : settings_(std::move(settings)), log_(std::move(log)) {}
 
     DeliveryResult deliver(const core::Delivery& d) noexcept override {
         try {
-            // Checked at creation, and again here: the store file may have been edited.
-            const auto to = addresses_of(*d.listener);
-            for (const auto& a : to) check_address(a, "recipient");
-            const SubjectTemplate subject(d.listener->settings.at("subject").get<std::string>());
-
-            const std::string domain = settings_.from.substr(settings_.from.rfind('@') + 1);
-            MailContent mail;
-            mail.from = settings_.from;
-            mail.to = to;
+            auto mail = mail_for(d, settings_);
             mail.date = core::now();
-            if (d.digest.empty()) {
-                mail.subject = subject.render(*d.event);
-                mail.message_id = "<" + d.id + "@" + domain + ">";
-                mail.extra_headers = {{"X-Notify-Event-Type", d.event->type()}, {"X-Notify-Delivery-Id", d.id}};
-                mail.body = body_text(d);
-            } else {
-                // The first delivery's id names the digest: a digest sent again (after a
-                // crash, or a retry) has the same Message-ID.
-                mail.subject = digest_subject(d);
-                mail.message_id = "<digest-" + d.id + "@" + domain + ">";
-                mail.extra_headers = {{"X-Notify-Digest-Events", std::to_string(d.digest.size())},
-                                      {"X-Notify-Delivery-Id", d.id}};
-                mail.body = digest_body(d);
-            }
+            const auto& to = mail.to;
 
             curl::SmtpRequest request;
             request.url = settings_.url();
@@ -129,6 +135,24 @@ public:
 
     core::SectionSpec section_spec() const override { return email_section(); }
     bool takes_digests() const noexcept override { return true; }
+
+    core::MessagePreview preview(const core::Delivery& d, const nlohmann::json& section) const override {
+        const auto settings = EmailSettings::from_section(section);
+        const auto mail = mail_for(d, settings);
+        std::string to;
+        for (const auto& a : mail.to) to += (to.empty() ? "" : ", ") + a;
+        core::MessagePreview p;
+        p.fields = {{"SMTP server", settings.host + ":" + std::to_string(settings.port)},
+                    {"From", mail.from},
+                    {"To", to},
+                    {"Subject", mail.subject},
+                    {"Date", "(when it is sent)"},
+                    {"Message-ID", mail.message_id}};
+        p.fields.insert(p.fields.end(), mail.extra_headers.begin(), mail.extra_headers.end());
+        p.fields.emplace_back("Content-Type", "text/plain; charset=utf-8");
+        p.body = mail.body;
+        return p;
+    }
 
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--subject", "subject",

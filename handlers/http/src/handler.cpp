@@ -19,6 +19,15 @@ std::string unix_seconds() {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
+// The headers notify sets on every request for `d`, before the signature and the
+// listener's own headers.
+std::vector<std::pair<std::string, std::string>> notify_headers(const core::Delivery& d,
+                                                                const core::FormattedMessage& formatted) {
+    return {{"Content-Type", formatted.content_type},
+            {"X-Notify-Event-Type", d.event->type()},
+            {"X-Notify-Delivery-Id", d.id}};
+}
+
 class HttpHandler : public core::Handler {
 public:
     explicit HttpHandler(HttpSettings settings) : settings_(std::move(settings)) {}
@@ -32,12 +41,8 @@ public:
             request.method = "POST";
             request.url = webhook.url;
             request.body = formatted.body;
-            request.headers = {
-                "Content-Type: " + formatted.content_type,
-                "X-Notify-Event-Type: " + d.event->type(),
-                "X-Notify-Delivery-Id: " + d.id,
-                "Expect:",  // no 100-continue round trip
-            };
+            for (const auto& [name, value] : notify_headers(d, formatted)) request.headers.push_back(name + ": " + value);
+            request.headers.push_back("Expect:");  // no 100-continue round trip
             if (!webhook.secret.empty()) {
                 const std::string timestamp = unix_seconds();
                 request.headers.push_back("X-Notify-Timestamp: " + timestamp);
@@ -92,6 +97,25 @@ public:
     std::vector<std::string> formats() const override { return core::all_message_formats(); }
 
     core::SectionSpec section_spec() const override { return http_section(); }
+
+    core::MessagePreview preview(const core::Delivery& d, const nlohmann::json&) const override {
+        const auto webhook = Webhook::from_listener(*d.listener);
+        const auto formatted = core::format_message(*d.event, *d.listener);
+        core::MessagePreview p;
+        p.fields = {{"POST", webhook.url}};
+        for (auto& header : notify_headers(d, formatted)) p.fields.push_back(std::move(header));
+        if (!webhook.secret.empty()) {
+            p.fields.emplace_back("X-Notify-Timestamp", "(the time it is sent, in Unix seconds)");
+            p.fields.emplace_back("X-Notify-Signature", "(HMAC-SHA256 of the timestamp and the body, with the secret)");
+        }
+        for (const auto& [name, value] : webhook.headers) p.fields.emplace_back(name, std::string(core::masked_secret));
+        if (!webhook.username.empty()) {
+            p.fields.emplace_back("Authorization", "Basic (user " + webhook.username + ", password " +
+                                                       std::string(core::masked_secret) + ")");
+        }
+        p.body = formatted.body;
+        return p;
+    }
 
     std::vector<core::ListenerSetting> listener_settings() const override {
         using core::ListenerSetting;

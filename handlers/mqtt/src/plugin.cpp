@@ -15,6 +15,26 @@ public:
     std::vector<std::string> formats() const override { return core::all_message_formats(); }
     core::SectionSpec section_spec() const override { return mqtt_section(); }
 
+    // As MqttHandler::publish() and send() build it (MQTT 5 properties when the broker
+    // speaks MQTT 5).
+    core::MessagePreview preview(const core::Delivery& d, const nlohmann::json& section) const override {
+        const auto settings = MqttSettings::from_section(section);
+        auto message = core::format_message(*d.event, *d.listener);
+        const std::string prefix = d.listener->settings.value("topic_prefix", settings.topic_prefix);
+        core::MessagePreview p;
+        p.fields = {{"broker", std::string(settings.tls ? "mqtts://" : "mqtt://") + settings.host + ":" +
+                                   std::to_string(settings.port)},
+                    {"topic", topic_for(prefix, d.event->type())},
+                    {"qos", std::to_string(d.listener->settings.value("qos", 1))},
+                    {"retain", "false"},
+                    {"content type (MQTT 5)", message.content_type},
+                    {"user property event-type (MQTT 5)", d.event->type()},
+                    {"user property event-id (MQTT 5)", d.event->id()},
+                    {"user property content-type (MQTT 5)", message.content_type}};
+        p.body = std::move(message.body);
+        return p;
+    }
+
     std::vector<core::ListenerSetting> listener_settings() const override {
         return {core::ListenerSetting("--topic-prefix", "topic_prefix",
                                       "Topic prefix (default: [mqtt] topic_prefix): <prefix>/<event type with '.' as '/'>")

@@ -94,6 +94,13 @@ public:
     virtual void shutdown(std::chrono::steady_clock::time_point deadline) noexcept = 0;
 };
 
+// What a handler would send for one delivery, for `notify listener explain`: where it goes
+// and its headers or properties, in the order they are sent, then the body as sent.
+struct MessagePreview {
+    std::vector<std::pair<std::string, std::string>> fields;  // ("subject", "repo.sync.finish"), ...
+    std::string body;
+};
+
 // What a handler is created from.
 struct HandlerContext {
     // The handler's server.conf section as typed JSON values (durations in milliseconds).
@@ -147,6 +154,13 @@ public:
 
     // Throws notify::Error when the section cannot work (e.g. a CA file that does not exist).
     virtual std::unique_ptr<Handler> create(const HandlerContext& context) const = 0;
+
+    // The message its handler would send for `delivery` with its server.conf `section`,
+    // built as deliver() builds it, without connecting or sending; secrets masked. Throws
+    // notify::ValidationError when the delivery could not be sent as it is (a transform that
+    // fails on the event, unusable stored settings). The default shows format_message()'s
+    // subject, content type and body.
+    virtual MessagePreview preview(const Delivery& delivery, const nlohmann::json& section) const;
 
     // True when `notify listen <kind>` can print what listeners of this kind publish
     // (subscribe() works); false by default.

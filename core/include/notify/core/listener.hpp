@@ -79,6 +79,15 @@ void validate_filter(const std::string& program);
 // The same for a transform ("the transform does not compile: ...").
 void validate_transform(const std::string& program);
 
+// The listener's filter run on `event` as fire() runs it: `passed` (always, without a
+// filter), or the jq error for which fire() leaves the listener out. Thread-safe.
+struct FilterVerdict {
+    bool passed = true;
+    std::string error;
+};
+class Event;
+FilterVerdict evaluate_filter(const Listener& listener, const Event& event);
+
 // Checks the rules every stored listener obeys (kind and format are lower-case words of
 // [a-z0-9_-], 1-64 patterns without repeats, settings an object, secret keys unique names,
 // a filter and a transform that compile, rate, digest and max_mails_per_hour in range).
