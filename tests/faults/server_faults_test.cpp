@@ -5,11 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <random>
+#include <regex>
+
+#include "binary.hpp"
 #include "fault_table.hpp"
 #include "firer.hpp"
 #include "handler_notifier.hpp"
 #include "mail_server.hpp"
 #include "notify/config/loader.hpp"
+#include "notify/core/notifier.hpp"
 #include "notify/handlers/email/email.hpp"
 #include "notify/handlers/http/http.hpp"
 #include "web_server.hpp"
@@ -151,4 +156,68 @@ TEST_CASE("the webhook receiver answers 500, for a while", "[faults][http]") {
     const auto recovery = settle(*n);
     CHECK(n->notifier->stats().at(0).retried == 60);
     record(tally("http", "receiver answers 500 to the first 60 requests", fired, web.accepted_delivery_ids(), 0, recovery));
+}
+
+TEST_CASE("notify serve killed with SIGKILL mid-digest, then restarted", "[faults][email][digest]") {
+    MailServer smtp;
+    // The host stores events and leaves delivery to notify serve; its listener collects a
+    // second's events into one mail.
+    auto host = std::make_unique<HandlerNotifier>(
+        [](core::HandlerRegistry& r) { handlers::email::register_handler(r); },
+        std::map<std::string, nlohmann::json, std::less<>>{{"email", smtp.section()}}, quick_retries(0));
+    host->options.dispatch = false;
+    auto digest = listener("email", {"repo.#"}, {{"subject", "{type}"}, {"addresses", {"ops@example.com"}}});
+    digest.digest = 1s;
+    const std::string listener_id = host->add_listener(digest);
+    host->start();
+    const std::string conf = (host->dir / "server.conf").string();
+    write_private(conf, "[store]\npath = " + host->options.store.path.string() +
+                            "\n[email]\nenabled = true\nhost = 127.0.0.1\ntls = none\nport = " +
+                            std::to_string(smtp.server.port()) +
+                            "\nfrom = notify@example.com\ntimeout = 5s\n[delivery]\nbackoff_initial = 100ms\n"
+                            "backoff_max = 1s\nmax_attempts = 0\n");
+    const std::vector<std::string> env{"NOTIFY_CONFIG=" + conf};
+
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> lifetime_ms(700, 2500);
+    const int kills = 3;
+    Firer firer(*host->notifier, 20ms);
+    for (int k = 0; k < kills; ++k) {
+        NotifyProcess serve({"serve"}, env);
+        std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms(rng)));
+        serve.signal(SIGKILL);
+        CHECK(serve.wait(10s) == 128 + SIGKILL);
+    }
+    const auto& fired = firer.stop();
+    NotifyProcess serve({"serve"}, env);
+    const auto restarted = Clock::now();
+    REQUIRE(host->notifier->flush(restarted + 120s));
+    const auto recovery = Clock::now() - restarted;
+    serve.signal(SIGTERM);
+    CHECK(serve.wait(30s) == 0);
+    CHECK(host->notifier->stats().at(0).dead == 0);
+
+    // What the mails list: each digest's rows (by event id), each single mail's delivery id.
+    std::vector<std::string> received;
+    std::size_t digests = 0;
+    const std::regex event_id("  ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})  ");
+    for (const auto& m : smtp.mails()) {
+        if (header(m, "X-Notify-Digest-Events").empty()) {
+            received.push_back(header(m, "X-Notify-Delivery-Id"));
+            continue;
+        }
+        ++digests;
+        const std::string body = m["body"];
+        std::size_t rows = 0;
+        for (std::sregex_iterator it(body.begin(), body.end(), event_id), end; it != end; ++it, ++rows) {
+            received.push_back(core::delivery_id((*it)[1].str(), listener_id));
+        }
+        CHECK(std::to_string(rows) == header(m, "X-Notify-Digest-Events"));
+    }
+    CHECK(digests > 0);
+    CHECK(smtp.mails().size() < fired.size() / 5);  // digests, not a mail per event
+    // Per kill: a digest sent and not yet recorded, a window's events (50 a second here,
+    // twice over for the time its mail takes).
+    record(tally("email", std::to_string(kills) + "x SIGKILL of notify serve mid-digest (1s windows), restarted",
+                 fired, received, kills * 100, recovery));
 }
