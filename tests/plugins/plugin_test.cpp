@@ -58,7 +58,7 @@ TEST_CASE("a plugin folder's plugins are loaded, and every other file is named a
 
     const std::vector<std::pair<std::string, std::string>> expected{
         {"duplicate.so", "handler kind 'recorder' is registered already by plugin 'recorder'"},
-        {"foreign_abi.so", "built for plugin ABI 999, this notify has ABI 1"},
+        {"foreign_abi.so", "built for plugin ABI 999, this notify has ABI 2"},
         {"foreign_key.so", "built for 'notify 0.0; other-c++; other-stdlib', this notify is '" +
                                std::string(core::plugin_build_key()) + "'"},
         {"missing_symbol.so", "cannot be loaded: undefined symbol: "},
