@@ -27,6 +27,23 @@ void collect_message(void* data, jv message) {
     out += escape_controls(line);  // the program's own text may hold any byte
 }
 
+// Put before every program, on its first line (so that jq's line numbers stay the user's):
+// the builtins that reach outside the event are shadowed. `env` and `$ENV` would read the
+// firing process's environment (secrets), `debug` and `stderr` would write to its stderr,
+// `input` and `inputs` would read further inputs, which a filter does not have.
+constexpr std::string_view sandbox =
+    "def env: {}; def debug: .; def stderr: .; "
+    "def input: error(\"input is not available to notify's jq programs\"); "
+    "def inputs: error(\"inputs is not available to notify's jq programs\"); {} as $ENV | ";
+
+// jq's messages without the sandbox (it quotes the line it failed on).
+std::string without_sandbox(std::string messages) {
+    for (auto at = messages.find(sandbox); at != std::string::npos; at = messages.find(sandbox, at)) {
+        messages.erase(at, sandbox.size());
+    }
+    return messages;
+}
+
 struct StateDeleter {
     void operator()(jq_state* state) const noexcept { jq_teardown(&state); }
 };
@@ -40,9 +57,11 @@ State compile(const std::string& program, std::string& messages) {
     // without one).
     jq_set_attr(state.get(), jv_string("JQ_LIBRARY_PATH"), jv_array());
     jq_set_error_cb(state.get(), collect_message, &messages);
-    const bool ok = jq_compile(state.get(), program.c_str()) != 0;
+    const std::string sandboxed = std::string(sandbox) + program;
+    const bool ok = jq_compile(state.get(), sandboxed.c_str()) != 0;
     jq_set_error_cb(state.get(), nullptr, nullptr);  // run-time errors come back from jq_next
     if (!ok) {
+        messages = without_sandbox(std::move(messages));
         if (messages.empty()) messages = "jq: error: the program does not compile";
         return nullptr;
     }

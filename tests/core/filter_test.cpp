@@ -156,3 +156,22 @@ TEST_CASE("fire() gives a filtered listener only the events its filter takes, an
     });
     CHECK(failures == 1);  // once a minute, not once an event
 }
+
+TEST_CASE("a filter or transform cannot read the environment, write to stderr or read more input", "[filter][security]") {
+    ::setenv("NOTIFY_TEST_SECRET", "hunter2", 1);
+    const Event event("repo.sync.finish", {{"repo_id", "zoo"}}, "pulp");
+    const std::string json = to_json(event).dump();
+    const jq::Input input(json);
+    CHECK(input.first("env").json == "{}");
+    CHECK(input.first("$ENV").json == "{}");
+    CHECK(input.first("[env.NOTIFY_TEST_SECRET, $ENV.NOTIFY_TEST_SECRET]").json == "[null,null]");
+    CHECK_FALSE(input.test("env.NOTIFY_TEST_SECRET == \"hunter2\"").passed);
+    CHECK(input.first(".data | debug | stderr | .repo_id").json == "\"zoo\"");
+    CHECK_THAT(input.first("input").error, Contains("input is not available"));
+    CHECK_THAT(input.first("[inputs]").error, Contains("inputs is not available"));
+    // jq's messages and line numbers are the program's own.
+    CHECK_THROWS_WITH(jq::check("filter", ".a ==\n| .b"),
+                      Contains("line 2") && !Contains("def env") && !Contains("$ENV"));
+    CHECK_THROWS_WITH(jq::check("filter", ".a =="), Contains("line 1: .a ==") && !Contains("def env"));
+    ::unsetenv("NOTIFY_TEST_SECRET");
+}
