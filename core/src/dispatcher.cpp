@@ -165,6 +165,8 @@ void Dispatcher::placed(std::string_view listener_id, Placement placement, Queue
             lane.queue.push_back(std::move(delivery));
             work = true;
             stopping = stopping_;
+            // Held by its rate or mail budget: the scheduler wakes the workers when the hold ends.
+            sooner = lane.hold_until != 0;
         } else {
             if (placement == Placement::behind && lane.parking > 0) --lane.parking;
             sooner = lane.park(due_at);
