@@ -145,6 +145,11 @@ void Dispatcher::work_loop(Worker* self) {
         const Micros taken_at = now_micros();
         std::vector<QueuedDelivery> batch = lane->take_batch(max_async_batch, taken_at, one_message);
         const bool held = lane->hold_until > taken_at && !lane->queue.empty();
+        if (batch.empty()) {  // the rate's bucket had less than a token left: held until it has one
+            lock.unlock();
+            if (held) schedule_wake_.notify_one();
+            continue;
+        }
         const bool asynchronous = lane->asynchronous;
         if (!asynchronous) {
             self->busy = true;

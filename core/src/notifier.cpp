@@ -156,7 +156,7 @@ FireReceipt Notifier::fire(std::span<const Event> events) {
     std::vector<Routed> routed;
     routed.reserve(events.size());
     for (const auto& event : events) {
-        routed.push_back({&event, set->matching(event.type()), {}});
+        routed.push_back({&event, set->matching(event.type()), {}, false});
         routed.back().json = m.filter.apply(event, routed.back().listeners);
     }
     auto receipt = store(routed);
@@ -190,7 +190,8 @@ FireReceipt Notifier::fire_to(const Event& event, const std::string& listener_id
     const auto set = m.cache.snapshot();
     const auto it = set->by_id.find(listener_id);
     if (it == set->by_id.end()) throw NotFound("no listener with id " + quote_text(listener_id));
-    return store({{&event, {it->second}, {}}});
+    // A test goes at once, not after a digest window (it takes the window's events with it).
+    return store({{&event, {it->second}, {}, true}});
 }
 
 FireReceipt Notifier::store(const std::vector<Routed>& routed) {
@@ -204,6 +205,7 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     struct Prepared {
         const Event* event;
         const std::vector<std::shared_ptr<const Listener>>* listeners;
+        bool at_once;
         std::string json;
         std::vector<OutboxInsert> inserts;
         std::vector<Dispatcher::Reservation> slots;
@@ -212,7 +214,7 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
     prepared.reserve(routed.size());
     for (const auto& r : routed) {
         if (r.listeners.empty()) continue;
-        prepared.push_back({r.event, &r.listeners, r.json.empty() ? to_json(*r.event).dump() : r.json, {}, {}});
+        prepared.push_back({r.event, &r.listeners, r.at_once, r.json.empty() ? to_json(*r.event).dump() : r.json, {}, {}});
     }
 
     const Outbox::Announcement coming(*m.outbox);
@@ -224,7 +226,7 @@ FireReceipt Notifier::store(const std::vector<Routed>& routed) {
         p.inserts.reserve(listeners.size());
         p.slots.reserve(listeners.size());
         for (const auto& l : listeners) {
-            const Micros due = due_at(*l, *p.event, now);
+            const Micros due = p.at_once ? now : due_at(*l, *p.event, now);
             auto slot = m.dispatcher ? m.dispatcher->reserve(l->id, due <= now) : Dispatcher::Reservation{};
             p.inserts.push_back({delivery_id(p.event->id(), l->id), l->id, due, slot.owned()});
             p.slots.push_back(std::move(slot));

@@ -2,10 +2,9 @@
 // (Debian's jq, the oracle), checked when a listener is stored, applied by fire().
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <thread>
 
+#include "jq_oracle.hpp"
 #include "jq_program.hpp"
 #include "notifier_fixture.hpp"
 #include "notify/core/error.hpp"
@@ -18,23 +17,6 @@ using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// What `jq -c 'first(PROGRAM)'` prints for `input`: "true" is what lets an event through.
-std::string jq_command(const TempDir& dir, const std::string& program, const std::string& input) {
-    const auto program_file = dir / "program.jq";
-    const auto input_file = dir / "input.json";
-    std::ofstream(program_file) << "first(" << program << ")";
-    std::ofstream(input_file) << input;
-    const std::string command = "jq -c --from-file '" + program_file.string() + "' '" + input_file.string() + "' 2>/dev/null";
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string out;
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-    ::pclose(pipe);
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-}
 
 Event sync_finished(const std::string& repo, RepoResult result, int units_added, const std::string& source) {
     nlohmann::json data = {{"repo_id", repo}, {"result", result == RepoResult::success ? "success" : "failed"}};
@@ -72,7 +54,7 @@ TEST_CASE("a filter lets an event through exactly when jq's first output on it i
             INFO(program << " on " << json);
             const auto outcome = jq::Input(json).test(program);
             CHECK(outcome.error.empty());
-            CHECK(outcome.passed == (jq_command(dir, program, json) == "true"));
+            CHECK(outcome.passed == (jq_first(dir, program, json) == "true"));
         }
     }
 }

@@ -2,13 +2,10 @@
 // jq command (Debian's jq, the oracle); what handlers get from format_message().
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <fstream>
-
+#include "jq_oracle.hpp"
 #include "jq_program.hpp"
 #include "notify/core/error.hpp"
 #include "notify/core/message_format.hpp"
-#include "temp_dir.hpp"
 
 using namespace notify;
 using namespace notify::core;
@@ -17,18 +14,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// What `jq -c 'first(PROGRAM)'` prints for `input`, parsed; null when it printed nothing.
+// What the jq command gives as the first output, parsed; null when nothing.
 nlohmann::json jq_command(const TempDir& dir, const std::string& program, const std::string& input) {
-    std::ofstream(dir / "program.jq") << "first(" << program << ")";
-    std::ofstream(dir / "input.json") << input;
-    const std::string command = "jq -c --from-file '" + (dir / "program.jq").string() + "' '" +
-                                (dir / "input.json").string() + "' 2>/dev/null";
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string out;
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-    ::pclose(pipe);
+    const std::string out = jq_first(dir, program, input);
     return out.empty() ? nlohmann::json() : nlohmann::json::parse(out);
 }
 

@@ -458,3 +458,18 @@ TEST_CASE("a transform's output is the mail's JSON", "[email][smtp][transform]")
     CHECK(body.find("as the listener's transform gives it") != std::string::npos);
     CHECK(json_in_body(body) == nlohmann::json{{"repo", "zoo"}, {"kind", "repo.sync.finish"}});
 }
+
+TEST_CASE("a test of a digest listener goes at once, not after its window", "[email][smtp][digest]") {
+    MailServer smtp;
+    auto n = email_notifier(smtp.section());
+    auto l = mail_listener("{type}", {"ops@example.com"});
+    l.digest = 1h;
+    const auto id = n.add_listener(l);
+    n.start();
+    const auto receipt = n.notifier->fire_to(core::Event("notify.test", {{"listener_id", id}}, "notify-cli"), id);
+    REQUIRE(n.notifier->flush(std::chrono::steady_clock::now() + 30s));
+    CHECK(n.notifier->status(receipt).at(0).state == State::delivered);
+    const auto mails = smtp.mails();
+    REQUIRE(mails.size() == 1);
+    CHECK(header(mails[0], "Subject") == "notify.test");
+}

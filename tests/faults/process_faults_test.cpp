@@ -2,18 +2,16 @@
 // SIGKILL at random moments while a host keeps firing into the shared store, and started
 // again each time. Deliveries go to the suite's RabbitMQ.
 #include <fstream>
-#include <random>
 
 #include "amqp_notifier.hpp"
-#include "binary.hpp"
 #include "fault_table.hpp"
 #include "firer.hpp"
 #include "pika.hpp"
+#include "serve_kills.hpp"
 
 using namespace notify;
 using namespace notify::test;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 TEST_CASE("notify serve killed with SIGKILL at random moments during a long run, then restarted", "[faults][process]") {
     const auto& broker = Broker::get();
@@ -35,24 +33,11 @@ TEST_CASE("notify serve killed with SIGKILL at random moments during a long run,
                             "\ntimeout = 10s\n[delivery]\nbackoff_initial = 100ms\nbackoff_max = 1s\nmax_attempts = 0\n");
     const std::vector<std::string> env{"NOTIFY_CONFIG=" + conf};
 
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> lifetime_ms(300, 2000);
     const int kills = 4;
     Firer firer(*host.notifier, 1ms);
-    for (int k = 0; k < kills; ++k) {
-        NotifyProcess serve({"serve"}, env);
-        std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms(rng)));
-        serve.signal(SIGKILL);
-        CHECK(serve.wait(10s) == 128 + SIGKILL);
-    }
+    kill_serve_repeatedly(env, kills, 300, 2000);
     const auto& fired = firer.stop();
-    NotifyProcess serve({"serve"}, env);
-    const auto restarted = Clock::now();
-    REQUIRE(host.notifier->flush(restarted + 120s));
-    const auto recovery = Clock::now() - restarted;
-    serve.signal(SIGTERM);
-    CHECK(serve.wait(30s) == 0);
-    CHECK(host.notifier->stats().at(0).dead == 0);
+    const auto recovery = serve_until_flushed(env, host);
 
     PikaConsumer drain({broker.amqp_port(), "drain", queue, std::to_string(fired.size() * 2 + 1000), "3"});
     std::vector<std::string> received;

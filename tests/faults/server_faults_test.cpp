@@ -5,10 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <random>
 #include <regex>
 
-#include "binary.hpp"
 #include "fault_table.hpp"
 #include "firer.hpp"
 #include "handler_notifier.hpp"
@@ -17,6 +15,7 @@
 #include "notify/core/notifier.hpp"
 #include "notify/handlers/email/email.hpp"
 #include "notify/handlers/http/http.hpp"
+#include "serve_kills.hpp"
 #include "web_server.hpp"
 
 using namespace notify;
@@ -178,24 +177,11 @@ TEST_CASE("notify serve killed with SIGKILL mid-digest, then restarted", "[fault
                             "backoff_max = 1s\nmax_attempts = 0\n");
     const std::vector<std::string> env{"NOTIFY_CONFIG=" + conf};
 
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> lifetime_ms(700, 2500);
     const int kills = 3;
     Firer firer(*host->notifier, 20ms);
-    for (int k = 0; k < kills; ++k) {
-        NotifyProcess serve({"serve"}, env);
-        std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms(rng)));
-        serve.signal(SIGKILL);
-        CHECK(serve.wait(10s) == 128 + SIGKILL);
-    }
+    kill_serve_repeatedly(env, kills, 700, 2500);
     const auto& fired = firer.stop();
-    NotifyProcess serve({"serve"}, env);
-    const auto restarted = Clock::now();
-    REQUIRE(host->notifier->flush(restarted + 120s));
-    const auto recovery = Clock::now() - restarted;
-    serve.signal(SIGTERM);
-    CHECK(serve.wait(30s) == 0);
-    CHECK(host->notifier->stats().at(0).dead == 0);
+    const auto recovery = serve_until_flushed(env, *host);
 
     // What the mails list: each digest's rows (by event id), each single mail's delivery id.
     std::vector<std::string> received;

@@ -190,7 +190,7 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK_THAT(ok.out, Contains("store:       " + source.cli.store + " (sqlite)"));
     CHECK_THAT(ok.out, Contains("file mode:   0600"));
     CHECK_THAT(ok.out, Contains("integrity:   ok"));
-    CHECK_THAT(ok.out, Contains("schema:      4 (current)"));
+    CHECK_THAT(ok.out, Contains("schema:      5 (current)"));
     CHECK_THAT(ok.out, Contains("listeners:   2"));
     CHECK_THAT(ok.out, Contains("deliveries:  4 pending, 0 in flight, 1 dead"));
     CHECK_THAT(ok.out, Contains("processes:   0"));
@@ -227,7 +227,7 @@ TEST_CASE("store check tells what a store holds and whether this notify can use 
     CHECK(fresh.run({"listener", "list"}).code == 0);  // the first use creates them
     const auto created = fresh.run({"store", "check"});
     CHECK(created.code == 0);
-    CHECK_THAT(created.out, Contains("schema:      4 (current)"));
+    CHECK_THAT(created.out, Contains("schema:      5 (current)"));
     CHECK(created.out.find(server.password) == std::string::npos);
 
     write_private(fresh.conf, "[store]\nurl = " + server.url + "\nschema = " + schema.name + "\npassword = wrong-one\n");

@@ -172,8 +172,9 @@ public:
     // batch could not be stored (then none of it was). The receipt lists the deliveries in
     // event order, then listener order.
     FireReceipt fire(std::span<const Event> events);
-    // Like fire(), but for the one listener `listener_id` whatever its patterns (to test it),
-    // and without publishing on bus(). Throws notify::NotFound for an unknown listener.
+    // Like fire(), but for the one listener `listener_id` whatever its patterns and filter
+    // (to test it), due at once whatever its digest window, and without publishing on
+    // bus(). Throws notify::NotFound for an unknown listener.
     FireReceipt fire_to(const Event& event, const std::string& listener_id);
 
     // Waits until every delivery in the outbox when it was called (fired by this notifier
@@ -235,6 +236,7 @@ private:
         const Event* event;
         std::vector<std::shared_ptr<const Listener>> listeners;
         std::string json = {};  // the event's JSON text, when a filter already made it
+        bool at_once = false;   // due now, whatever the listeners' digests (fire_to())
     };
     // Stores one delivery per listener of each event, in one transaction (the common part
     // of the fire()s and fire_to()).
