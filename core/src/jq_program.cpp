@@ -1,5 +1,6 @@
 #include "jq_program.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 extern "C" {
@@ -71,9 +72,12 @@ State compile(const std::string& program, std::string& messages) {
 // This thread's compiled programs.
 struct ThreadStates {
     std::unordered_map<std::string, State> by_program;
+    std::size_t limit = max_programs_per_thread;
+    std::size_t compiles = 0;
     jq_state* get(const std::string& program, std::string& messages) {
         if (auto it = by_program.find(program); it != by_program.end()) return it->second.get();
-        if (by_program.size() >= max_programs_per_thread) by_program.clear();
+        if (by_program.size() >= limit) by_program.clear();
+        ++compiles;
         auto state = compile(program, messages);
         if (!state) return nullptr;
         return by_program.emplace(program, std::move(state)).first->second.get();
@@ -100,6 +104,14 @@ std::string message_of(jv invalid) {
 }
 
 }  // namespace
+
+void keep_programs_on_this_thread(std::size_t n) {
+    auto& states = thread_states();
+    states.limit = std::max<std::size_t>(1, n);
+    if (states.by_program.size() > states.limit) states.by_program.clear();
+}
+
+std::size_t compiles_on_this_thread() noexcept { return thread_states().compiles; }
 
 void check(std::string_view what, const std::string& program) {
     if (program.find('\0') != std::string::npos) throw ValidationError(std::string(what) + ": holds a NUL character");

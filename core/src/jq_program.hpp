@@ -16,6 +16,12 @@ namespace notify::core::jq {
 
 inline constexpr std::size_t max_programs_per_thread = 64;
 
+// This thread keeps at most `n` compiled programs from now on (max_programs_per_thread
+// unless changed; for tests, which would otherwise compile hundreds of programs).
+void keep_programs_on_this_thread(std::size_t n);
+// Programs this thread compiled to run them, so far.
+std::size_t compiles_on_this_thread() noexcept;
+
 // Compiles `program` to check it. Throws notify::ValidationError "`what`: jq: error: ...
 // at <top-level>, line N: ..." (jq's own messages on one line) when it does not compile.
 void check(std::string_view what, const std::string& program);

@@ -2,6 +2,7 @@
 // (Debian's jq, the oracle), checked when a listener is stored, applied by fire().
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "jq_oracle.hpp"
@@ -82,19 +83,32 @@ TEST_CASE("every thread runs filters on states of its own, and past the cache's 
     const std::string json = to_json(sync_finished("zoo", RepoResult::success, 1, "pulp")).dump();
     std::vector<std::thread> threads;
     std::atomic<int> wrong{0};
+    std::atomic<std::size_t> compiled_once{0}, compiled_again{0};
+    // Each thread keeps 4 programs and runs 6 in turn (a compile costs milliseconds, far more
+    // under the sanitizers, so the test keeps the cache small rather than filling 64).
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
             const jq::Input input(json);
-            for (int i = 0; i < 2000; ++i) {
-                // More distinct programs than one thread keeps.
-                const int n = (i * 7 + t) % static_cast<int>(jq::max_programs_per_thread * 2);
-                const std::string program = "(.data.units_added + " + std::to_string(n) + ") == " + std::to_string(n + 1);
-                if (!input.test(program).passed) ++wrong;
-            }
+            const auto run = [&](int rounds) {
+                for (int i = 0; i < rounds; ++i) {
+                    const int n = (i + t) % 6;
+                    const std::string program = "(.data.units_added + " + std::to_string(n) + ") == " + std::to_string(n + 1);
+                    if (!input.test(program).passed) ++wrong;
+                }
+            };
+            jq::keep_programs_on_this_thread(6);
+            run(60);  // 6 compiles, then all kept
+            compiled_once += jq::compiles_on_this_thread();
+            jq::keep_programs_on_this_thread(4);
+            const auto before = jq::compiles_on_this_thread();
+            run(30);  // one past the cache's size: dropped and compiled again
+            compiled_again += jq::compiles_on_this_thread() - before;
         });
     }
     for (auto& t : threads) t.join();
     CHECK(wrong == 0);
+    CHECK(compiled_once == 4 * 6);
+    CHECK(compiled_again >= 4 * 6);
 }
 
 TEST_CASE("fire() gives a filtered listener only the events its filter takes, and counts the ones it failed on",
