@@ -154,7 +154,9 @@ TEST_CASE("a process killed with SIGKILL at random moments loses nothing fire() 
     }
 
     const auto fired = read_words(fired_log);
-    REQUIRE(fired.size() > 100);  // the children did fire
+    // The children did fire: hundreds in a release build, a few dozen in a ThreadSanitizer
+    // build on a loaded machine (each child starts a notifier in 100-500 ms of life).
+    REQUIRE(fired.size() >= 20);
     {
         Notifier recovery(options);  // takes over the dead processes' deliveries at once
         REQUIRE(recovery.flush(in(30s)));
