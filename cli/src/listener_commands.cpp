@@ -102,6 +102,17 @@ ListenerArgs resolve_stdin(const ListenerArgs& given) {
     return args;
 }
 
+// The jq program given to --NAME: not empty, and compiling (jq's message names the flag).
+std::string checked_program(const std::string& name, const std::string& program, void (*validate)(const std::string&)) {
+    if (program.empty()) throw ValidationError("--" + name + " must not be empty (--no-" + name + " removes one)");
+    try {
+        validate(program);
+    } catch (const ValidationError& e) {
+        throw ValidationError("--" + name + ": " + e.what());
+    }
+    return program;
+}
+
 // Applies the options given on the command line to `l`; an empty value removes a setting.
 void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFactory& factory, bool create) {
     if (!args.event_types.empty()) {
@@ -123,25 +134,9 @@ void apply(core::Listener& l, const ListenerArgs& args, const core::HandlerFacto
     }
     if (args.delay) l.delay_until_effective = true;
     if (args.no_delay) l.delay_until_effective = false;
-    if (args.filter) {
-        if (args.filter->empty()) throw ValidationError("--filter must not be empty (--no-filter removes one)");
-        try {
-            core::validate_filter(*args.filter);
-        } catch (const ValidationError& e) {
-            throw ValidationError(std::string("--filter: ") + e.what());
-        }
-        l.filter = *args.filter;
-    }
+    if (args.filter) l.filter = checked_program("filter", *args.filter, core::validate_filter);
     if (args.no_filter) l.filter.clear();
-    if (args.transform) {
-        if (args.transform->empty()) throw ValidationError("--transform must not be empty (--no-transform removes one)");
-        try {
-            core::validate_transform(*args.transform);
-        } catch (const ValidationError& e) {
-            throw ValidationError(std::string("--transform: ") + e.what());
-        }
-        l.transform = *args.transform;
-    }
+    if (args.transform) l.transform = checked_program("transform", *args.transform, core::validate_transform);
     if (args.no_transform) l.transform.clear();
     if (args.rate) {
         try {

@@ -9,6 +9,14 @@
 
 namespace notify::core {
 
+namespace {
+
+[[noreturn]] void unknown_format(std::string_view format) {
+    throw ValidationError("unknown message format " + quote_text(format) + "; use cloudevents, data or pulp");
+}
+
+}  // namespace
+
 std::vector<std::string> all_message_formats() { return {message_formats.begin(), message_formats.end()}; }
 
 bool is_message_format(std::string_view format) noexcept {
@@ -45,14 +53,22 @@ nlohmann::json message_body(const Event& event, std::string_view format) {
             {"call_report", event.call_report()},
         };
     }
-    throw ValidationError("unknown message format " + quote_text(format) + "; use cloudevents, data or pulp");
+    unknown_format(format);
 }
+
+namespace {
+
+// The subject `format` gives `event` (format known).
+std::string subject_of(const Event& event, std::string_view format) {
+    return format == "pulp" ? "pulp.server." + event.type() : event.type();
+}
+
+}  // namespace
 
 FormattedMessage format_message(const Event& event, std::string_view format) {
     std::string body = message_body(event, format).dump();
-    if (format == "cloudevents") return {event.type(), "application/cloudevents+json", std::move(body)};
-    if (format == "pulp") return {"pulp.server." + event.type(), "application/json", std::move(body)};
-    return {event.type(), "application/json", std::move(body)};
+    const char* type = format == "cloudevents" ? "application/cloudevents+json" : "application/json";
+    return {subject_of(event, format), type, std::move(body)};
 }
 
 namespace {
@@ -68,11 +84,9 @@ std::string transformed(const Event& event, const std::string& program) {
 
 FormattedMessage format_message(const Event& event, const Listener& listener) {
     if (listener.transform.empty()) return format_message(event, listener.format);
-    auto body = transformed(event, listener.transform);
-    auto message = format_message(event, listener.format);
-    message.content_type = "application/json";
-    message.body = std::move(body);
-    return message;
+    // Only the format's subject is kept: its body is not made at all.
+    if (!is_message_format(listener.format)) unknown_format(listener.format);
+    return {subject_of(event, listener.format), "application/json", transformed(event, listener.transform)};
 }
 
 nlohmann::json message_body(const Event& event, const Listener& listener) {
